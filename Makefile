@@ -1,0 +1,42 @@
+# producer — the two commands of the README are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: install install-test demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("producer needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	# tinysoundfont without its optional pyaudio (playback only; it needs PortAudio headers to build)
+	$(PIP) install --no-deps "tinysoundfont>=0.3.6"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(VENV)/bin/producer demo demo-album
+
+lint: install-test
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: install-test lint
+	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+bench: install-test
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) demo-album .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,156 @@
+"""THE array convention of producer, and audio file I/O.
+
+Audio in memory is a numpy float32 array of shape ``(channels, frames)``; a mono signal is
+``(1, frames)``. Files are read and written through soundfile (libsndfile); conversion between
+soundfile's ``(frames, channels)`` and ours happens only here.
+
+Every reader raises :class:`~producer.errors.FormatError` naming the file when it is missing,
+not audio, empty, or holds NaN/Inf samples, so the shells never show a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf
+
+from producer.errors import FormatError, NotFoundError
+
+Audio = npt.NDArray[np.float32]
+"""float32 audio, shape (channels, frames)."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds, read from its header."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def as_audio(array: npt.ArrayLike) -> Audio:
+    """Return ``array`` as float32 ``(channels, frames)``; a 1-D array becomes mono."""
+    a = np.asarray(array, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[np.newaxis, :]
+    if a.ndim != 2:
+        raise ValueError(f"audio must be (channels, frames), got shape {a.shape}")
+    return a
+
+
+def _open_error(path: Path, exc: Exception) -> FormatError | NotFoundError:
+    if not path.exists():
+        return NotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        return FormatError(f"{path}: is a folder, not an audio file")
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return FormatError(f"{path}: not a readable audio file ({reason})")
+
+
+def info(path: str | os.PathLike[str]) -> AudioInfo:
+    """Header of an audio file. Raises FormatError/NotFoundError naming the file."""
+    p = Path(path)
+    try:
+        i = sf.info(str(p))
+    except Exception as exc:  # libsndfile reports every failure as a generic error
+        raise _open_error(p, exc) from None
+    if i.samplerate <= 0 or i.channels <= 0:
+        raise FormatError(
+            f"{p}: invalid header (sample rate {i.samplerate}, {i.channels} channels)"
+        )
+    return AudioInfo(p, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
+
+
+def _check_finite(block: npt.NDArray[np.float32], path: Path) -> None:
+    if not np.isfinite(block).all():
+        raise FormatError(f"{path}: contains NaN or Inf samples")
+
+
+def read(
+    path: str | os.PathLike[str],
+    start: int = 0,
+    frames: int = -1,
+    *,
+    allow_empty: bool = False,
+) -> tuple[Audio, int]:
+    """Read a whole file (or a range) as ``(audio, sample_rate)``, audio float32 (channels, frames)."""
+    p = Path(path)
+    meta = info(p)
+    if meta.frames == 0 and not allow_empty:
+        raise FormatError(f"{p}: holds no audio (zero frames)")
+    try:
+        data, rate = sf.read(str(p), start=start, frames=frames, dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise _open_error(p, exc) from None
+    audio = np.ascontiguousarray(data.T)
+    _check_finite(audio, p)
+    return audio, int(rate)
+
+
+def blocks(
+    path: str | os.PathLike[str], block_frames: int = 65536, start: int = 0, frames: int = -1
+) -> Iterator[Audio]:
+    """Stream a file as float32 (channels, frames) blocks; memory stays bounded."""
+    p = Path(path)
+    info(p)
+    try:
+        with sf.SoundFile(str(p)) as f:
+            if start:
+                f.seek(start)
+            remaining = frames if frames >= 0 else f.frames - start
+            while remaining > 0:
+                data = f.read(min(block_frames, remaining), dtype="float32", always_2d=True)
+                if len(data) == 0:
+                    break
+                remaining -= len(data)
+                block = np.ascontiguousarray(data.T)
+                _check_finite(block, p)
+                yield block
+    except FormatError:
+        raise
+    except Exception as exc:
+        raise _open_error(p, exc) from None
+
+
+#: soundfile subtypes by the bit depths producer writes.
+SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32": "PCM_32", "32f": "FLOAT", "64f": "DOUBLE"}
+
+
+def write(
+    path: str | os.PathLike[str],
+    audio: npt.ArrayLike,
+    sample_rate: int,
+    subtype: str = "FLOAT",
+    format: str | None = None,
+) -> None:
+    """Write float audio (channels, frames) as it is: no dither here (see producer.dsp.dither).
+
+    The file appears under its name only when complete (written to a temporary name, then
+    renamed), so an interrupted write never leaves a file that looks finished.
+    """
+    p = Path(path)
+    a = as_audio(audio)
+    tmp = p.with_name(f".{p.name}.partial")
+    fmt = format or (p.suffix.lstrip(".").upper() or "WAV")
+    try:
+        sf.write(str(tmp), a.T, sample_rate, subtype=subtype, format=fmt)
+        os.replace(tmp, p)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+__all__ = ["SUBTYPES", "Audio", "AudioInfo", "as_audio", "blocks", "info", "read", "write"]

@@ -1,0 +1,87 @@
+"""The ``producer`` command: parse, call one workflow, print, map errors to exit codes.
+
+No domain logic here. Each command group lives in its own module with a ``register(cli)``
+function; errors raised as ``ProducerError`` become one line on stderr and their exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from producer.errors import ProducerError
+
+
+class ProducerGroup(click.Group):
+    """A click group that turns ProducerError into one stderr line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProducerError as exc:
+            click.echo(f"producer: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("producer: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            # A file the user named that cannot be read or written (permissions, full disk).
+            name = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"producer: {name}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
+        except Exception as exc:  # a bug: one line by default, the traceback on request
+            if os.environ.get("PRODUCER_DEBUG"):
+                raise
+            click.echo(
+                f"producer: internal error: {type(exc).__name__}: {exc} "
+                "(set PRODUCER_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=ProducerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Run as if started in DIR (like git -C).",
+)
+@click.version_option(package_name="producer")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path) -> None:
+    """producer: an album from pre-production to delivered masters."""
+    ctx.obj = project_dir
+
+
+def project_dir(ctx: click.Context) -> Path:
+    """The project folder chosen with -C (default: the current folder)."""
+    root = ctx.find_root()
+    obj = root.obj
+    return obj if isinstance(obj, Path) else Path(".")
+
+
+def _register_all() -> None:
+    from producer.cli import master, meter, mix, preproduction, project, tracking
+
+    for module in (project, meter, mix, master, preproduction, tracking):
+        module.register(cli)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``producer`` script."""
+    cli.main(args=argv, prog_name="producer", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

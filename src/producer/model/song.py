@@ -1,0 +1,87 @@
+"""A song: its musical structure and its multitrack session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from producer.model.mixer import MASTER, Bus
+from producer.model.track import Track
+
+
+@dataclass(frozen=True)
+class TimeSignature:
+    numerator: int = 4
+    denominator: int = 4
+
+    def __str__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    @property
+    def beats_per_bar(self) -> float:
+        """Quarter notes in one bar (6/8 → 3.0)."""
+        return self.numerator * 4.0 / self.denominator
+
+
+@dataclass(frozen=True)
+class TempoChange:
+    """From ``beat`` (quarter notes from the song start) on, the tempo is ``bpm``."""
+
+    beat: float
+    bpm: float
+
+
+@dataclass(frozen=True)
+class Section:
+    """A named part of the song's form: ``length_bars`` bars from bar ``start_bar`` (0-based)."""
+
+    name: str
+    start_bar: int
+    length_bars: int
+
+    @property
+    def end_bar(self) -> int:
+        return self.start_bar + self.length_bars
+
+
+@dataclass(frozen=True)
+class Marker:
+    name: str
+    frame: int
+
+
+@dataclass(frozen=True)
+class Song:
+    """One song of the album, as saved in ``songs/<slug>.json``.
+
+    Times are integer frames at ``sample_rate``; musical positions are quarter-note beats
+    (``tempo_bpm`` counts quarter notes per minute, as MIDI does), converted by
+    ``producer.model.timing``.
+    """
+
+    title: str
+    slug: str
+    sample_rate: int = 48000
+    tempo_bpm: float = 120.0
+    time_signature: TimeSignature = field(default_factory=TimeSignature)
+    key: str = ""
+    tuning_hz: float = 440.0
+    tempo_changes: tuple[TempoChange, ...] = ()
+    sections: tuple[Section, ...] = ()
+    markers: tuple[Marker, ...] = ()
+    tracks: tuple[Track, ...] = ()
+    buses: tuple[Bus, ...] = ()
+    master: Bus = field(default_factory=lambda: Bus(name=MASTER, output=""))
+
+    def track(self, name: str) -> Track | None:
+        for t in self.tracks:
+            if t.name == name:
+                return t
+        return None
+
+    def bus(self, name: str) -> Bus | None:
+        if name == MASTER:
+            return self.master
+        for b in self.buses:
+            if b.name == name:
+                return b
+        return None

@@ -1,0 +1,258 @@
+"""Rules of a well-formed album and song. ``validate_*`` return every problem, not the first.
+
+A problem is one line naming the field by its path in the document (``tracks[Vox].pan``) and
+what is wrong. Checks that need files (does the media exist, is its hash right) are storage's;
+checks that need the effect catalog (kinds, parameter ranges) are the dsp catalog's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from producer.model.album import Album
+from producer.model.clip import Clip, MidiClip
+from producer.model.mixer import MASTER, AutomationLane, Bus, Send
+from producer.model.song import Song
+from producer.model.track import COMP, Track
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def validate_album(album: Album) -> list[str]:
+    problems: list[str] = []
+    if not album.title.strip():
+        problems.append("title: is empty")
+    if not isinstance(album.sample_rate, int) or album.sample_rate <= 0:
+        problems.append(f"sample_rate: {album.sample_rate} is not a positive whole number of Hz")
+    seen: set[str] = set()
+    for slug in album.songs:
+        if slug in seen:
+            problems.append(f"songs: {slug!r} is listed twice")
+        seen.add(slug)
+    for i, person in enumerate(album.people):
+        if not person.name.strip():
+            problems.append(f"people[{i}].name: is empty")
+    return problems
+
+
+def _strip_problems(
+    where: str, gain_db: float, pan: float, sends: tuple[Send, ...], song: Song
+) -> list[str]:
+    problems: list[str] = []
+    if not _finite(gain_db):
+        problems.append(f"{where}.gain_db: {gain_db} is not a finite number")
+    if not _finite(pan) or not -1.0 <= pan <= 1.0:
+        problems.append(f"{where}.pan: {pan} is outside -1..+1")
+    for s in sends:
+        if song.bus(s.bus) is None or s.bus == MASTER:
+            problems.append(f"{where}.sends: bus {s.bus!r} does not exist")
+        if not _finite(s.level_db):
+            problems.append(f"{where}.sends[{s.bus}].level_db: {s.level_db} is not finite")
+    return problems
+
+
+def _automation_problems(where: str, lanes: tuple[AutomationLane, ...]) -> list[str]:
+    problems = []
+    for lane in lanes:
+        frames = [p.frame for p in lane.points]
+        if any(f < 0 for f in frames):
+            problems.append(f"{where}.automation[{lane.target}]: a point before frame 0")
+        if frames != sorted(frames):
+            problems.append(f"{where}.automation[{lane.target}]: points are not in time order")
+        if not all(_finite(p.value) for p in lane.points):
+            problems.append(f"{where}.automation[{lane.target}]: a value is not finite")
+    return problems
+
+
+def _clip_problems(where: str, clip: Clip, song: Song) -> list[str]:
+    p: list[str] = []
+    w = f"{where}.clips[{clip.id}]"
+    if clip.length_frames <= 0:
+        p.append(f"{w}.length_frames: {clip.length_frames} is not positive")
+    if clip.start_frame < 0:
+        p.append(f"{w}.start_frame: {clip.start_frame} is before the song start")
+    if clip.source_start_frame < 0:
+        p.append(f"{w}.source_start_frame: {clip.source_start_frame} is negative")
+    if clip.source_start_frame + clip.length_frames > clip.media.frames:
+        p.append(
+            f"{w}: reaches frame {clip.source_start_frame + clip.length_frames} of "
+            f"{clip.media.path}, which has {clip.media.frames} frames (clip outside its source)"
+        )
+    if clip.media.sample_rate != song.sample_rate:
+        p.append(
+            f"{w}.media: {clip.media.path} is at {clip.media.sample_rate} Hz, the song at "
+            f"{song.sample_rate} Hz"
+        )
+    if clip.media.channels <= 0:
+        p.append(f"{w}.media.channels: {clip.media.channels} is not positive")
+    if not _finite(clip.gain_db):
+        p.append(f"{w}.gain_db: {clip.gain_db} is not finite")
+    for name, fade in (("fade_in", clip.fade_in), ("fade_out", clip.fade_out)):
+        if fade.length_frames < 0:
+            p.append(f"{w}.{name}.length_frames: {fade.length_frames} is negative")
+    if clip.fade_in.length_frames + clip.fade_out.length_frames > clip.length_frames > 0:
+        p.append(
+            f"{w}: fades ({clip.fade_in.length_frames} + {clip.fade_out.length_frames} frames) "
+            f"are longer than the clip ({clip.length_frames})"
+        )
+    return p
+
+
+def _midi_problems(where: str, mc: MidiClip) -> list[str]:
+    p: list[str] = []
+    w = f"{where}.midi_clips[{mc.id}]"
+    if mc.start_beat < 0:
+        p.append(f"{w}.start_beat: {mc.start_beat} is before the song start")
+    if mc.length_beats <= 0:
+        p.append(f"{w}.length_beats: {mc.length_beats} is not positive")
+    for i, n in enumerate(mc.notes):
+        if not 0 <= n.pitch <= 127:
+            p.append(f"{w}.notes[{i}].pitch: {n.pitch} is outside 0..127")
+        if not 1 <= n.velocity <= 127:
+            p.append(f"{w}.notes[{i}].velocity: {n.velocity} is outside 1..127")
+        if not n.length_beats > 0:
+            p.append(f"{w}.notes[{i}].length_beats: {n.length_beats} is not positive")
+        if n.start_beat < 0:
+            p.append(f"{w}.notes[{i}].start_beat: {n.start_beat} is negative")
+    return p
+
+
+def _track_problems(t: Track, song: Song) -> list[str]:
+    w = f"tracks[{t.name}]"
+    p = _strip_problems(w, t.gain_db, t.pan, t.sends, song)
+    if not t.name.strip():
+        p.append("tracks: a track has an empty name")
+    if song.bus(t.output) is None:
+        p.append(f"{w}.output: bus {t.output!r} does not exist")
+    lane_ids = [lane.id for lane in t.lanes]
+    if len(set(lane_ids)) != len(lane_ids):
+        p.append(f"{w}.lanes: two take lanes share an id")
+    if t.active == COMP:
+        if t.comp is None:
+            p.append(f"{w}.active: is 'comp' but the track has no comp")
+    elif t.lanes and t.active not in lane_ids:
+        p.append(f"{w}.active: {t.active!r} is not a take lane of the track")
+    if t.comp is not None:
+        prev_end = None
+        for seg in t.comp.segments:
+            if seg.lane not in lane_ids:
+                p.append(f"{w}.comp: take lane {seg.lane!r} does not exist")
+            if seg.end_frame <= seg.start_frame:
+                p.append(f"{w}.comp: segment {seg.start_frame}..{seg.end_frame} is empty")
+            if prev_end is not None and seg.start_frame != prev_end:
+                p.append(f"{w}.comp: segments overlap or leave a gap at frame {seg.start_frame}")
+            prev_end = seg.end_frame
+        if t.comp.crossfade_frames < 0:
+            p.append(f"{w}.comp.crossfade_frames: is negative")
+    for lane in t.lanes:
+        for c in lane.clips:
+            p += _clip_problems(w, c, song)
+    for mc in t.midi_clips:
+        p += _midi_problems(w, mc)
+    if t.instrument is not None:
+        if not 0 <= t.instrument.program <= 127:
+            p.append(f"{w}.instrument.program: {t.instrument.program} is outside 0..127")
+        if not 0 <= t.instrument.bank <= 16383:
+            p.append(f"{w}.instrument.bank: {t.instrument.bank} is outside 0..16383")
+    for slot in t.inserts:
+        if (
+            slot.sidechain
+            and song.track(slot.sidechain) is None
+            and song.bus(slot.sidechain) is None
+        ):
+            p.append(f"{w}.inserts[{slot.kind}].sidechain: {slot.sidechain!r} is no track or bus")
+    p += _automation_problems(w, t.automation)
+    return p
+
+
+def _routing_problems(song: Song) -> list[str]:
+    """Bus outputs and bus sends must form no cycle and end at the master."""
+    edges: dict[str, set[str]] = {}
+    for b in song.buses:
+        edges[b.name] = {b.output} | {s.bus for s in b.sends}
+    problems = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2 or name == MASTER:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join([*path[path.index(name) :], name])
+            problems.append(f"buses: routing cycle {cycle}")
+            return
+        state[name] = 1
+        for nxt in sorted(edges.get(name, ())):
+            visit(nxt, [*path, name])
+        state[name] = 2
+
+    for b in song.buses:
+        visit(b.name, [])
+    return problems
+
+
+def _bus_problems(b: Bus, song: Song, is_master: bool) -> list[str]:
+    w = "master" if is_master else f"buses[{b.name}]"
+    p = _strip_problems(w, b.gain_db, b.pan, b.sends, song)
+    if not is_master:
+        if not b.name.strip():
+            p.append("buses: a bus has an empty name")
+        if song.bus(b.output) is None:
+            p.append(f"{w}.output: bus {b.output!r} does not exist")
+        if b.output == b.name:
+            p.append(f"{w}.output: a bus cannot feed itself")
+    p += _automation_problems(w, b.automation)
+    return p
+
+
+def validate_song(song: Song) -> list[str]:
+    p: list[str] = []
+    if not isinstance(song.sample_rate, int) or song.sample_rate <= 0:
+        p.append(f"sample_rate: {song.sample_rate} is not a positive whole number of Hz")
+        return p  # every frame-based check below depends on it
+    if not song.title.strip():
+        p.append("title: is empty")
+    if not _finite(song.tempo_bpm) or not 1 <= song.tempo_bpm <= 999:
+        p.append(f"tempo_bpm: {song.tempo_bpm} is outside 1..999")
+    ts = song.time_signature
+    if ts.numerator < 1 or ts.denominator not in (1, 2, 4, 8, 16, 32):
+        p.append(f"time_signature: {ts} is not a valid time signature")
+    for i, c in enumerate(song.tempo_changes):
+        if not _finite(c.bpm) or not 1 <= c.bpm <= 999:
+            p.append(f"tempo_changes[{i}].bpm: {c.bpm} is outside 1..999")
+        if c.beat < 0:
+            p.append(f"tempo_changes[{i}].beat: {c.beat} is negative")
+    names = [t.name for t in song.tracks]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        p.append(f"tracks: two tracks are named {n!r}")
+    bus_names = [b.name for b in song.buses]
+    for n in sorted({n for n in bus_names if bus_names.count(n) > 1 or n == MASTER}):
+        p.append(f"buses: the name {n!r} is used twice (or is the master's)")
+    sections = sorted(song.sections, key=lambda s: s.start_bar)
+    for s in sections:
+        if s.length_bars <= 0:
+            p.append(f"sections[{s.name}].length_bars: {s.length_bars} is not positive")
+        if s.start_bar < 0:
+            p.append(f"sections[{s.name}].start_bar: {s.start_bar} is negative")
+    for a, b in itertools.pairwise(sections):
+        if b.start_bar < a.end_bar:
+            p.append(f"sections: {a.name!r} and {b.name!r} overlap")
+    sec_names = [s.name for s in song.sections]
+    for n in sorted({n for n in sec_names if sec_names.count(n) > 1}):
+        p.append(f"sections: two sections are named {n!r}")
+    ids = [c.id for t in song.tracks for lane in t.lanes for c in lane.clips]
+    ids += [m.id for t in song.tracks for m in t.midi_clips]
+    for n in sorted({n for n in ids if ids.count(n) > 1}):
+        p.append(f"clips: two clips have the id {n!r}")
+    for t in song.tracks:
+        p += _track_problems(t, song)
+    for bus in song.buses:
+        p += _bus_problems(bus, song, False)
+    p += _bus_problems(song.master, song, True)
+    p += _routing_problems(song)
+    return p
+
+
+__all__ = ["validate_album", "validate_song"]
