@@ -28,6 +28,11 @@ class ProducerGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("producer: interrupted", err=True)
             ctx.exit(130)
+        except click.UsageError as exc:
+            # One line like every other error (click would print the usage block first).
+            where = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+            click.echo(f"producer: {exc.format_message()}{where}", err=True)
+            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as exc:

@@ -1,9 +1,212 @@
-"""CLI commands: mix."""
+"""CLI commands of the mix: ``mix`` (render), ``bus add``, ``send add``, ``fx ...``, ``automate``.
+
+Parse, call one ``producer.workflows.mix`` function, print. The render shows a rich progress
+bar on a terminal.
+"""
 
 from __future__ import annotations
 
+import math
+import sys
+from pathlib import Path
+
 import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from producer.cli.app import project_dir
+from producer.workflows import mix as wf
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the `producer` group."""
+
+    @cli.command("mix")
+    @click.argument("song")
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Output file (default: renders/<song>.<format> in the project).",
+    )
+    @click.option(
+        "--stems",
+        "stems_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Also write one file per track and bus into DIR.",
+    )
+    @click.option("--format", "file_format", type=click.Choice(["wav", "flac"]), default="wav")
+    @click.option(
+        "--bit-depth",
+        type=click.Choice(["16", "24", "32f"]),
+        default="24",
+        help="16 is TPDF-dithered; 24 and 32f are written as rendered.",
+    )
+    @click.option("--start", "start_s", type=float, default=None, help="Start at S seconds.")
+    @click.option("--end", "end_s", type=float, default=None, help="End at S seconds.")
+    @click.option(
+        "--tail",
+        "tail_s",
+        type=float,
+        default=None,
+        help="Seconds rendered after the end (default: until the effects fall silent).",
+    )
+    @click.pass_context
+    def mix(
+        ctx: click.Context,
+        song: str,
+        output: Path | None,
+        stems_dir: Path | None,
+        file_format: str,
+        bit_depth: str,
+        start_s: float | None,
+        end_s: float | None,
+        tail_s: float | None,
+    ) -> None:
+        """Render SONG: the mix (and stems) in one pass."""
+        console = Console(stderr=True)
+        show = sys.stderr.isatty()
+        with Progress(
+            TextColumn(f"mix {song}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not show,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("render", total=None)
+
+            def progress(done: int, expected: int) -> None:
+                bar.update(task, completed=done, total=max(expected, 1))
+
+            summary = wf.render(
+                project_dir(ctx),
+                song,
+                output=output,
+                stems_dir=stems_dir,
+                file_format=file_format,
+                bit_depth=bit_depth,
+                start_s=start_s,
+                end_s=end_s,
+                tail_s=tail_s,
+                progress=progress,
+            )
+        peak = f"{summary.peak_dbfs:.1f} dBFS" if math.isfinite(summary.peak_dbfs) else "silence"
+        click.echo(f"{summary.path}  {summary.seconds:.2f} s  peak {peak}")
+        for stem in summary.stems:
+            click.echo(f"  stem {stem}")
+
+    @cli.group("bus")
+    def bus() -> None:
+        """Mix buses."""
+
+    @bus.command("add")
+    @click.argument("song")
+    @click.argument("name")
+    @click.option("--output", default="master", help="Where the bus goes (default: master).")
+    @click.pass_context
+    def bus_add(ctx: click.Context, song: str, name: str, output: str) -> None:
+        """Add bus NAME to SONG."""
+        wf.bus_add(project_dir(ctx), song, name, output)
+        click.echo(f"bus {name} → {output}")
+
+    @cli.group("send")
+    def send() -> None:
+        """Sends from tracks and buses into buses."""
+
+    @send.command("add")
+    @click.argument("song")
+    @click.argument("track")
+    @click.argument("bus")
+    @click.option("--level-db", type=float, default=0.0, help="Send level in dB.")
+    @click.option("--pre-fader", is_flag=True, help="Tap before the fader.")
+    @click.pass_context
+    def send_add(
+        ctx: click.Context, song: str, track: str, bus: str, level_db: float, pre_fader: bool
+    ) -> None:
+        """Send TRACK (or a bus) to BUS."""
+        wf.send_add(project_dir(ctx), song, track, bus, level_db, pre_fader)
+        click.echo(
+            f"send {track} → {bus} {level_db:+.1f} dB {'pre' if pre_fader else 'post'}-fader"
+        )
+
+    @cli.group("fx")
+    def fx() -> None:
+        """Insert effects on tracks, buses and the master."""
+
+    @fx.command("kinds")
+    def fx_kinds() -> None:
+        """List effect kinds, their parameters, units and ranges."""
+        table = Table("kind", "parameter", "unit", "default", "range", "description")
+        for spec in wf.fx_kinds():
+            table.add_row(f"[bold]{spec.kind}[/bold]", "", "", "", "", spec.description)
+            for p in spec.params.values():
+                table.add_row("", p.name, p.unit, str(p.default), p.describe_range(), p.description)
+        Console(width=160).print(table)
+
+    @fx.command("add")
+    @click.argument("song")
+    @click.argument("strip")
+    @click.argument("kind")
+    @click.argument("params", nargs=-1)
+    @click.option("--sidechain", default="", help="Track or bus that drives the detector.")
+    @click.pass_context
+    def fx_add(
+        ctx: click.Context,
+        song: str,
+        strip: str,
+        kind: str,
+        params: tuple[str, ...],
+        sidechain: str,
+    ) -> None:
+        """Append effect KIND to STRIP (track, bus or master) with name=value PARAMS."""
+        n = wf.fx_add(project_dir(ctx), song, strip, kind, params, sidechain)
+        click.echo(f"{strip} insert {n}: {kind}")
+
+    @fx.command("set")
+    @click.argument("song")
+    @click.argument("strip")
+    @click.argument("kind")
+    @click.argument("params", nargs=-1)
+    @click.pass_context
+    def fx_set(
+        ctx: click.Context, song: str, strip: str, kind: str, params: tuple[str, ...]
+    ) -> None:
+        """Change PARAMS of the insert KIND (a kind, or its number from 1) on STRIP."""
+        wf.fx_set(project_dir(ctx), song, strip, kind, params)
+        click.echo(f"{strip} {kind}: {' '.join(params)}")
+
+    @fx.command("remove")
+    @click.argument("song")
+    @click.argument("strip")
+    @click.argument("kind")
+    @click.pass_context
+    def fx_remove(ctx: click.Context, song: str, strip: str, kind: str) -> None:
+        """Remove the insert KIND (a kind, or its number from 1) from STRIP."""
+        wf.fx_remove(project_dir(ctx), song, strip, kind)
+        click.echo(f"{strip}: removed {kind}")
+
+    @fx.command("bypass")
+    @click.argument("song")
+    @click.argument("strip")
+    @click.argument("kind")
+    @click.option("--off", is_flag=True, help="Take the insert out of bypass.")
+    @click.pass_context
+    def fx_bypass(ctx: click.Context, song: str, strip: str, kind: str, off: bool) -> None:
+        """Bypass the insert KIND (a kind, or its number from 1) on STRIP."""
+        wf.fx_bypass(project_dir(ctx), song, strip, kind, not off)
+        click.echo(f"{strip} {kind}: {'active' if off else 'bypassed'}")
+
+    @cli.command("automate")
+    @click.argument("song")
+    @click.argument("target")
+    @click.option("--points", required=True, help='seconds:value pairs, like "0:-20,2:0".')
+    @click.pass_context
+    def automate(ctx: click.Context, song: str, target: str, points: str) -> None:
+        """Automate TARGET (Vox.gain_db, Vox.pan, Vox.sends.Verb.level_db, Vox.fx.1.threshold_db)."""
+        n = wf.automate(project_dir(ctx), song, target, points)
+        click.echo(f"{target}: {n} point(s)")

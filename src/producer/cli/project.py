@@ -1,9 +1,328 @@
-"""CLI commands: project."""
+"""CLI commands of the project: new, song, import, track, clip, undo/redo/history, snapshot,
+show, validate. Parse, call one ``producer.workflows.project`` function, print."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import cast
+
 import click
+from rich.console import Console
+from rich.tree import Tree
+
+from producer.cli.app import project_dir
+from producer.errors import ValidationError
+from producer.model import Song
+from producer.workflows import project as wf
+
+
+def _is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def _root(ctx: click.Context) -> Path:
+    return project_dir(ctx)
+
+
+def _seconds(frames: int, rate: int) -> str:
+    return f"{frames / rate:.3f}s" if rate > 0 else f"{frames}f"
+
+
+def _song_tree(song: Song) -> Tree:
+    rate = song.sample_rate
+    head = f"[bold]{song.title}[/bold] ({song.slug}) {song.tempo_bpm:g} BPM {song.time_signature}"
+    if song.key:
+        head += f" {song.key}"
+    tree = Tree(head)
+    for t in song.tracks:
+        flags = [f for f, on in (("M", t.mute), ("S", t.solo), ("Ø", t.polarity_inverted)) if on]
+        node = tree.add(
+            f"[cyan]{t.name}[/cyan] {t.kind} gain {t.gain_db:+.1f} dB pan {t.pan:+.2f}"
+            f" → {t.output}" + (f" [{' '.join(flags)}]" if flags else "")
+        )
+        for lane in t.lanes:
+            mark = " (active)" if lane.id == t.active else ""
+            ln = node.add(f"{lane.id} {lane.name}{mark}")
+            for c in lane.clips:
+                ln.add(
+                    f"[green]{c.id}[/green] {c.name or c.media.source_name} at "
+                    f"{_seconds(c.start_frame, rate)} length {_seconds(c.length_frames, rate)} "
+                    f"gain {c.gain_db:+.1f} dB fades {_seconds(c.fade_in.length_frames, rate)}/"
+                    f"{_seconds(c.fade_out.length_frames, rate)}"
+                )
+        for mc in t.midi_clips:
+            node.add(
+                f"[green]{mc.id}[/green] MIDI at beat {mc.start_beat:g}, {len(mc.notes)} notes"
+            )
+    for b in song.buses:
+        tree.add(f"[magenta]bus {b.name}[/magenta] gain {b.gain_db:+.1f} dB → {b.output}")
+    return tree
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the `producer` group."""
+
+    @cli.command("new")
+    @click.argument("directory", type=click.Path(path_type=Path))
+    @click.option("--title", required=True, help="Album title.")
+    @click.option("--artist", required=True, help="Album artist.")
+    @click.option("--sample-rate", type=int, default=48000, show_default=True, help="Hz.")
+    @click.pass_context
+    def new(ctx: click.Context, directory: Path, title: str, artist: str, sample_rate: int) -> None:
+        """Create a new project in DIRECTORY."""
+        root = wf.new_project(_root(ctx) / directory, title, artist, sample_rate)
+        click.echo(f"created project {root}")
+
+    @cli.group("song")
+    def song() -> None:
+        """Songs of the album."""
+
+    @song.command("add")
+    @click.argument("title")
+    @click.option("--tempo", type=float, default=120.0, show_default=True, help="BPM.")
+    @click.option("--time-signature", default="4/4", show_default=True)
+    @click.option("--key", default="", help='For example "A minor".')
+    @click.pass_context
+    def song_add(
+        ctx: click.Context, title: str, tempo: float, time_signature: str, key: str
+    ) -> None:
+        """Add a song; prints its slug."""
+        click.echo(wf.add_song(_root(ctx), title, tempo, time_signature, key))
+
+    @song.command("list")
+    @click.pass_context
+    def song_list(ctx: click.Context) -> None:
+        """The songs in album order: slug, title, tempo."""
+        for s in wf.list_songs(_root(ctx)):
+            click.echo(f"{s.slug}\t{s.title}\t{s.tempo_bpm:g} BPM\t{s.time_signature}")
+
+    @cli.command("import")
+    @click.argument("song")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.option("--track", default=None, help="Put every file on this track (made if missing).")
+    @click.option("--at", "at_seconds", type=float, default=0.0, help="Start time in seconds.")
+    @click.pass_context
+    def import_(
+        ctx: click.Context, song: str, files: tuple[Path, ...], track: str | None, at_seconds: float
+    ) -> None:
+        """Import audio FILES into SONG (copied into media/, the sources stay untouched)."""
+        for p in wf.import_audio(_root(ctx), song, list(files), track, at_seconds):
+            click.echo(f"{p.file}: track {p.track!r} clip {p.clip_id} ({p.media.path})")
+
+    @cli.group("track")
+    def track() -> None:
+        """Tracks of a song."""
+
+    def strip_options(f: click.decorators.FC) -> click.decorators.FC:
+        for opt in reversed(
+            [
+                click.option("--gain-db", type=float, default=None, help="Fader gain in dB."),
+                click.option("--pan", type=float, default=None, help="-1 (left) .. +1 (right)."),
+                click.option("--mute/--unmute", default=None),
+                click.option("--solo/--unsolo", default=None),
+                click.option("--polarity-invert/--polarity-normal", "polarity", default=None),
+                click.option("--output", default=None, help="Output bus (default master)."),
+            ]
+        ):
+            f = opt(f)
+        return f
+
+    def settings(**kw: object) -> wf.TrackSettings:
+        return wf.TrackSettings(
+            gain_db=kw["gain_db"],  # type: ignore[arg-type]
+            pan=kw["pan"],  # type: ignore[arg-type]
+            mute=kw["mute"],  # type: ignore[arg-type]
+            solo=kw["solo"],  # type: ignore[arg-type]
+            polarity_inverted=kw["polarity"],  # type: ignore[arg-type]
+            output=kw["output"],  # type: ignore[arg-type]
+        )
+
+    @track.command("add")
+    @click.argument("song")
+    @click.argument("name")
+    @strip_options
+    @click.pass_context
+    def track_add(ctx: click.Context, /, song: str, name: str, **kw: object) -> None:
+        """Add track NAME to SONG."""
+        wf.track_add(_root(ctx), song, name, settings(**kw))
+
+    @track.command("set")
+    @click.argument("song")
+    @click.argument("name")
+    @strip_options
+    @click.pass_context
+    def track_set(ctx: click.Context, /, song: str, name: str, **kw: object) -> None:
+        """Change the channel strip of track NAME."""
+        t = wf.track_set(_root(ctx), song, name, settings(**kw))
+        click.echo(f"{t.name}: gain {t.gain_db:+.2f} dB, pan {t.pan:+.2f}")
+
+    @track.command("remove")
+    @click.argument("song")
+    @click.argument("name")
+    @click.pass_context
+    def track_remove(ctx: click.Context, song: str, name: str) -> None:
+        """Remove track NAME from SONG (undo brings it back)."""
+        wf.track_remove(_root(ctx), song, name)
+
+    @cli.group("clip")
+    def clip() -> None:
+        """Clips on a track (ids as `producer show` prints them); times in seconds."""
+
+    clip_args = [click.argument("song"), click.argument("track"), click.argument("clip_id")]
+
+    def with_clip_args(f: click.decorators.FC) -> click.decorators.FC:
+        for a in reversed(clip_args):
+            f = a(f)
+        return cast("click.decorators.FC", click.pass_context(f))
+
+    @clip.command("move")
+    @with_clip_args
+    @click.option("--to", "to_seconds", type=float, required=True, help="New start time (s).")
+    def clip_move(
+        ctx: click.Context, song: str, track: str, clip_id: str, to_seconds: float
+    ) -> None:
+        """Move a clip to start at --to seconds."""
+        wf.clip_move(_root(ctx), song, track, clip_id, to_seconds)
+
+    @clip.command("trim")
+    @with_clip_args
+    @click.option("--start", "start_s", type=float, default=None, help="New left edge (s).")
+    @click.option("--end", "end_s", type=float, default=None, help="New right edge (s).")
+    def clip_trim(
+        ctx: click.Context,
+        song: str,
+        track: str,
+        clip_id: str,
+        start_s: float | None,
+        end_s: float | None,
+    ) -> None:
+        """Move a clip's edges on the timeline; the audio stays in place."""
+        wf.clip_trim(_root(ctx), song, track, clip_id, start_s, end_s)
+
+    @clip.command("split")
+    @with_clip_args
+    @click.option("--at", "at_s", type=float, required=True, help="Timeline time (s).")
+    def clip_split(ctx: click.Context, song: str, track: str, clip_id: str, at_s: float) -> None:
+        """Cut a clip in two; prints the id of the right part."""
+        click.echo(wf.clip_split(_root(ctx), song, track, clip_id, at_s))
+
+    @clip.command("fade")
+    @with_clip_args
+    @click.option("--in", "in_s", type=float, default=None, help="Fade-in length (s).")
+    @click.option("--out", "out_s", type=float, default=None, help="Fade-out length (s).")
+    @click.option("--shape", default=None, help="linear, equal_power, s_curve, exponential.")
+    def clip_fade(
+        ctx: click.Context,
+        song: str,
+        track: str,
+        clip_id: str,
+        in_s: float | None,
+        out_s: float | None,
+        shape: str | None,
+    ) -> None:
+        """Set a clip's fades."""
+        wf.clip_fade(_root(ctx), song, track, clip_id, in_s, out_s, shape)
+
+    @clip.command("gain")
+    @with_clip_args
+    @click.option("--gain-db", "gain_db", type=float, required=True, help="Clip gain in dB.")
+    def clip_gain(ctx: click.Context, song: str, track: str, clip_id: str, gain_db: float) -> None:
+        """Set a clip's gain in dB."""
+        wf.clip_gain(_root(ctx), song, track, clip_id, gain_db)
+
+    @clip.command("remove")
+    @with_clip_args
+    def clip_remove(ctx: click.Context, song: str, track: str, clip_id: str) -> None:
+        """Remove a clip (its media stays in the pool)."""
+        wf.clip_remove(_root(ctx), song, track, clip_id)
+
+    @cli.command("undo")
+    @click.pass_context
+    def undo(ctx: click.Context) -> None:
+        """Undo the last change (also after a restart)."""
+        click.echo(f"undid: {wf.undo(_root(ctx))}")
+
+    @cli.command("redo")
+    @click.pass_context
+    def redo(ctx: click.Context) -> None:
+        """Redo the last undone change."""
+        click.echo(f"redid: {wf.redo(_root(ctx))}")
+
+    @cli.command("history")
+    @click.pass_context
+    def history(ctx: click.Context) -> None:
+        """The steps; '*' marks the current one, '-' steps that redo would re-apply."""
+        entries = wf.history(_root(ctx))
+        if not entries:
+            click.echo("no changes yet")
+            return
+        current = max((e.number for e in entries if e.applied), default=0)
+        for e in entries:
+            mark = "*" if e.number == current else (" " if e.applied else "-")
+            when = datetime.datetime.fromtimestamp(e.time).strftime("%Y-%m-%d %H:%M:%S")
+            click.echo(f"{mark} {e.number:4d}  {when}  {e.label}")
+
+    @cli.group("snapshot")
+    def snapshot() -> None:
+        """Named snapshots of all documents."""
+
+    @snapshot.command("save")
+    @click.argument("name")
+    @click.pass_context
+    def snapshot_save(ctx: click.Context, name: str) -> None:
+        """Save the current documents as NAME."""
+        wf.snapshot_save(_root(ctx), name)
+
+    @snapshot.command("restore")
+    @click.argument("name")
+    @click.pass_context
+    def snapshot_restore(ctx: click.Context, name: str) -> None:
+        """Restore snapshot NAME (one undoable step)."""
+        wf.snapshot_restore(_root(ctx), name)
+
+    @snapshot.command("list")
+    @click.pass_context
+    def snapshot_list(ctx: click.Context) -> None:
+        """The saved snapshots."""
+        for name in wf.snapshot_list(_root(ctx)):
+            click.echo(name)
+
+    @cli.command("show")
+    @click.argument("song", required=False)
+    @click.option("--json", "as_json", is_flag=True, help="The document as stored.")
+    @click.pass_context
+    def show(ctx: click.Context, song: str | None, as_json: bool) -> None:
+        """The album, or SONG as a tree (clip ids included)."""
+        root = _root(ctx)
+        if as_json:
+            click.echo(wf.song_document(root, song), nl=False)
+            return
+        # Wide when piped: a tree line cut at 80 columns would hide clip ids and times.
+        console = Console(highlight=False, width=None if _is_tty() else 200)
+        if song is not None:
+            console.print(_song_tree(wf.get_song(root, song)))
+            return
+        o = wf.overview(root)
+        tree = Tree(f"[bold]{o.title}[/bold] — {o.artist} ({o.sample_rate} Hz)")
+        for s in o.songs:
+            tree.add(_song_tree(s))
+        console.print(tree)
+
+    @cli.command("validate")
+    @click.option("--json", "as_json", is_flag=True, help="Problems as a JSON list.")
+    @click.pass_context
+    def validate(ctx: click.Context, as_json: bool) -> None:
+        """Check every document and media file; list every problem (exit 2 if any)."""
+        problems = wf.validate(_root(ctx))
+        if as_json:
+            click.echo(json.dumps(problems, indent=2, ensure_ascii=False))
+        else:
+            for p in problems:
+                click.echo(p)
+        if problems:
+            raise ValidationError(f"{len(problems)} problem(s) found", problems)
+        if not as_json:
+            click.echo("ok")

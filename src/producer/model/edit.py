@@ -188,6 +188,8 @@ def trim_clip(
     end = clip.end_frame if end_frame is None else end_frame
     if end <= start:
         raise ValidationError(f"clip {clip_id!r}: trim leaves no audio ({start}..{end})")
+    if start < 0:
+        raise ValidationError(f"clip {clip_id!r}: cannot start before the song (frame {start})")
     source_start = clip.source_start_frame + (start - clip.start_frame)
     if source_start < 0 or source_start + (end - start) > clip.media.frames:
         raise ValidationError(

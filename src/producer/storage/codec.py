@@ -14,7 +14,7 @@ import enum
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -47,69 +47,153 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _decode(tp: Any, value: Any, path: str) -> Any:
+Decoder = Callable[[Any, str], Any]
+"""Turns JSON data at a document path into a model value, or raises FormatError naming it."""
+
+_SCALARS = (int, float, str, bool)
+
+
+def _scalar_decoder(tp: type) -> Decoder:
+    if tp is bool:
+
+        def dec_bool(value: Any, path: str) -> Any:
+            if not isinstance(value, bool):
+                raise FormatError(f"{path}: expected true or false, got {value!r}")
+            return value
+
+        return dec_bool
+    if tp is int:
+
+        def dec_int(value: Any, path: str) -> Any:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise FormatError(f"{path}: expected a whole number, got {value!r}")
+            return value
+
+        return dec_int
+    if tp is float:
+
+        def dec_float(value: Any, path: str) -> Any:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise FormatError(f"{path}: expected a number, got {value!r}")
+            return float(value)
+
+        return dec_float
+
+    def dec_str(value: Any, path: str) -> Any:
+        if not isinstance(value, str):
+            raise FormatError(f"{path}: expected a string, got {value!r}")
+        return value
+
+    return dec_str
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """The decoder of type ``tp``, built once per type from its hints (reading a large song
+    walks thousands of values; re-inspecting the types for each one cost most of the time)."""
     origin = get_origin(tp)
     if tp is Any:
-        return value
+        return lambda value, path: value
     if origin is typing.Union or origin is types.UnionType:
         options = get_args(tp)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for opt in options:
-            if opt is type(None):
-                continue
-            try:
-                return _decode(opt, value, path)
-            except FormatError as exc:
-                errors.append(str(exc))
+        has_none = type(None) in options
+        decoders = [_decoder(o) for o in options if o is not type(None)]
+        exact = tuple(o for o in options if o in _SCALARS)
         expected = " or ".join(_type_name(o) for o in options)
-        raise FormatError(f"{path}: expected {expected}, got {value!r}")
+
+        def dec_union(value: Any, path: str) -> Any:
+            if value is None and has_none:
+                return None
+            # A JSON scalar whose own type is one of the options keeps it: an int parameter
+            # of ``float | int | str | bool`` must stay an int, not come back as 3.0.
+            if type(value) in exact:
+                return value
+            for dec in decoders:
+                try:
+                    return dec(value, path)
+                except FormatError:
+                    continue
+            raise FormatError(f"{path}: expected {expected}, got {value!r}")
+
+        return dec_union
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return from_dict(tp, value, path)
+        cls = tp
+        return lambda value, path: from_dict(cls, value, path)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in tp)
-            raise FormatError(f"{path}: {value!r} is not one of {allowed}") from None
+        enum_cls = tp
+        allowed = ", ".join(repr(m.value) for m in enum_cls)
+
+        def dec_enum(value: Any, path: str) -> Any:
+            try:
+                return enum_cls(value)
+            except ValueError:
+                raise FormatError(f"{path}: {value!r} is not one of {allowed}") from None
+
+        return dec_enum
     if origin is tuple:
-        if not isinstance(value, list):
-            raise FormatError(f"{path}: expected a list, got {type(value).__name__}")
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
-        if len(args) != len(value):
-            raise FormatError(f"{path}: expected {len(args)} items, got {len(value)}")
-        return tuple(
-            _decode(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
-        )
+            item = _decoder(args[0])
+
+            def dec_seq(value: Any, path: str) -> Any:
+                if not isinstance(value, list):
+                    raise FormatError(f"{path}: expected a list, got {type(value).__name__}")
+                return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+            return dec_seq
+        items = [_decoder(a) for a in args]
+
+        def dec_fixed(value: Any, path: str) -> Any:
+            if not isinstance(value, list):
+                raise FormatError(f"{path}: expected a list, got {type(value).__name__}")
+            if len(items) != len(value):
+                raise FormatError(f"{path}: expected {len(items)} items, got {len(value)}")
+            return tuple(
+                d(v, f"{path}[{i}]") for i, (d, v) in enumerate(zip(items, value, strict=True))
+            )
+
+        return dec_fixed
     if (
         origin in (dict, Mapping)
         or origin is typing.Mapping
         or (origin is not None and isinstance(origin, type) and issubclass(origin, Mapping))
     ):
-        if not isinstance(value, dict):
-            raise FormatError(f"{path}: expected an object, got {type(value).__name__}")
         _, vt = get_args(tp)
-        return {str(k): _decode(vt, v, f"{path}.{k}") for k, v in value.items()}
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise FormatError(f"{path}: expected true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise FormatError(f"{path}: expected a whole number, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise FormatError(f"{path}: expected a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise FormatError(f"{path}: expected a string, got {value!r}")
-        return value
-    raise FormatError(f"{path}: cannot read a value of type {_type_name(tp)}")  # pragma: no cover
+        val = _decoder(vt)
+
+        def dec_map(value: Any, path: str) -> Any:
+            if not isinstance(value, dict):
+                raise FormatError(f"{path}: expected an object, got {type(value).__name__}")
+            return {str(k): val(v, f"{path}.{k}") for k, v in value.items()}
+
+        return dec_map
+    if tp in _SCALARS:
+        return _scalar_decoder(tp)
+
+    def dec_unknown(value: Any, path: str) -> Any:  # pragma: no cover - a model type we lack
+        raise FormatError(f"{path}: cannot read a value of type {_type_name(tp)}")
+
+    return dec_unknown
+
+
+@cache
+def _fields(cls: type) -> tuple[frozenset[str], tuple[tuple[str, Decoder, bool], ...]]:
+    """Field names, and per field (name, decoder, required) in declaration order."""
+    assert dataclasses.is_dataclass(cls)
+    hints = _hints(cls)
+    specs = tuple(
+        (
+            f.name,
+            _decoder(hints[f.name]),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in dataclasses.fields(cls)
+    )
+    return frozenset(name for name, _, _ in specs), specs
+
+
+def _decode(tp: Any, value: Any, path: str) -> Any:
+    return _decoder(tp)(value, path)
 
 
 def from_dict(cls: type[T], data: Any, path: str = "") -> T:
@@ -117,20 +201,18 @@ def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     where = path or cls.__name__
     if not isinstance(data, dict):
         raise FormatError(f"{where}: expected an object, got {type(data).__name__}")
-    assert dataclasses.is_dataclass(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
+    names, specs = _fields(typing.cast(type, cls))
+    if not names.issuperset(data):
+        unknown = sorted(set(data) - names)
         raise FormatError(f"{where}: unknown field {unknown[0]!r}")
-    hints = _hints(cls)
     kwargs = {}
-    for name, f in fields.items():
-        sub = f"{path}.{name}" if path else name
+    for name, dec, required in specs:
         if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if required:
+                sub = f"{path}.{name}" if path else name
                 raise FormatError(f"{sub}: required field is missing")
             continue
-        kwargs[name] = _decode(hints[name], data[name], sub)
+        kwargs[name] = dec(data[name], f"{path}.{name}" if path else name)
     return cls(**kwargs)
 
 

@@ -1,0 +1,604 @@
+"""The block loop: clips → track strips → sends/buses → master → sinks, in bounded memory.
+
+Per block of ``block_frames`` frames, the strips run wave by wave (``Plan.waves``); inside a
+wave the strips are split into ``threads`` fixed groups run on a thread pool (numpy, soundfile
+and pedalboard release the GIL). Each group sums its feeds into its own accumulators and the
+groups are merged in a fixed order, so the result does not depend on thread timing.
+
+A strip runs: source (clip sum, or the bus input) → polarity → inserts → fader (gain_db) → pan
+→ mute/solo → output; sends tap the panned signal before or after the fader, with their own
+level_db, and are silenced with the strip. Pan laws (``producer.units``): a mono strip is
+panned with the constant-power sin/cos law (left = cos((p+1)·π/4), right = sin((p+1)·π/4)),
+a stereo strip's pan is a balance (p < 0 scales the right by 1 + p, p > 0 the left by 1 − p).
+
+Automation of gain_db, pan, mute and send levels is sample-accurate (gains interpolated in dB,
+then converted per sample); effect parameters are set through ``set_param`` every 64 frames
+(sub-blocks aligned to the render start, so the result does not depend on the block size).
+
+Memory holds a few blocks per strip plus the compensation delays: nothing grows with the
+song's length.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from producer.audio import Audio
+from producer.engine.plan import MASTER_ID, Plan, Region, StripPlan
+from producer.engine.sinks import Sink
+from producer.engine.source import MediaSource
+from producer.errors import RenderError
+from producer.model import AutomationLane, Interpolation
+from producer.units import balance_pan, constant_power_pan
+
+#: Effect parameters change at least this often (frames).
+PARAM_STEP_FRAMES = 64
+#: A tail is over when every output stays below this level (−120 dBFS) ...
+SILENCE_GAIN = 1e-6
+#: ... for this long (seconds).
+SILENCE_HOLD_S = 0.5
+#: An automatic tail stops here however long the effects ring (seconds).
+MAX_TAIL_S = 30.0
+
+Progress = Callable[[int, int], None]
+"""``progress(frames_done, frames_expected)``, called after every block."""
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    frames: int
+    """Frames written to every sink."""
+    latency_frames: int
+    """Pre-roll rendered and dropped to compensate the master path's latency."""
+    tail_frames: int
+    """Frames written after the song's end (or ``end_frame``)."""
+    peak: float
+    """Largest absolute sample of the mix."""
+
+
+def lane_values(lane: AutomationLane, t0: int, n: int) -> F64:
+    """Values of ``lane`` at timeline frames ``[t0, t0 + n)``, shape (n,), float64.
+
+    Linear interpolation between points in the parameter's unit; the first value holds before
+    the first point and the last after the last one.
+    """
+    xp = np.array([p.frame for p in lane.points], dtype=np.float64)
+    fp = np.array([p.value for p in lane.points], dtype=np.float64)
+    frames = np.arange(t0, t0 + n, dtype=np.float64)
+    if lane.interpolation == Interpolation.STEP:
+        idx = np.searchsorted(xp, frames, side="right") - 1
+        return np.asarray(fp[np.clip(idx, 0, len(fp) - 1)], dtype=np.float64)
+    return np.asarray(np.interp(frames, xp, fp), dtype=np.float64)
+
+
+def lane_value_at(lane: AutomationLane, frame: int) -> float:
+    return float(lane_values(lane, frame, 1)[0])
+
+
+def _pan_gains(pan: float | F64, mono: bool) -> tuple[float | F64, float | F64]:
+    """(left, right) gains: constant-power sin/cos for mono, balance for stereo."""
+    if isinstance(pan, float | int):
+        return constant_power_pan(pan) if mono else balance_pan(pan)
+    if mono:
+        angle = (np.asarray(pan, dtype=np.float64) + 1.0) * (np.pi / 4.0)
+        left, right = np.cos(angle), np.sin(angle)
+    else:
+        p = np.asarray(pan, dtype=np.float64)
+        left = np.where(p > 0.0, 1.0 - p, 1.0)
+        right = np.where(p < 0.0, 1.0 + p, 1.0)
+    if np.ndim(left) == 0:
+        return float(left), float(right)
+    return left, right
+
+
+def _as_gain(left: float | F64, right: float | F64) -> Audio:
+    """Per-channel gains as float32 (2, 1) or (2, n), ready to broadcast over a block."""
+    if np.ndim(left) == 0 and np.ndim(right) == 0:
+        return np.array([[left], [right]], dtype=np.float32)
+    n = max(np.size(left), np.size(right))
+    g = np.empty((2, n), dtype=np.float32)
+    g[0] = left
+    g[1] = right
+    return g
+
+
+@functools.lru_cache(maxsize=512)
+def _interleaved_gains(left: float, right: float, n: int) -> Audio:
+    """[left, right] repeated n times, float32 (2n,); cached: static strips reuse it (read-only)."""
+    g = np.tile(np.array([left, right], dtype=np.float32), n)
+    g.flags.writeable = False
+    return g
+
+
+def _scale(x: Audio, left: float | F64, right: float | F64, inplace: bool) -> Audio:
+    """x [shape=(1 or 2, n)] times per-channel gains → (2, n).
+
+    Fast paths keep numpy on contiguous memory: a mono source becomes an interleaved
+    (n, 2) outer product, and an interleaved stereo block (a transposed soundfile read) is
+    scaled as one flat array with the gains repeated, not with a stride-2 broadcast.
+    ``inplace`` allows overwriting ``x`` (a stereo block the caller owns).
+    """
+    scalar = np.ndim(left) == 0 and np.ndim(right) == 0
+    if x.shape[0] == 1:
+        if scalar:
+            g = np.array([left, right], dtype=np.float32)
+            outer: Audio = np.multiply.outer(x[0], g)
+            return outer.T  # (2, n), interleaved
+        return x * _as_gain(left, right)
+    out = x if inplace else None
+    if scalar and left == right:
+        if left == 1.0:
+            return x if inplace else x.copy(order="K")
+        return np.multiply(x, np.float32(left), out=out)
+    if scalar and x.flags.f_contiguous and not x.flags.c_contiguous:
+        n = x.shape[1]
+        flat = x.T.reshape(-1)  # a view: (n, 2) is C-contiguous
+        gains = _interleaved_gains(float(left), float(right), n)
+        res = np.multiply(flat, gains, out=flat if inplace else None)
+        return res.reshape(n, 2).T
+    return np.multiply(x, _as_gain(left, right), out=out)
+
+
+class _Delay:
+    """A fixed delay line of ``frames`` frames on (channels, n) blocks."""
+
+    def __init__(self, channels: int, frames: int) -> None:
+        self.state = np.zeros((channels, frames), dtype=np.float32)
+
+    def process(self, x: Audio) -> Audio:
+        if self.state.shape[1] == 0:
+            return x
+        buf = np.concatenate([self.state, x], axis=1)
+        n = x.shape[1]
+        self.state = buf[:, n:]
+        return buf[:, :n]
+
+
+@dataclass
+class _StripOut:
+    main: Audio | None
+    """The main output, compensated for its destination, (2, n); None when silent."""
+    sends: list[tuple[str, Audio]]
+    key: Audio | None
+    """Post-fader signal before mute: the sidechain key for others, (2, n); None when no
+    insert listens to this strip."""
+    stem: Audio | None
+
+
+class _Runner:
+    def __init__(self, plan: Plan, source: MediaSource, start_frame: int, stems: bool) -> None:
+        self.plan = plan
+        self.source = source
+        self.start_frame = start_frame
+        self.stems = stems
+        self.delays: dict[tuple[str, str], _Delay] = {
+            k: _Delay(2, d) for k, d in plan.feed_delays.items() if d > 0
+        }
+        self.keyed = {ins.sidechain for s in plan.strips.values() for ins in s.inserts}
+        self.stem_delays = {
+            sid: _Delay(2, d) for sid, d in plan.stem_delays.items() if d > 0 and stems
+        }
+
+    # ------------------------------------------------------------------ sources
+
+    def _read_region(
+        self, s: StripPlan, r: Region, t0: int, n: int, buf: Audio | None
+    ) -> Audio | None:
+        w0 = max(t0, r.play_start)
+        w1 = t0 + n if r.play_end is None else min(t0 + n, r.play_end)
+        if w1 <= w0:
+            return buf
+        for cp in r.clips:
+            c = cp.clip
+            a, b = max(w0, c.start_frame), min(w1, c.end_frame)
+            if b <= a:
+                continue
+            data = self.source.read(c.media, c.source_start_frame + (a - c.start_frame), b - a)
+            gains = self._clip_gains(
+                cp.fade_in, cp.fade_out, a - c.start_frame, b - a, c.length_frames
+            )
+            gains = self._window_gains(r, a, b, gains)
+            if cp.gain != 1.0 or gains is not None:
+                g = np.float32(cp.gain) if gains is None else gains * np.float32(cp.gain)
+                data = data * g
+            if buf is None and a == t0 and b == t0 + n and data.shape[0] == s.channels:
+                buf = data  # the whole block from one clip: the source's array is ours to keep
+                continue
+            if buf is None:
+                buf = np.zeros((s.channels, n), dtype=np.float32)
+            buf[:, a - t0 : b - t0] += data  # a mono clip on a stereo track feeds both sides
+        return buf
+
+    @staticmethod
+    def _clip_gains(
+        fade_in: Audio | None, fade_out: Audio | None, pos: int, n: int, length: int
+    ) -> Audio | None:
+        """Fade gains of clip frames [pos, pos + n), shape (n,), or None for unity."""
+        g: Audio | None = None
+        if fade_in is not None and pos < len(fade_in):
+            g = np.ones(n, dtype=np.float32)
+            k = min(pos + n, len(fade_in))
+            g[: k - pos] = fade_in[pos:k]
+        if fade_out is not None:
+            o0 = length - len(fade_out)
+            lo = max(pos, o0)
+            if lo < pos + n:
+                if g is None:
+                    g = np.ones(n, dtype=np.float32)
+                g[lo - pos :] *= fade_out[lo - o0 : pos + n - o0]
+        return g
+
+    @staticmethod
+    def _window_gains(r: Region, a: int, b: int, g: Audio | None) -> Audio | None:
+        """Multiply in the comp seam crossfades of timeline frames [a, b)."""
+        if r.in_curve is not None:
+            e = r.play_start + len(r.in_curve)
+            if a < e:
+                g = np.ones(b - a, dtype=np.float32) if g is None else g
+                k = min(b, e)
+                g[: k - a] *= r.in_curve[a - r.play_start : k - r.play_start]
+        if r.out_curve is not None and r.play_end is not None:
+            o0 = r.play_end - len(r.out_curve)
+            lo = max(a, o0)
+            if lo < b:
+                g = np.ones(b - a, dtype=np.float32) if g is None else g
+                g[lo - a :] *= r.out_curve[lo - o0 : b - o0]
+        return g
+
+    # ------------------------------------------------------------------ strips
+
+    def _inserts(
+        self, s: StripPlan, x: Audio, p0: int, t0: int, keys: Mapping[str, Audio]
+    ) -> Audio:
+        if not s.inserts:
+            return x
+        if not s.fx_automated:
+            return self._chain(s, x, keys, 0)
+        # Sub-blocks on a 64-frame grid aligned to the render start: the parameters change at
+        # the same frames whatever the block size.
+        out = np.empty_like(x)
+        i = 0
+        n = x.shape[1]
+        while i < n:
+            step = PARAM_STEP_FRAMES - (p0 + i) % PARAM_STEP_FRAMES
+            j = min(n, i + step)
+            grid = t0 + i - (p0 + i) % PARAM_STEP_FRAMES  # the value at the grid frame
+            for ins in s.inserts:
+                if ins.proc is None:
+                    continue
+                for param, lane in ins.automation:
+                    setter = getattr(ins.proc, "set_param", None)
+                    if setter is None:
+                        raise RenderError(f"{s.name}: effect {ins.slot.kind} cannot be automated")
+                    setter(param, lane_value_at(lane, grid))
+            out[:, i:j] = self._chain(s, x[:, i:j], keys, i)
+            i = j
+        return out
+
+    @staticmethod
+    def _chain(s: StripPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
+        for ins in s.inserts:
+            if ins.proc is None:
+                continue
+            if ins.sidechain:
+                key = keys[ins.sidechain][:, offset : offset + x.shape[1]]
+                x = ins.proc.process_sidechain(x, key)  # type: ignore[attr-defined]
+            else:
+                x = ins.proc.process(x)
+        return np.asarray(x, dtype=np.float32)
+
+    def run_strip(
+        self, s: StripPlan, x: Audio | None, p0: int, n: int, keys: Mapping[str, Audio]
+    ) -> _StripOut:
+        t0 = self.start_frame + p0
+        if s.is_track:
+            x = None
+            for r in s.regions:
+                x = self._read_region(s, r, t0, n, x)
+        if x is None:
+            x = np.zeros((s.channels, n), dtype=np.float32)
+        if s.polarity_inverted:
+            x = -x
+        x = self._inserts(s, x, p0, t0, keys)
+        mono = x.shape[0] == 1
+        # Fader, pan and mute as per-channel gains: one multiply per output.
+        fader: float | F64 = 10.0 ** (s.gain_db / 20.0)
+        if s.gain_lane is not None:
+            fader = 10.0 ** (lane_values(s.gain_lane, t0, n) / 20.0)
+        pan: float | F64 = s.pan if s.pan_lane is None else lane_values(s.pan_lane, t0, n)
+        left, right = _pan_gains(pan, mono)
+        mute: float | F64 = 1.0 if s.audible else 0.0
+        if s.mute_lane is not None and s.audible:
+            mute = np.where(lane_values(s.mute_lane, t0, n) >= 0.5, 0.0, 1.0)
+        src = x if not mono else x[0:1]
+        sends = []
+        for send in s.sends:
+            if not s.audible:
+                continue
+            level: float | F64 = 10.0 ** (send.level_db / 20.0)
+            if send.level_lane is not None:
+                level = 10.0 ** (lane_values(send.level_lane, t0, n) / 20.0)
+            g = level * mute * (1.0 if send.pre_fader else fader)
+            sig = _scale(src, left * g, right * g, inplace=False)
+            sends.append((send.dest, self._delay(s.id, send.dest, sig)))
+        keyed = s.id in self.keyed
+        key = _scale(src, left * fader, right * fader, inplace=False) if keyed else None
+        main = None
+        if s.audible:
+            # Last use of src: scale it in place when it is our own block (no inserts ran, so
+            # no processor can hold on to it) and no key shares it.
+            own = not any(ins.proc is not None for ins in s.inserts)
+            main = _scale(src, left * fader * mute, right * fader * mute, inplace=own)
+        stem = None
+        if self.stems and s.id != MASTER_ID:
+            # The stem is the main output put on the master's timeline: its own delay line, fed
+            # before the feed delay (which lines it up with its destination bus only).
+            raw = main if main is not None else np.zeros((2, n), dtype=np.float32)
+            delay = self.stem_delays.get(s.id)
+            stem = raw if delay is None else delay.process(raw)
+        if main is not None and s.output:
+            main = self._delay(s.id, s.output, main)
+        return _StripOut(main, sends, key, stem)
+
+    def _delay(self, src: str, dest: str, x: Audio) -> Audio:
+        d = self.delays.get((src, dest))
+        return x if d is None else d.process(x)
+
+
+def _run_group(
+    runner: _Runner,
+    inputs: Mapping[str, Audio],
+    p0: int,
+    n: int,
+    keys: Mapping[str, Audio],
+    group: list[str],
+) -> tuple[list[tuple[str, _StripOut]], dict[str, Audio]]:
+    """Run a group of strips in order; their feeds summed per destination, (2, n) each."""
+    strips = runner.plan.strips
+    acc: dict[str, Audio] = {}
+    outs = []
+    for sid in group:
+        o = runner.run_strip(strips[sid], inputs.get(sid), p0, n, keys)
+        outs.append((sid, o))
+        feeds = [(strips[sid].output, o.main)] if o.main is not None else []
+        for dest, sig in [*feeds, *o.sends]:
+            if not dest:
+                continue
+            if dest not in acc:
+                # Take the strip's fresh array as the accumulator; copy only what is shared
+                # (the sidechain key) so that the in-place sums below touch nothing else.
+                shared = sig is o.key or sig is o.stem
+                acc[dest] = np.array(sig, order="K") if shared else sig
+            else:
+                np.add(acc[dest], sig, out=acc[dest])
+    return outs, acc
+
+
+def _peak(x: Audio) -> float:
+    return float(np.max(np.abs(x))) if x.size else 0.0
+
+
+def render_plan(
+    plan: Plan,
+    source: MediaSource,
+    mix: Sink,
+    stems: Mapping[str, Sink] | None = None,
+    *,
+    start_frame: int = 0,
+    end_frame: int | None = None,
+    tail_frames: int | None = None,
+    threads: int = 2,
+    progress: Progress | None = None,
+) -> RenderResult:
+    """Render ``plan`` into ``mix`` (stereo) and optional ``stems`` (strip id → sink).
+
+    The output covers timeline frames ``[start_frame, end)`` where ``end`` is ``end_frame`` or
+    the song's last clip, then ``tail_frames`` more (default: with no ``end_frame``, until every
+    output has stayed below −120 dBFS for ``SILENCE_HOLD_S``, at most ``MAX_TAIL_S``; the silent
+    run itself is not written). Sinks are closed on success and aborted on failure.
+    """
+    stems = dict(stems or {})
+    unknown = [k for k in stems if k not in plan.strips or k == MASTER_ID]
+    if unknown:
+        raise RenderError(f"no strip {unknown[0]!r} to take a stem from")
+    sinks: list[Sink] = [mix, *stems.values()]
+    # Sinks are written on a thread of their own (in order, at most a few blocks behind), so
+    # encoding the output overlaps the processing of the next block.
+    writer = _Writer()
+    try:
+        result = _render(
+            plan,
+            source,
+            writer.wrap(mix),
+            {k: writer.wrap(v) for k, v in stems.items()},
+            start_frame,
+            end_frame,
+            tail_frames,
+            threads,
+            progress,
+        )
+        writer.flush()
+    except BaseException:
+        writer.shutdown()
+        for sink in sinks:
+            sink.abort()
+        raise
+    writer.shutdown()
+    for sink in sinks:
+        sink.close()
+    return result
+
+
+class _Writer:
+    """One background thread writing blocks to sinks in submission order; bounded backlog."""
+
+    MAX_PENDING = 4
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: collections.deque[Future[None]] = collections.deque()
+
+    def submit(self, sink: Sink, audio: Audio) -> None:
+        self.pending.append(self.pool.submit(sink.write, audio))
+        while len(self.pending) > self.MAX_PENDING:
+            self.pending.popleft().result()  # re-raises a write error here
+
+    def flush(self) -> None:
+        while self.pending:
+            self.pending.popleft().result()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pending.clear()
+
+    def wrap(self, sink: Sink) -> Sink:
+        return _QueuedSink(self, sink)
+
+
+class _QueuedSink:
+    def __init__(self, writer: _Writer, sink: Sink) -> None:
+        self.writer = writer
+        self.sink = sink
+
+    def write(self, audio: Audio) -> None:
+        self.writer.submit(self.sink, audio)
+
+    def close(self) -> None:
+        pass  # render_plan closes the real sinks after the last write
+
+    def abort(self) -> None:
+        pass
+
+
+def _render(
+    plan: Plan,
+    source: MediaSource,
+    mix: Sink,
+    stems: dict[str, Sink],
+    start_frame: int,
+    end_frame: int | None,
+    tail_frames: int | None,
+    threads: int,
+    progress: Progress | None,
+) -> RenderResult:
+    rate = plan.sample_rate
+    end = plan.end_frame if end_frame is None else end_frame
+    body = max(0, end - start_frame)
+    auto_tail = tail_frames is None and end_frame is None
+    tail = tail_frames if tail_frames is not None else (int(MAX_TAIL_S * rate) if auto_tail else 0)
+    hold = int(SILENCE_HOLD_S * rate)
+    latency = plan.latency_frames
+    expected = body + (0 if auto_tail else tail)
+    runner = _Runner(plan, source, start_frame, bool(stems))
+    block = plan.block_frames
+    written = 0
+    peak = 0.0
+    # Auto tail: silent frames after the end are held back and written only when sound follows.
+    pending: list[tuple[Audio, dict[str, Audio]]] = []
+    pending_frames = 0
+    skip = latency
+    total = latency + body + tail
+
+    def emit(mix_block: Audio, stem_blocks: dict[str, Audio]) -> bool:
+        """Write one block of output frames; False when the tail has ended."""
+        nonlocal written, pending_frames, peak
+        n = mix_block.shape[1]
+        if not auto_tail or written + pending_frames + n <= body:
+            mix.write(mix_block)
+            for k, sink in stems.items():
+                sink.write(stem_blocks[k])
+            written += n
+            peak = max(peak, _peak(mix_block))
+            return True
+        # Frames at or after the song end: find the last one above the silence level.
+        level = np.max(np.abs(mix_block), axis=0)
+        for b in stem_blocks.values():
+            level = np.maximum(level, np.max(np.abs(b), axis=0))
+        first_tail = max(0, body - written - pending_frames)
+        loud = np.nonzero(level[first_tail:] > SILENCE_GAIN)[0]
+        cut = first_tail + (int(loud[-1]) + 1 if loud.size else 0)
+        if cut > 0:
+            for pm, ps in pending:
+                mix.write(pm)
+                for k, sink in stems.items():
+                    sink.write(ps[k])
+                written += pm.shape[1]
+            pending.clear()
+            pending_frames = 0
+            mix.write(mix_block[:, :cut])
+            for k, sink in stems.items():
+                sink.write(stem_blocks[k][:, :cut])
+            written += cut
+            peak = max(peak, _peak(mix_block[:, :cut]))
+        if cut < n:
+            pending.append((mix_block[:, cut:], {k: v[:, cut:] for k, v in stem_blocks.items()}))
+            pending_frames += n - cut
+        return pending_frames < hold
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        p0 = 0
+        while p0 < total:
+            n = min(block, total - p0)
+            inputs: dict[str, Audio] = {}
+            keys: dict[str, Audio] = {}
+            stem_out: dict[str, Audio] = {}
+            mix_block: Audio | None = None
+            for wave in plan.waves:
+                groups = [wave[i::threads] for i in range(threads)] if len(wave) > 1 else [wave]
+                groups = [g for g in groups if g]
+
+                run = functools.partial(_run_group, runner, inputs, p0, n, keys)
+                if len(groups) == 1:
+                    results = [run(groups[0])]
+                else:
+                    results = list(pool.map(run, groups))
+                for outs, acc in results:  # fixed group order: a deterministic sum
+                    for sid, o in outs:
+                        if o.key is not None:
+                            keys[sid] = o.key
+                        if o.stem is not None:
+                            stem_out[sid] = o.stem
+                        if sid == MASTER_ID:
+                            mix_block = o.main
+                    for dest, sig in acc.items():
+                        if dest in inputs:
+                            np.add(inputs[dest], sig, out=inputs[dest])
+                        else:
+                            inputs[dest] = sig
+            if mix_block is None:
+                mix_block = np.zeros((2, n), dtype=np.float32)
+            p0 += n
+            if skip >= n:
+                skip -= n
+                continue
+            if skip:
+                mix_block = mix_block[:, skip:]
+                stem_out = {k: v[:, skip:] for k, v in stem_out.items()}
+                skip = 0
+            if not emit(mix_block, {k: stem_out[k] for k in stems}):
+                break
+            if progress is not None:
+                progress(written + pending_frames, max(expected, written + pending_frames))
+    return RenderResult(written, latency, max(0, written - body), peak)
+
+
+__all__ = [
+    "MAX_TAIL_S",
+    "PARAM_STEP_FRAMES",
+    "SILENCE_GAIN",
+    "SILENCE_HOLD_S",
+    "Progress",
+    "RenderResult",
+    "lane_value_at",
+    "lane_values",
+    "render_plan",
+]

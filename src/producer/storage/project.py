@@ -1,0 +1,509 @@
+"""A project folder: open, validate, change in undoable transactions, import media.
+
+    my-album/
+      album.json          the Album, with "format_version"
+      songs/<slug>.json   one Song each, with "format_version"
+      media/              imported audio, never modified (``producer.storage.media``)
+      .producer/          lock, journal, history, snapshots, backups, caches
+
+Reading needs no lock; every write takes the write lock (``producer.storage.lock``) and goes
+through the journal of ``producer.storage.history``, so it is atomic across documents,
+undoable after a restart and survives a kill at any point.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from producer.errors import FormatError, LockedError, NotFoundError, UserError, ValidationError
+from producer.model import Album, MediaRef, Song, validate_album, validate_song
+from producer.storage import migrations
+from producer.storage.codec import from_dict, to_dict
+from producer.storage.files import (
+    atomic_copy,
+    atomic_write_text,
+    dumps,
+    loads,
+    read_text,
+)
+from producer.storage.history import Change, History, HistoryEntry, Step
+from producer.storage.lock import WriteLock
+from producer.storage.media import HashCache, import_file, media_problems
+
+ALBUM_FILE = "album.json"
+SONGS_DIR = "songs"
+META_DIR = ".producer"
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_READ_ATTEMPTS = 20
+SNAPSHOT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+T = TypeVar("T")
+
+
+def song_file(slug: str) -> str:
+    """Relative path of a song's document."""
+    return f"{SONGS_DIR}/{slug}.json"
+
+
+def encode(obj: Album | Song) -> str:
+    """The document text of an album or song: format_version first, then every field."""
+    return dumps({"format_version": migrations.FORMAT_VERSION, **to_dict(obj)})
+
+
+def decode(cls: type[T], kind: str, text: str, name: str) -> tuple[T, int]:
+    """Parse document text of file ``name``; returns the object and the version it was in."""
+    data = loads(text, name)
+    version = migrations.document_version(data, name)
+    body = migrations.upgrade(kind, data, name)
+    try:
+        return from_dict(cls, body), version
+    except FormatError as exc:
+        raise FormatError(f"{name}: {exc.message}") from None
+
+
+@dataclass
+class _State:
+    album: Album
+    songs: dict[str, Song]
+
+
+def _song_problems(song: Song, name: str, slug: str, album: Album) -> list[str]:
+    problems = [f"{name}: {p}" for p in validate_song(song)]
+    if song.slug != slug:
+        problems.append(f"{name}: slug: {song.slug!r} differs from the file name {slug!r}")
+    if song.sample_rate != album.sample_rate and song.sample_rate > 0 < album.sample_rate:
+        problems.append(
+            f"{name}: sample_rate: {song.sample_rate} differs from the album's {album.sample_rate}"
+        )
+    return problems
+
+
+def _media_problems(root: Path, song: Song, name: str, cache: HashCache) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for t in song.tracks:
+        for lane in t.lanes:
+            for c in lane.clips:
+                if c.media.path in seen:
+                    continue
+                seen.add(c.media.path)
+                problems += media_problems(
+                    root, c.media, cache, f"{name}: tracks[{t.name}].clips[{c.id}]"
+                )
+    return problems
+
+
+def _load(
+    root: Path, backup: bool, pending: dict[str, str | None] | None = None
+) -> tuple[_State, list[str]]:
+    """Read every document; FormatError on the first unreadable one; validation problems listed.
+
+    ``pending`` holds the documents of a write in progress (the journal of another process):
+    they are read from there, so a reader sees the step whole, never half applied.
+    """
+    pending = pending or {}
+
+    def text_of(rel: str) -> str | None:
+        if rel in pending:
+            return pending[rel]
+        path = root / rel
+        return read_text(path, rel) if path.is_file() else None
+
+    album_text = text_of(ALBUM_FILE)
+    if album_text is None:
+        raise NotFoundError(
+            f"{root}: not a producer project (no {ALBUM_FILE}); create one with `producer new`"
+        )
+    album, version = decode(Album, "album", album_text, ALBUM_FILE)
+    if backup and version < migrations.FORMAT_VERSION and ALBUM_FILE not in pending:
+        _backup(root, ALBUM_FILE, version)
+    problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(album)]
+    songs: dict[str, Song] = {}
+    cache = HashCache(root)
+    for slug in album.songs:
+        name = song_file(slug)
+        if not SLUG_RE.fullmatch(slug):
+            problems.append(f"{ALBUM_FILE}: songs: {slug!r} is not a slug (a-z, 0-9, hyphens)")
+            continue
+        text = text_of(name)
+        if text is None:
+            problems.append(f"{ALBUM_FILE}: songs: {slug!r} has no document {name}")
+            continue
+        song, version = decode(Song, "song", text, name)
+        if backup and version < migrations.FORMAT_VERSION and name not in pending:
+            _backup(root, name, version)
+        songs[slug] = song
+        problems += _song_problems(song, name, slug, album)
+        problems += _media_problems(root, song, name, cache)
+    songs_dir = root / SONGS_DIR
+    files = (
+        {f"{SONGS_DIR}/{p.name}" for p in songs_dir.glob("*.json")} if songs_dir.is_dir() else set()
+    )
+    files |= {
+        rel for rel, text in pending.items() if text is not None and rel.startswith(f"{SONGS_DIR}/")
+    }
+    files -= {rel for rel, text in pending.items() if text is None}
+    for rel in sorted(files):
+        if Path(rel).stem not in album.songs:
+            problems.append(f"{rel}: not listed in {ALBUM_FILE} songs")
+    cache.save()
+    return _State(album, songs), problems
+
+
+def _backup(root: Path, rel: str, version: int) -> None:
+    """Keep the file as it was before its first upgrade (Ardour's ``.bak`` habit)."""
+    dst = root / META_DIR / "backups" / f"format-{version}" / rel
+    if not dst.exists():
+        atomic_copy(root / rel, dst)
+
+
+_TEMP_RE = re.compile(r"\..+\.(\d+)\.tmp")
+
+
+def _sweep_temp_files(root: Path) -> None:
+    """Delete half-written temporary files (``.<name>.<pid>.tmp``) that a killed writer left.
+
+    Called under the write lock, and only for pids that are gone, so no live write loses its
+    file. They never hold committed data: a save only counts once renamed into place.
+    """
+    for folder in (
+        root,
+        root / SONGS_DIR,
+        root / "media",
+        root / META_DIR,
+        root / META_DIR / "history",
+        root / META_DIR / "history" / "steps",
+    ):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            m = _TEMP_RE.fullmatch(p.name)
+            if m is None:
+                continue
+            try:
+                os.kill(int(m.group(1)), 0)
+            except ProcessLookupError:
+                p.unlink(missing_ok=True)
+            except (PermissionError, OverflowError):
+                continue
+
+
+def _raise_problems(root: Path, problems: list[str]) -> None:
+    if problems:
+        raise ValidationError(problems[0], problems)
+
+
+class Transaction:
+    """The pending changes of one ``with project.transaction(label)`` block.
+
+    Reads (``album``, ``song``, ``songs``) see the pending changes; nothing reaches the disk
+    until the block ends without an exception, then all of it as one undo step.
+    """
+
+    def __init__(self, state: _State) -> None:
+        self.album = state.album
+        self._songs = dict(state.songs)
+
+    def song(self, slug: str) -> Song:
+        if slug not in self._songs:
+            known = ", ".join(self.album.songs) or "none"
+            raise NotFoundError(f"no song {slug!r} (songs: {known})")
+        return self._songs[slug]
+
+    def songs(self) -> list[Song]:
+        return [self._songs[s] for s in self.album.songs if s in self._songs]
+
+    def put_song(self, song: Song) -> None:
+        """Add or replace a song (a new slug is appended to the album's song order)."""
+        if not SLUG_RE.fullmatch(song.slug):
+            raise ValidationError(f"slug: {song.slug!r} is not a slug (a-z, 0-9, hyphens)")
+        self._songs[song.slug] = song
+        if song.slug not in self.album.songs:
+            self.album = replace(self.album, songs=(*self.album.songs, song.slug))
+
+    def remove_song(self, slug: str) -> None:
+        self.song(slug)
+        del self._songs[slug]
+        self.album = replace(self.album, songs=tuple(s for s in self.album.songs if s != slug))
+
+    def put_album(self, album: Album) -> None:
+        self.album = album
+
+    def state(self) -> _State:
+        return _State(self.album, dict(self._songs))
+
+
+class Project:
+    """An open project folder. See the module docstring for the layout."""
+
+    def __init__(self, root: Path, state: _State) -> None:
+        self.root = root
+        self._state = state
+        self._seen: tuple[tuple[str, int, int, int], ...] | None = None
+        self._lock = WriteLock(root / META_DIR / "lock", str(root))
+        self._history = History(root)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def create(cls, root: Path, title: str, artist: str, sample_rate: int = 48000) -> Project:
+        """Make a new project in ``root`` (created; refused when it holds anything)."""
+        root = Path(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            what = "a project already" if (root / ALBUM_FILE).exists() else "files"
+            raise UserError(f"{root}: folder holds {what}; choose a new or empty folder")
+        album = Album(title=title, artist=artist, sample_rate=sample_rate)
+        problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(album)]
+        _raise_problems(root, problems)
+        for sub in (SONGS_DIR, "media", META_DIR):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        atomic_write_text(root / ALBUM_FILE, encode(album))
+        return cls(root, _State(album, {}))
+
+    @classmethod
+    def open(cls, root: Path) -> Project:
+        """Open ``root``: finish an interrupted write, load and validate every document.
+
+        Raises NotFoundError (no project), FormatError (a file that cannot be read, naming the
+        file and field) or ValidationError (every problem; the message shows the first).
+        """
+        root = Path(root)
+        project = cls(root, _State(Album(title="", artist=""), {}))
+        if (root / ALBUM_FILE).is_file():
+            try:
+                project._lock.acquire()
+            except (LockedError, OSError):
+                pass  # a writer finishes its own journal; a read-only folder is read as it is
+            else:
+                try:
+                    project._history.recover()
+                    _sweep_temp_files(root)
+                finally:
+                    project._lock.release()
+        project.reload()
+        return project
+
+    @staticmethod
+    def check(root: Path) -> list[str]:
+        """Every problem of the project at ``root`` (unreadable files included), for `validate`."""
+        try:
+            _, problems = _load(Path(root), False, History(Path(root)).pending_files())
+        except (FormatError, NotFoundError) as exc:
+            return [exc.message]
+        return problems
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int, int], ...]:
+        """(name, inode, size, mtime) of every document: every save renames a new file into
+        place (a new inode), and a hand edit changes the mtime, so equal fingerprints mean
+        the documents are the ones already loaded."""
+        paths = [self.root / ALBUM_FILE, self._history.journal_path]
+        songs_dir = self.root / SONGS_DIR
+        if songs_dir.is_dir():
+            paths += sorted(songs_dir.glob("*.json"))
+        out = []
+        for p in paths:
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                out.append((p.name, 0, 0, 0))
+                continue
+            out.append((p.name, st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def reload(self) -> None:
+        """Read and validate every document again (ValidationError lists every problem).
+
+        Without the lock another process may be writing: documents are read as the journal
+        says they will be, and the read is repeated if a document was replaced meanwhile
+        (optimistic: the fingerprint before and after the read must agree).
+        """
+        for attempt in range(_READ_ATTEMPTS):
+            seen = self._fingerprint()
+            try:
+                state, problems = _load(self.root, True, self._history.pending_files())
+            except FormatError:
+                if attempt + 1 < _READ_ATTEMPTS and self._fingerprint() != seen:
+                    time.sleep(0.01 * (attempt + 1))
+                    continue
+                raise
+            if self._fingerprint() == seen:
+                break
+            time.sleep(0.01 * (attempt + 1))
+        _raise_problems(self.root, problems)
+        self._state = state
+        self._seen = seen
+
+    def _refresh(self) -> None:
+        """Under the lock: reload only if another process (or a hand edit) changed a document
+        since this object read them, so open-then-edit reads the documents once."""
+        if self._seen is None or self._fingerprint() != self._seen:
+            self.reload()
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def album(self) -> Album:
+        return self._state.album
+
+    def song(self, slug: str) -> Song:
+        if slug not in self._state.songs:
+            known = ", ".join(self._state.album.songs) or "none"
+            raise NotFoundError(f"no song {slug!r} (songs: {known})")
+        return self._state.songs[slug]
+
+    def songs(self) -> list[Song]:
+        """All songs in album order."""
+        return [self._state.songs[s] for s in self.album.songs if s in self._state.songs]
+
+    def document_text(self, slug: str | None = None) -> str:
+        """The stored text of a song's document (or of album.json)."""
+        rel = ALBUM_FILE if slug is None else song_file(self.song(slug).slug)
+        return read_text(self.root / rel, rel)
+
+    def media_path(self, ref: MediaRef) -> Path:
+        p = self.root / ref.path
+        if not p.is_file():
+            raise NotFoundError(f"{ref.path}: missing media file in {self.root}")
+        return p
+
+    # ------------------------------------------------------------ writing
+
+    @contextmanager
+    def transaction(self, label: str) -> Iterator[Transaction]:
+        """One undoable step: ``with project.transaction("gain") as tx: tx.put_song(...)``.
+
+        Takes the write lock (LockedError if another process writes), re-reads the documents
+        so that no other writer's step is lost, and on success validates and writes all
+        changed documents through the journal. On an exception nothing is written.
+        """
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            self._refresh()
+            tx = Transaction(self._state)
+            yield tx
+            self._commit(label, tx.state())
+        finally:
+            self._lock.release()
+
+    def _commit(self, label: str, new: _State) -> Step | None:
+        problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(new.album)]
+        if set(new.album.songs) != set(new.songs):
+            problems.append(f"{ALBUM_FILE}: songs: the song order does not list every song")
+        cache = HashCache(self.root)
+        changes: list[Change] = []
+
+        def change(rel: str, after: str | None) -> None:
+            path = self.root / rel
+            before = read_text(path, rel) if path.exists() else None
+            changes.append(Change(rel, before, after))
+
+        change(ALBUM_FILE, encode(new.album))
+        album_changed = new.album != self._state.album
+        for slug, song in new.songs.items():
+            if slug in self._state.songs and self._state.songs[slug] == song:
+                if album_changed:  # e.g. the album's rate: every song must still agree
+                    problems += _song_problems(song, song_file(slug), slug, new.album)
+                continue  # unchanged: not written again
+            name = song_file(slug)
+            problems += _song_problems(song, name, slug, new.album)
+            problems += _media_problems(self.root, song, name, cache)
+            change(name, encode(song))
+        for slug in self._state.songs:
+            if slug not in new.songs:
+                change(song_file(slug), None)
+        cache.save()
+        _raise_problems(self.root, problems)
+        step = self._history.commit(label, changes)
+        self._state = new
+        self._seen = self._fingerprint()
+        return step
+
+    def undo(self) -> Step:
+        """Revert the last applied step (NotFoundError if there is none)."""
+        return self._history_move(self._history.undo)
+
+    def redo(self) -> Step:
+        """Re-apply the last undone step (NotFoundError if there is none)."""
+        return self._history_move(self._history.redo)
+
+    def _history_move(self, move: Any) -> Step:
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            step: Step = move()
+            self.reload()
+            return step
+        finally:
+            self._lock.release()
+
+    def history(self) -> list[HistoryEntry]:
+        return self._history.entries()
+
+    # ------------------------------------------------------------ snapshots
+
+    def _snapshot_path(self, name: str) -> Path:
+        if not SNAPSHOT_NAME_RE.fullmatch(name):
+            raise UserError(f"snapshot name {name!r}: use letters, digits, '.', '_' and '-'")
+        return self.root / META_DIR / "snapshots" / f"{name}.json"
+
+    def snapshot_save(self, name: str) -> None:
+        """Store the current documents under ``name`` (replacing a snapshot of that name)."""
+        path = self._snapshot_path(name)
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            self._refresh()
+            files = {ALBUM_FILE: encode(self.album)}
+            files.update({song_file(s.slug): encode(s) for s in self.songs()})
+            atomic_write_text(path, dumps({"name": name, "time": time.time(), "files": files}))
+        finally:
+            self._lock.release()
+
+    def snapshots(self) -> list[str]:
+        folder = self.root / META_DIR / "snapshots"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    def snapshot_restore(self, name: str) -> Step | None:
+        """Make the documents what they were at snapshot ``name``, as one undoable step."""
+        path = self._snapshot_path(name)
+        if not path.is_file():
+            known = ", ".join(self.snapshots()) or "none"
+            raise NotFoundError(f"no snapshot {name!r} (snapshots: {known})")
+        rel = f"{META_DIR}/snapshots/{path.name}"
+        data = loads(read_text(path, rel), rel)
+        files: dict[str, Any] = data.get("files", {}) if isinstance(data, dict) else {}
+        album, _ = decode(Album, "album", files.get(ALBUM_FILE, "null"), f"{rel}:{ALBUM_FILE}")
+        songs = {}
+        for slug in album.songs:
+            name_ = song_file(slug)
+            songs[slug], _ = decode(Song, "song", files.get(name_, "null"), f"{rel}:{name_}")
+        with self.transaction(f"restore snapshot {name}") as tx:
+            for slug in list(tx.album.songs):
+                if slug not in songs:
+                    tx.remove_song(slug)
+            tx.put_album(album)
+            for song in songs.values():
+                tx.put_song(song)
+        position, _ = self._history.state()
+        return self._history.step(position) if position else None
+
+    # ------------------------------------------------------------ media
+
+    def import_media(self, path: Path) -> MediaRef:
+        """Copy (or convert to the project rate) ``path`` into media/; the source is only read."""
+        self._lock.acquire()
+        try:
+            return import_file(self.root, Path(path), self.album.sample_rate)
+        finally:
+            self._lock.release()
+
+
+__all__ = ["ALBUM_FILE", "SONGS_DIR", "Project", "Transaction", "decode", "encode", "song_file"]

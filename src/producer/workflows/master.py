@@ -1,0 +1,315 @@
+"""Use cases of ``producer master`` and ``producer profiles``: glue between files, projects,
+the engine and the mastering stage.
+
+* :func:`master_file` masters any audio file to a profile (or a reference).
+* :func:`master_song` renders a project song's mix with the engine, then masters it to
+  ``masters/<profile>/NN-<slug>.<ext>``.
+* :func:`master_project_album` masters every song (track- or album-normalised) and, for the
+  ``cd`` profile, writes ``album.wav`` + ``album.cue`` (Red Book checked).
+
+Every master gets ``<name>.report.json`` and ``<name>.report.html`` next to it. Files appear
+under their final names only when complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from producer import audio as audio_io
+from producer.analysis import loudness
+from producer.audio import Audio
+from producer.engine import ArraySink, ArraySource, render_song
+from producer.errors import NotFoundError, UserError
+from producer.mastering import album as album_mod
+from producer.mastering import report as report_mod
+from producer.mastering.chain import ChainSettings, CompressorSettings, MasterResult, master
+from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
+from producer.mastering.export import Loudness, Tags, write_master
+from producer.mastering.profiles import DeliveryProfile, get_profile, load_profiles
+from producer.model import Song
+from producer.storage import Project
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One written master: its ``--json`` row and, when it missed the profile, why."""
+
+    row: dict[str, Any]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class MasterOptions:
+    """What the user chose besides the profile."""
+
+    target_lufs: float | None = None
+    ceiling_dbtp: float | None = None
+    reference: Path | None = None
+    isrc: str = ""
+    title: str = ""
+    artist: str = ""
+    normalisation: str | None = None
+    gap_s: float = 2.0
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
+    settings: ChainSettings = field(default_factory=ChainSettings)
+
+
+def chain_settings(
+    tilt_db: float = 0.0,
+    glue: bool = False,
+    noise_shaping: bool = False,
+    max_limiting_db: float = 15.0,
+) -> ChainSettings:
+    """Chain settings from the CLI's flags (the shell may not import mastering itself)."""
+    if not 0.0 < max_limiting_db <= 40.0:
+        raise UserError(f"--max-limiting-db {max_limiting_db} must be in (0, 40] dB")
+    if abs(tilt_db) > 12.0:
+        raise UserError(f"--tilt-db {tilt_db} must be within ±12 dB")
+    return ChainSettings(
+        tilt_db=tilt_db,
+        compressor=CompressorSettings() if glue else None,
+        noise_shaping=noise_shaping,
+        max_limiting_db=max_limiting_db,
+    )
+
+
+def profiles() -> list[DeliveryProfile]:
+    """Every delivery profile, in file order."""
+    return list(load_profiles().values())
+
+
+def profile_rows() -> list[dict[str, Any]]:
+    """The profiles as JSON-ready rows (``producer profiles --json``)."""
+    return [
+        {
+            "name": p.name,
+            "target_lufs": p.target_lufs,
+            "tolerance_lu": p.tolerance_lu,
+            "ceiling_dbtp": p.ceiling_dbtp,
+            "sample_rate": p.sample_rate,
+            "bit_depth": p.bit_depth,
+            "formats": list(p.formats),
+            "normalisation": p.normalisation,
+            "description": p.description,
+        }
+        for p in profiles()
+    ]
+
+
+def _profile(name: str, opts: MasterOptions) -> DeliveryProfile:
+    return get_profile(name, opts.target_lufs, opts.ceiling_dbtp)
+
+
+def _check_isrc(isrc: str) -> str:
+    if not isrc:
+        return ""
+    problem = isrc_problem(isrc)
+    if problem:
+        raise UserError(problem)
+    return normalise_isrc(isrc)
+
+
+def _reference(opts: MasterOptions) -> tuple[Audio, int] | None:
+    if opts.reference is None:
+        return None
+    return audio_io.read(opts.reference)
+
+
+def _deliver(
+    result: MasterResult,
+    profile: DeliveryProfile,
+    paths: list[Path],
+    tags: Tags,
+    input_name: str,
+    reference: tuple[Audio, int] | None,
+) -> list[Delivered]:
+    rows: list[Delivered] = []
+    loud = Loudness(result.integrated_lufs, result.loudness_range_lu, result.true_peak_dbtp)
+    for path in paths:
+        write_master(
+            path,
+            result.audio,
+            result.sample_rate,
+            result.bit_depth,
+            tags,
+            loud,
+            description=f"master: {profile.name} {result.integrated_lufs:.1f} LUFS",
+        )
+        report_mod.write_reports(result, profile, path, input_name, reference)
+        rows.append(Delivered(report_mod.summary(result, profile, path), result.problems))
+    return rows
+
+
+def _outputs(
+    default_dir: Path, stem: str, profile: DeliveryProfile, out: Path | None
+) -> list[Path]:
+    if out is not None and out.suffix:
+        return [out]
+    folder = out if out is not None else default_dir
+    return [folder / f"{stem}.{ext}" for ext in profile.formats]
+
+
+def master_file(
+    path: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
+) -> list[Delivered]:
+    """Master an audio file; returns one ``--json`` row per written file.
+
+    ``out`` is a file (its extension picks the format) or a folder; by default the master goes
+    next to the input as ``<stem>-<profile>.<ext>`` for each of the profile's formats.
+    """
+    profile = _profile(profile_name, opts)
+    isrc = _check_isrc(opts.isrc)
+    src, rate = audio_io.read(path)
+    reference = _reference(opts)
+    target = None
+    if reference is not None:
+        target = loudness.measure(reference[0], reference[1]).integrated_lufs
+        if not target > -70.0:
+            raise UserError(f"{opts.reference}: the reference is silent")
+    if profile.name == "cd" and src.shape[0] == 1:
+        src = np.repeat(src, 2, axis=0)  # Red Book is 2-channel
+    result = master(src, rate, profile, opts.settings, reference, target_lufs=target)
+    paths = _outputs(path.parent, f"{path.stem}-{profile.name}", profile, out)
+    tags = Tags(title=opts.title or path.stem, artist=opts.artist, isrc=isrc)
+    return _deliver(result, profile, paths, tags, str(path), reference)
+
+
+def _render_mix(project: Project, song: Song) -> Audio:
+    """The song's mix from the engine, float32 (2, frames) at the song's rate."""
+    arrays: dict[str, Audio] = {}
+    for t in song.tracks:
+        for c in t.all_clips():
+            if c.media.path not in arrays:
+                arrays[c.media.path] = audio_io.read(project.media_path(c.media))[0]
+    sink = ArraySink(2)
+    render_song(song, ArraySource(arrays), sink)
+    return sink.audio
+
+
+def _open(root: Path) -> Project:
+    return Project.open(root)
+
+
+def _song_index(project: Project, slug: str) -> int:
+    slugs = [s.slug for s in project.songs()]
+    if slug not in slugs:
+        raise NotFoundError(f"no song {slug!r} in {project.root} (songs: {', '.join(slugs)})")
+    return slugs.index(slug) + 1
+
+
+def master_song(
+    root: Path,
+    slug: str,
+    profile_name: str,
+    out: Path | None = None,
+    opts: MasterOptions = MasterOptions(),
+) -> list[Delivered]:
+    """Render ``slug``'s mix and master it to ``masters/<profile>/NN-<slug>.<ext>``."""
+    profile = _profile(profile_name, opts)
+    isrc = _check_isrc(opts.isrc)
+    project = _open(root)
+    n = _song_index(project, slug)
+    song = project.song(slug)
+    mix = _render_mix(project, song)
+    if not np.any(mix):
+        raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
+    reference = _reference(opts)
+    target = None
+    if reference is not None:
+        target = loudness.measure(reference[0], reference[1]).integrated_lufs
+    result = master(mix, song.sample_rate, profile, opts.settings, reference, target_lufs=target)
+    album = project.album
+    paths = _outputs(project.root / "masters" / profile.name, f"{n:02d}-{slug}", profile, out)
+    tags = Tags(
+        song.title,
+        album.artist,
+        album.title,
+        n,
+        len(project.songs()),
+        isrc,
+        str(album.year) if album.year else "",
+    )
+    return _deliver(result, profile, paths, tags, f"song {slug}", reference)
+
+
+def master_project_album(
+    root: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
+) -> list[Delivered]:
+    """Master every song of the project; for ``cd`` also ``album.wav`` + ``album.cue``."""
+    profile = _profile(profile_name, opts)
+    project = _open(root)
+    songs = project.songs()
+    if not songs:
+        raise UserError(f"{project.root}: the album has no songs to master")
+    album = project.album
+    # CD-Text SONGWRITER: the album's people credited as songwriters.
+    songwriter = ", ".join(p.name for p in album.people if "songwriter" in p.roles)
+    inputs = []
+    for song in songs:
+        mix = _render_mix(project, song)
+        if not np.any(mix):
+            raise UserError(f"song {song.slug!r}: its mix is silent, there is nothing to master")
+        inputs.append(
+            album_mod.AlbumInput(
+                mix,
+                song.sample_rate,
+                title=song.title,
+                performer=album.artist,
+                songwriter=songwriter,
+                gap_before_s=opts.gap_s,
+                fade_in_s=opts.fade_in_s,
+                fade_out_s=opts.fade_out_s,
+            )
+        )
+    results = album_mod.master_album(inputs, profile, opts.settings, opts.normalisation)
+    folder = out if out is not None else project.root / "masters" / profile.name
+    rows: list[Delivered] = []
+    year = str(album.year) if album.year else ""
+    image = None
+    if profile.name == "cd":
+        # Checked before any file is written: a disc the plant would reject is never delivered.
+        image = album_mod.build_cd_image(
+            [r.audio for r in results],
+            inputs,
+            catalog=album.upc,
+            title=album.title,
+            performer=album.artist,
+        )
+    for n, (song, result) in enumerate(zip(songs, results, strict=True), start=1):
+        paths = [folder / f"{n:02d}-{song.slug}.{ext}" for ext in profile.formats]
+        tags = Tags(song.title, album.artist, album.title, n, len(songs), "", year)
+        rows.extend(_deliver(result, profile, paths, tags, f"song {song.slug}", None))
+    if image is not None:
+        write_master(
+            folder / "album.wav",
+            image.audio,
+            44100,
+            "16",
+            Tags(album.title, album.artist, album.title),
+        )
+        cue = folder / "album.cue"
+        tmp = cue.with_name(".album.cue.partial")
+        tmp.write_text(write_cue(image.cue), encoding="utf-8")
+        tmp.replace(cue)
+    return rows
+
+
+__all__ = [
+    "Delivered",
+    "MasterOptions",
+    "chain_settings",
+    "master_file",
+    "master_project_album",
+    "master_song",
+    "profile_rows",
+    "profiles",
+]

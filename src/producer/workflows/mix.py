@@ -1,0 +1,482 @@
+"""Use cases of the mix: render a song (mix and stems), buses, sends, inserts, automation.
+
+The engine never opens project files; ``ProjectMedia`` is the ``MediaSource`` this workflow
+hands it: soundfile reading the project's media folder in blocks, with the open files cached
+(one lock per file, since tracks run on a thread pool and may share a file).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from producer.audio import Audio
+from producer.dsp import catalog
+from producer.engine import (
+    BIT_DEPTHS,
+    FORMATS,
+    CatalogEffects,
+    FileSink,
+    Progress,
+    Sink,
+    bus_id,
+    compile_song,
+    render_plan,
+    track_id,
+)
+from producer.errors import FormatError, NotFoundError, UserError, ValidationError
+from producer.model import (
+    MASTER,
+    AutomationLane,
+    AutomationPoint,
+    Bus,
+    EffectSlot,
+    MediaRef,
+    ParamValue,
+    Send,
+    Song,
+    Track,
+    validate_song,
+)
+from producer.model import edit as ed
+from producer.storage import Project
+
+# ---------------------------------------------------------------- media
+
+
+class ProjectMedia:
+    """A ``MediaSource`` over the media files under ``root`` (soundfile, blocks, cached handles)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._files: dict[str, tuple[sf.SoundFile, threading.Lock, bool]] = {}
+        self._guard = threading.Lock()
+
+    def _open(self, path: str) -> tuple[sf.SoundFile, threading.Lock, bool]:
+        with self._guard:
+            entry = self._files.get(path)
+            if entry is None:
+                p = self.root / path
+                if not p.is_file():
+                    raise NotFoundError(f"{path}: missing media file in {self.root}")
+                try:
+                    f = sf.SoundFile(str(p))
+                except Exception as exc:
+                    raise FormatError(f"{path}: not a readable audio file ({exc})") from None
+                # Integer PCM cannot hold NaN/Inf: only float files need the finiteness check.
+                entry = (f, threading.Lock(), f.subtype in ("FLOAT", "DOUBLE"))
+                self._files[path] = entry
+            return entry
+
+    def read(self, ref: MediaRef, start_frame: int, frames: int) -> Audio:
+        """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file."""
+        path = ref.path
+        f, lock, is_float = self._open(path)
+        with lock:
+            f.seek(start_frame)
+            data = f.read(frames, dtype="float32", always_2d=True)
+        # The transposed view keeps libsndfile's interleaved layout (no copy): the engine's
+        # elementwise numpy operations follow the memory order, and the mix reaches the output
+        # file interleaved again.
+        out: Audio = data.T
+        if is_float and not np.isfinite(out).all():
+            raise FormatError(f"{path}: contains NaN or Inf samples")
+        if out.shape[1] < frames:
+            out = np.pad(out, ((0, 0), (0, frames - out.shape[1])))
+        return out
+
+    def close(self) -> None:
+        for f, _, _ in self._files.values():
+            f.close()
+        self._files.clear()
+
+
+def _check_media(project: Project, song: Song) -> None:
+    for t in song.tracks:
+        for lane in t.lanes:
+            for c in lane.clips:
+                project.media_path(c.media)  # NotFoundError naming the file
+
+
+# ---------------------------------------------------------------- render
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    path: Path
+    stems: tuple[Path, ...]
+    frames: int
+    sample_rate: int
+    peak_dbfs: float
+    latency_frames: int
+    tail_frames: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def _frames(seconds: float | None, rate: int, what: str) -> int | None:
+    if seconds is None:
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValidationError(f"{what}: {seconds} is not a time of 0 seconds or more")
+    return round(seconds * rate)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.+-]+", "_", name).strip("._") or "strip"
+
+
+def render(
+    root: Path,
+    slug: str,
+    output: Path | None = None,
+    stems_dir: Path | None = None,
+    file_format: str = "wav",
+    bit_depth: str = "24",
+    start_s: float | None = None,
+    end_s: float | None = None,
+    tail_s: float | None = None,
+    progress: Progress | None = None,
+    block_frames: int = 32768,
+    threads: int = 2,
+) -> RenderSummary:
+    """Render song ``slug`` to ``output`` (default ``renders/<slug>.<format>``) and stems.
+
+    Stems go to ``stems_dir`` as ``<track>.<ext>`` and ``bus-<bus>.<ext>``. Files appear
+    under their names only when complete.
+    """
+    if file_format not in FORMATS:
+        raise UserError(f"--format {file_format!r}: use one of {', '.join(FORMATS)}")
+    if bit_depth not in BIT_DEPTHS:
+        raise UserError(f"--bit-depth {bit_depth!r}: use one of {', '.join(BIT_DEPTHS)}")
+    project = Project.open(root)
+    song = project.song(slug)
+    rate = song.sample_rate
+    start = _frames(start_s, rate, "--start") or 0
+    end = _frames(end_s, rate, "--end")
+    tail = _frames(tail_s, rate, "--tail")
+    if end is not None and end <= start:
+        raise ValidationError(f"--end {end_s} s is not after --start {start_s or 0} s")
+    _check_media(project, song)
+    plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
+    out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
+    stem_paths: dict[str, Path] = {}
+    if stems_dir is not None:
+        used: set[str] = set()
+
+        def stem_path(stem: str) -> Path:
+            # Names that differ only in characters a file name cannot hold get a number.
+            name, k = stem, 1
+            while name.lower() in used:
+                k += 1
+                name = f"{stem}-{k}"
+            used.add(name.lower())
+            return stems_dir / f"{name}.{file_format}"
+
+        for t in song.tracks:
+            stem_paths[track_id(t.name)] = stem_path(_safe_name(t.name))
+        for b in song.buses:
+            stem_paths[bus_id(b.name)] = stem_path(f"bus-{_safe_name(b.name)}")
+    sinks: dict[str, Sink] = {}
+    mix: Sink | None = None
+    source = ProjectMedia(project.root)
+    try:
+        mix = FileSink(out, rate, 2, file_format, bit_depth)
+        for i, (sid, path) in enumerate(stem_paths.items(), start=1):
+            sinks[sid] = FileSink(path, rate, 2, file_format, bit_depth, seed=i)
+    except BaseException:
+        for s in [*([mix] if mix else []), *sinks.values()]:
+            s.abort()
+        raise
+    try:
+        result = render_plan(
+            plan,
+            source,
+            mix,
+            sinks,
+            start_frame=start,
+            end_frame=end,
+            tail_frames=tail,
+            threads=threads,
+            progress=progress,
+        )
+    finally:
+        source.close()
+    peak_dbfs = 20 * math.log10(result.peak) if result.peak > 0 else -math.inf
+    return RenderSummary(
+        out,
+        tuple(stem_paths.values()),
+        result.frames,
+        rate,
+        peak_dbfs,
+        result.latency_frames,
+        result.tail_frames,
+    )
+
+
+# ---------------------------------------------------------------- buses and sends
+
+
+def bus_add(root: Path, slug: str, name: str, output: str = MASTER) -> None:
+    project = Project.open(root)
+    with project.transaction(f"add bus {name}") as tx:
+        song = tx.song(slug)
+        if not name.strip():
+            raise ValidationError("bus name: is empty")
+        if song.track(name) is not None:
+            raise ValidationError(f"song {slug!r}: {name!r} is a track's name")
+        ed.get_bus(song, output)
+        tx.put_song(ed.add_bus(song, Bus(name=name, output=output)))
+
+
+def send_add(
+    root: Path, slug: str, strip: str, bus: str, level_db: float = 0.0, pre_fader: bool = False
+) -> None:
+    """Add (or replace) a send from track or bus ``strip`` to ``bus``."""
+    if not math.isfinite(level_db):
+        raise ValidationError(f"--level-db {level_db} is not a finite number")
+    project = Project.open(root)
+    with project.transaction(f"send {strip} to {bus}") as tx:
+        song = tx.song(slug)
+        if bus == MASTER:
+            raise ValidationError("a send goes to a bus; the master is every strip's output")
+        _strip(song, strip)
+        new = ed.add_send(song, strip, Send(bus=bus, level_db=level_db, pre_fader=pre_fader))
+        _check_routing(new)
+        tx.put_song(new)
+
+
+def _check_routing(song: Song) -> None:
+    problems = [p for p in validate_song(song) if "cycle" in p]
+    if problems:
+        raise ValidationError(problems[0], problems)
+
+
+# ---------------------------------------------------------------- inserts
+
+
+def _strip(song: Song, name: str) -> Track | Bus:
+    """The track, bus or master called ``name`` (tracks first)."""
+    t = song.track(name)
+    if t is not None:
+        return t
+    b = song.bus(name)
+    if b is not None:
+        return b
+    known = ", ".join([*(t.name for t in song.tracks), *(b.name for b in song.buses), MASTER])
+    raise NotFoundError(f"song {song.slug!r}: no track or bus {name!r} (strips: {known})")
+
+
+def _put_strip(song: Song, old: Track | Bus, **changes: object) -> Song:
+    if isinstance(old, Track):
+        return ed.replace_track(song, replace(old, **changes))  # type: ignore[arg-type]
+    return ed.update_bus(song, old.name, **changes)
+
+
+def parse_params(kind: str, pairs: Sequence[str]) -> dict[str, ParamValue]:
+    """``["threshold_db=-18", "ratio=4"]`` → typed values; UserError naming the bad item."""
+    params: dict[str, ParamValue] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise UserError(f"{pair!r}: write parameters as name=value")
+        params[name.strip()] = catalog.parse_value(kind, name.strip(), text.strip())
+    problems = catalog.check_params(kind, params)
+    if problems:
+        raise ValidationError(problems[0], problems)
+    return params
+
+
+def _slot_index(strip: Track | Bus, which: str) -> int:
+    """0-based index of the insert named by a 1-based number or a kind (or slot name)."""
+    inserts = strip.inserts
+    if which.isdigit():
+        n = int(which)
+        if not 1 <= n <= len(inserts):
+            raise NotFoundError(f"{strip.name}: no insert {n} (it has {len(inserts)})")
+        return n - 1
+    hits = [i for i, s in enumerate(inserts) if which in (s.kind, s.name)]
+    if not hits:
+        listed = ", ".join(f"{i}:{s.kind}" for i, s in enumerate(inserts, 1)) or "none"
+        raise NotFoundError(f"{strip.name}: no insert {which!r} (inserts: {listed})")
+    if len(hits) > 1:
+        raise UserError(f"{strip.name}: {len(hits)} inserts are {which!r}; give its number")
+    return hits[0]
+
+
+def fx_add(
+    root: Path, slug: str, strip_name: str, kind: str, pairs: Sequence[str], sidechain: str = ""
+) -> int:
+    """Append an insert; returns its 1-based position."""
+    if kind not in catalog.KINDS:
+        raise NotFoundError(f"unknown effect kind {kind!r} (kinds: {', '.join(catalog.KINDS)})")
+    params = parse_params(kind, pairs)
+    project = Project.open(root)
+    with project.transaction(f"fx add {kind} on {strip_name}") as tx:
+        song = tx.song(slug)
+        strip = _strip(song, strip_name)
+        if sidechain:
+            if not catalog.KINDS[kind].accepts_sidechain:
+                raise UserError(f"{kind}: takes no sidechain input")
+            _strip(song, sidechain)
+        slot = EffectSlot(kind=kind, params=params, sidechain=sidechain)
+        tx.put_song(_put_strip(song, strip, inserts=(*strip.inserts, slot)))
+        return len(strip.inserts) + 1
+
+
+def fx_set(root: Path, slug: str, strip_name: str, which: str, pairs: Sequence[str]) -> None:
+    project = Project.open(root)
+    with project.transaction(f"fx set {which} on {strip_name}") as tx:
+        song = tx.song(slug)
+        strip = _strip(song, strip_name)
+        i = _slot_index(strip, which)
+        slot = strip.inserts[i]
+        params = {**slot.params, **parse_params(slot.kind, pairs)}
+        inserts = list(strip.inserts)
+        inserts[i] = replace(slot, params=params)
+        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+
+
+def fx_remove(root: Path, slug: str, strip_name: str, which: str) -> None:
+    project = Project.open(root)
+    with project.transaction(f"fx remove {which} on {strip_name}") as tx:
+        song = tx.song(slug)
+        strip = _strip(song, strip_name)
+        i = _slot_index(strip, which)
+        prefix = f"fx.{i + 1}."
+        if any(lane.target.startswith(prefix) for lane in strip.automation):
+            raise UserError(f"{strip.name}: insert {i + 1} is automated; remove its lanes first")
+        inserts = strip.inserts[:i] + strip.inserts[i + 1 :]
+        tx.put_song(_put_strip(song, strip, inserts=inserts))
+
+
+def fx_bypass(root: Path, slug: str, strip_name: str, which: str, bypass: bool = True) -> None:
+    project = Project.open(root)
+    with project.transaction(f"fx bypass {which} on {strip_name}") as tx:
+        song = tx.song(slug)
+        strip = _strip(song, strip_name)
+        i = _slot_index(strip, which)
+        inserts = list(strip.inserts)
+        inserts[i] = replace(inserts[i], bypass=bypass)
+        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+
+
+def fx_kinds() -> list[catalog.EffectSpec]:
+    """Every effect kind with its parameters, units and ranges."""
+    return list(catalog.KINDS.values())
+
+
+# ---------------------------------------------------------------- automation
+
+
+def parse_points(text: str, rate: int) -> tuple[AutomationPoint, ...]:
+    """``"0:-20,2:0"`` (seconds:value, comma-separated) → points at frames of ``rate``."""
+    points = []
+    for item in text.split(","):
+        t, sep, v = item.strip().partition(":")
+        try:
+            seconds, value = float(t), float(v)
+        except ValueError:
+            seconds = value = math.nan
+        if not sep or not math.isfinite(seconds) or not math.isfinite(value) or seconds < 0:
+            raise UserError(f"--points: {item.strip()!r} is not seconds:value (like 2.5:-6)")
+        points.append(AutomationPoint(round(seconds * rate), value))
+    frames = [p.frame for p in points]
+    if frames != sorted(frames):
+        raise UserError("--points: times must not go backwards")
+    return tuple(points)
+
+
+def _split_target(song: Song, target: str) -> tuple[Track | Bus, str]:
+    """``"Vox.fx.1.threshold_db"`` → (the strip Vox, ``"fx.1.threshold_db"``)."""
+    names = [t.name for t in song.tracks] + [b.name for b in song.buses] + [MASTER]
+    for name in sorted(names, key=len, reverse=True):  # longest first: names may hold dots
+        if target.startswith(name + "."):
+            return _strip(song, name), target[len(name) + 1 :]
+    raise NotFoundError(
+        f"automation target {target!r}: starts with no track or bus (strips: {', '.join(names)})"
+    )
+
+
+def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, ...]) -> None:
+    parts = param.split(".")
+    where = f"{strip.name}.{param}"
+    values = [p.value for p in points]
+    if param == "gain_db":
+        return
+    if param == "pan":
+        if any(not -1.0 <= v <= 1.0 for v in values):
+            raise ValidationError(f"{where}: values must lie in -1..+1")
+        return
+    if len(parts) == 3 and parts[0] == "sends" and parts[2] == "level_db":
+        if not any(s.bus == parts[1] for s in strip.sends):
+            raise NotFoundError(f"{where}: {strip.name} has no send to {parts[1]!r}")
+        return
+    if len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit():
+        n = int(parts[1])
+        if not 1 <= n <= len(strip.inserts):
+            raise NotFoundError(f"{where}: {strip.name} has {len(strip.inserts)} insert(s)")
+        kind = strip.inserts[n - 1].kind
+        spec = catalog.KINDS.get(kind)
+        p = spec.params.get(parts[2]) if spec else None
+        if spec is None or p is None:
+            valid = ", ".join(spec.params) if spec else "none"
+            raise NotFoundError(f"{where}: {kind} has no parameter {parts[2]!r} (valid: {valid})")
+        if not p.automatable:
+            raise ValidationError(f"{where}: {kind}.{parts[2]} cannot be automated")
+        for v in values:
+            problems = catalog.check_params(kind, {parts[2]: v})
+            if problems:
+                raise ValidationError(f"{where}: {problems[0]}", problems)
+        return
+    raise ValidationError(
+        f"automation target {where!r}: use gain_db, pan, sends.<bus>.level_db or fx.<n>.<param>"
+    )
+
+
+def automate(root: Path, slug: str, target: str, points_text: str) -> int:
+    """Set the automation lane ``target`` (``Vox.gain_db``) to the points; returns their count."""
+    project = Project.open(root)
+    with project.transaction(f"automate {target}") as tx:
+        song = tx.song(slug)
+        strip, param = _split_target(song, target)
+        points = parse_points(points_text, song.sample_rate)
+        _check_lane(strip, param, points)
+        lanes = tuple(lane for lane in strip.automation if lane.target != param)
+        new = AutomationLane(target=param, points=points)
+        tx.put_song(_put_strip(song, strip, automation=(*lanes, new)))
+        return len(points)
+
+
+def strip_names(song: Song) -> Mapping[str, str]:
+    """Strip id → display name, for reports."""
+    names = {track_id(t.name): t.name for t in song.tracks}
+    names.update({bus_id(b.name): b.name for b in song.buses})
+    return names
+
+
+__all__ = [
+    "ProjectMedia",
+    "RenderSummary",
+    "automate",
+    "bus_add",
+    "fx_add",
+    "fx_bypass",
+    "fx_kinds",
+    "fx_remove",
+    "fx_set",
+    "parse_params",
+    "parse_points",
+    "render",
+    "send_add",
+    "strip_names",
+]

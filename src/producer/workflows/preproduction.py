@@ -1,0 +1,343 @@
+"""Use cases of pre-production: MIDI parts, SoundFont renders, sections, parts, tempo, analysis.
+
+Every change is one undoable step (``project.transaction``). A MIDI track's rendered audio is
+the take lane named ``rendered`` on the track (the MIDI stays the source of truth): rendering
+again replaces that lane, and every change to the notes, the instrument, the sections or the
+tempo re-renders the tracks that have one. Rendered audio enters the media pool through
+``Project.import_media`` (written to a temporary WAV first), like any other import.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from producer import audio
+from producer.errors import NotFoundError, ValidationError
+from producer.model import Clip, Instrument, Lane, MediaRef, Song
+from producer.model import edit as ed
+from producer.model.track import TrackKind
+from producer.preproduction import arrange, midi, render
+from producer.preproduction.analyze import Estimate, estimate
+from producer.preproduction.click import click_track
+from producer.preproduction.instruments import parse_instrument, program_name
+from producer.storage import Project
+from producer.workflows.project import parse_time_signature
+
+RENDERED_LANE = "rendered"
+"""Name of the take lane that holds a MIDI track's SoundFont render."""
+
+
+def _open(root: Path) -> Project:
+    return Project.open(root)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _rendered_tracks(song: Song) -> list[str]:
+    return [
+        t.name
+        for t in song.tracks
+        if t.kind == TrackKind.MIDI and any(lane.name == RENDERED_LANE for lane in t.lanes)
+    ]
+
+
+def _render_to_media(
+    project: Project, song: Song, names: Sequence[str], soundfont: str | Path | None
+) -> dict[str, tuple[MediaRef, int]]:
+    """Render tracks ``names`` of ``song`` and import each as media: name → (ref, start frame)."""
+    out: dict[str, tuple[MediaRef, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="producer-render-") as tmp:
+        for name in names:
+            track = ed.get_track(song, name)
+            if not any(c.notes for c in track.midi_clips):
+                continue
+            rendered, start = render.render_track(song, track, soundfont)
+            path = Path(tmp) / f"{song.slug}-{ed.slugify(name)}.wav"
+            audio.write(path, rendered, song.sample_rate, subtype="FLOAT")
+            out[name] = (project.import_media(path), start)
+    return out
+
+
+def _place_render(song: Song, name: str, ref: MediaRef, start: int) -> Song:
+    """Make ``ref`` the track's ``rendered`` take lane (replacing an older render) and the
+    active lane."""
+    track = ed.get_track(song, name)
+    old = next((lane for lane in track.lanes if lane.name == RENDERED_LANE), None)
+    old_ids = {c.id for c in old.clips} if old else set()
+    used = [i for i in ed.all_clip_ids(song) if i not in old_ids]
+    clip = Clip(
+        id=ed.new_id(used, "r"),
+        media=ref,
+        start_frame=start,
+        source_start_frame=0,
+        length_frames=ref.frames,
+        name=f"{name} (rendered)",
+    )
+    lane_id = old.id if old else ed.new_id(ed.all_lane_ids(song), "take")
+    lane = Lane(id=lane_id, name=RENDERED_LANE, clips=(clip,))
+    lanes = tuple(lane if x is old else x for x in track.lanes) if old else (*track.lanes, lane)
+    return ed.replace_track(song, replace(track, lanes=lanes, active=lane_id))
+
+
+def _change(
+    root: Path,
+    slug: str,
+    label: str,
+    fn: Callable[[Song], Song],
+    soundfont: str | Path | None = None,
+    render_also: Sequence[str] = (),
+) -> Song:
+    """Apply ``fn`` to the song as one undoable step and re-render the tracks with a render
+    (plus ``render_also``). ``fn`` raising leaves the project as it was."""
+    project = _open(root)
+    preview = fn(project.song(slug))
+    names = sorted(set(_rendered_tracks(preview)) | set(render_also))
+    renders = _render_to_media(project, preview, names, soundfont) if names else {}
+    with project.transaction(label) as tx:
+        song = fn(tx.song(slug))
+        for name, (ref, start) in renders.items():
+            song = _place_render(song, name, ref, start)
+        tx.put_song(song)
+    return song
+
+
+def render_parts(
+    root: Path, slug: str, tracks: Sequence[str] = (), soundfont: str | Path | None = None
+) -> list[str]:
+    """Render MIDI tracks (default: all with notes) to their ``rendered`` take; returns names."""
+    project = _open(root)
+    song = project.song(slug)
+    names = list(tracks) or [t.name for t in song.tracks if t.kind == TrackKind.MIDI]
+    for n in names:
+        t = ed.get_track(song, n)
+        if t.kind != TrackKind.MIDI:
+            raise ValidationError(f"track {n!r}: is an audio track, not a MIDI part")
+    if not names:
+        raise NotFoundError(f"song {slug!r}: has no MIDI tracks to render")
+    render.soundfont_path(soundfont)
+    _change(root, slug, f"render {', '.join(names)} in {slug}", lambda s: s, soundfont, names)
+    return names
+
+
+# ---------------------------------------------------------------- MIDI files
+
+
+@dataclass(frozen=True)
+class ImportedPart:
+    track: str
+    notes: int
+    instrument: str
+
+
+def midi_import(
+    root: Path,
+    slug: str,
+    file: Path,
+    tracks: Sequence[str] = (),
+    keep_tempo: bool = False,
+    render_parts_too: bool = False,
+    soundfont: str | Path | None = None,
+) -> list[ImportedPart]:
+    """Add the MIDI file's parts as MIDI tracks of the song; the file's tempo map, time
+    signature and key become the song's unless ``keep_tempo``."""
+    project = _open(root)
+    song = project.song(slug)
+    data = midi.read_midi(file, tuple(tracks), song.time_signature.beats_per_bar)
+    if render_parts_too:
+        render.soundfont_path(soundfont)
+
+    def fn(s: Song) -> Song:
+        if not keep_tempo:
+            s = replace(
+                s,
+                tempo_bpm=data.tempo_bpm,
+                tempo_changes=data.tempo_changes,
+                time_signature=data.time_signature,
+                key=data.key or s.key,
+            )
+        for t in data.tracks:
+            name = t.name
+            n = 1
+            while s.track(name) is not None:
+                n += 1
+                name = f"{t.name} {n}"
+            ids = ed.all_clip_ids(s)
+            clips = tuple(replace(c, id=ed.new_id(ids, "m")) for c in t.midi_clips)
+            s = ed.add_track(s, replace(t, name=name, midi_clips=clips))
+        return s
+
+    new_names = [t.name for t in fn(song).tracks if song.track(t.name) is None]
+    _change(
+        root,
+        slug,
+        f"import MIDI {Path(file).name} into {slug}",
+        fn,
+        soundfont,
+        new_names if render_parts_too else (),
+    )
+    result = _open(root).song(slug)
+    return [
+        ImportedPart(
+            n,
+            sum(len(c.notes) for c in ed.get_track(result, n).midi_clips),
+            program_name(ed.get_track(result, n).instrument or Instrument()),
+        )
+        for n in new_names
+    ]
+
+
+def midi_export(root: Path, slug: str, track: str, file: Path) -> int:
+    """Write a MIDI track as a Standard MIDI File; returns the number of notes."""
+    song = _open(root).song(slug)
+    t = ed.get_track(song, track)
+    midi.write_midi(song, t, file)
+    return sum(len(c.notes) for c in t.midi_clips)
+
+
+# ---------------------------------------------------------------- sections and parts
+
+
+def section_add(
+    root: Path, slug: str, name: str, start_bar: int, bars: int, insert: bool = False
+) -> None:
+    _change(
+        root,
+        slug,
+        f"section add {name} in {slug}",
+        lambda s: arrange.add_section(s, name, start_bar, bars, insert),
+    )
+
+
+def section_move(root: Path, slug: str, name: str, to_bar: int) -> None:
+    _change(
+        root,
+        slug,
+        f"section move {name} to bar {to_bar} in {slug}",
+        lambda s: arrange.move_section(s, name, to_bar),
+    )
+
+
+def section_duplicate(
+    root: Path, slug: str, name: str, to_bar: int | None = None, new_name: str = ""
+) -> None:
+    _change(
+        root,
+        slug,
+        f"section duplicate {name} in {slug}",
+        lambda s: arrange.duplicate_section(s, name, to_bar, new_name),
+    )
+
+
+def section_remove(root: Path, slug: str, name: str, keep_bars: bool = False) -> None:
+    _change(
+        root,
+        slug,
+        f"section remove {name} in {slug}",
+        lambda s: arrange.remove_section(s, name, keep_bars),
+    )
+
+
+def section_rename(root: Path, slug: str, name: str, new_name: str) -> None:
+    _change(
+        root,
+        slug,
+        f"section rename {name} to {new_name} in {slug}",
+        lambda s: arrange.rename_section(s, name, new_name),
+    )
+
+
+def part_transpose(
+    root: Path, slug: str, track: str, semitones: int, section: str | None = None
+) -> None:
+    where = f" in section {section}" if section else ""
+    _change(
+        root,
+        slug,
+        f"transpose {track} by {semitones:+d}{where} in {slug}",
+        lambda s: arrange.transpose(s, track, semitones, section),
+    )
+
+
+def part_instrument(root: Path, slug: str, track: str, instrument: str) -> str:
+    """Set a MIDI track's instrument (GM program number or name, or ``drums``); returns its
+    name."""
+    inst = parse_instrument(instrument)
+    _change(
+        root,
+        slug,
+        f"instrument of {track}: {program_name(inst)} in {slug}",
+        lambda s: arrange.set_instrument(s, track, inst),
+    )
+    return program_name(inst)
+
+
+def song_set(
+    root: Path,
+    slug: str,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    time_signature: str | None = None,
+    move_audio: bool = False,
+) -> Song:
+    """Change the song's tempo, key or time signature (MIDI parts follow the tempo)."""
+    ts = parse_time_signature(time_signature) if time_signature else None
+
+    def fn(s: Song) -> Song:
+        if tempo_bpm is not None:
+            s = arrange.set_tempo(s, tempo_bpm, move_audio)
+        if key is not None:
+            s = replace(s, key=key)
+        if ts is not None:
+            s = replace(s, time_signature=ts)
+        return s
+
+    if tempo_bpm is None and key is None and ts is None:
+        raise ValidationError("song set: give --tempo, --key or --time-signature")
+    return _change(root, slug, f"song set {slug}", fn)
+
+
+def song_analyze(root: Path, slug: str, file: Path, apply: bool = False) -> Estimate:
+    """Estimate tempo and key of a rough recording; with ``apply`` make them the song's."""
+    _open(root).song(slug)
+    data, rate = audio.read(file)
+    est = estimate(data, rate)
+    if apply:
+        song_set(root, slug, tempo_bpm=est.tempo_bpm, key=est.key or None)
+    return est
+
+
+def write_click(
+    root: Path, slug: str, file: Path, bars: int | None = None, count_in_bars: int = 1
+) -> tuple[int, int]:
+    """Write the song's click (with a count-in) to ``file``; returns (start frame, frames)."""
+    song = _open(root).song(slug)
+    n = bars
+    if n is None:
+        per_bar = song.time_signature.beats_per_bar
+        n = max(1, -int(-arrange.song_length_beats(song) // per_bar))
+    data, start = click_track(song, n, 0, count_in_bars)
+    audio.write(file, data, song.sample_rate, subtype="PCM_24")
+    return start, data.shape[1]
+
+
+__all__ = [
+    "RENDERED_LANE",
+    "ImportedPart",
+    "midi_export",
+    "midi_import",
+    "part_instrument",
+    "part_transpose",
+    "render_parts",
+    "section_add",
+    "section_duplicate",
+    "section_move",
+    "section_remove",
+    "section_rename",
+    "song_analyze",
+    "song_set",
+    "write_click",
+]

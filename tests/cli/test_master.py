@@ -1,0 +1,197 @@
+"""``producer master`` and ``producer profiles`` through CliRunner: a file, a project song, the
+album as a CD image; --json fields; bad input gives one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyebur128
+import pytest
+import scipy.signal
+import soundfile as sf
+from click.testing import CliRunner, Result
+
+from producer.cli import cli
+from producer.mastering.cue import parse_cue
+from producer.model import Clip, Lane, Song, Track
+from producer.storage import Project
+
+SR = 44100
+JSON_FIELDS = {
+    "path", "profile", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu",
+    "sample_rate", "bit_depth", "passed", "gain_db", "limiter_max_gain_reduction_db",
+}  # fmt: skip
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _noise(seconds: float, level: float, seed: int, channels: int = 2) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((int(seconds * SR), channels))
+    b, a = scipy.signal.butter(2, 4000, fs=SR)
+    return (scipy.signal.lfilter(b, a, x, axis=0) * level).astype(np.float32)
+
+
+def _lufs(path: Path) -> float:
+    data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    st = pyebur128.R128State(data.shape[1], rate, pyebur128.MeasurementMode.MODE_I)
+    st.add_frames(np.ascontiguousarray(data).ravel(), data.shape[0])
+    return float(pyebur128.get_loudness_global(st))
+
+
+@pytest.fixture
+def wav(tmp_path: Path) -> Path:
+    p = tmp_path / "mix.wav"
+    sf.write(str(p), _noise(3.5, 0.1, 1), SR, subtype="PCM_24")
+    return p
+
+
+def test_profiles_lists_every_profile() -> None:
+    r = run("profiles")
+    assert r.exit_code == 0
+    for name in ("streaming", "spotify", "apple", "cd", "ebu-r128", "atsc-a85"):
+        assert name in r.stdout
+    rows = json.loads(run("profiles", "--json").stdout)
+    assert {r["name"] for r in rows} >= {"amazon", "deezer", "aes-td1008", "ebu-r128-codec"}
+
+
+def test_master_a_file_json(wav: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    r = run(
+        "master", str(wav), "--profile", "cd", "-o", str(out), "--json", "--isrc", "GB-AYE-06-01498"
+    )
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 1 and set(rows[0]) == JSON_FIELDS  # exactly the issue's fields
+    row = rows[0]
+    assert row["path"] == str(out) and row["profile"] == "cd" and row["passed"] is True
+    assert (row["sample_rate"], row["bit_depth"]) == (44100, "16")
+    assert _lufs(out) == pytest.approx(-11.0, abs=0.1)
+    assert (tmp_path / "out.report.json").is_file() and (tmp_path / "out.report.html").is_file()
+    assert sf.info(str(out)).subtype == "PCM_16"
+
+
+def test_master_default_outputs_every_format_of_the_profile(wav: Path) -> None:
+    r = run("master", str(wav), "--profile", "streaming", "--target-lufs", "-16")
+    assert r.exit_code == 0, r.stderr
+    for ext in ("wav", "flac"):
+        p = wav.parent / f"mix-streaming.{ext}"
+        assert p.is_file() and _lufs(p) == pytest.approx(-16.0, abs=0.1)
+    assert not list(wav.parent.glob(".*partial"))
+
+
+def test_reference_matching(wav: Path, tmp_path: Path) -> None:
+    ref = tmp_path / "ref.wav"
+    sf.write(str(ref), _noise(3.5, 0.3, 2), 48000)
+    out = tmp_path / "matched.wav"
+    r = run(
+        "master",
+        str(wav),
+        "--profile",
+        "streaming",
+        "--reference",
+        str(ref),
+        "-o",
+        str(out),
+        "--json",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert _lufs(out) == pytest.approx(_lufs(ref), abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "nope"], "unknown delivery profile 'nope'"),
+        (["--isrc", "GB-AYE-06-0149"], "ISRC"),
+        (["--ceiling-dbtp", "4"], "ceiling_dbtp"),
+    ],
+)
+def test_bad_options_exit_2(wav: Path, args: list[str], message: str) -> None:
+    r = run("master", str(wav), *args)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("producer: ") and message in r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_silent_and_missing_inputs_exit_2(tmp_path: Path) -> None:
+    silent = tmp_path / "silent.wav"
+    sf.write(str(silent), np.zeros((SR, 2), dtype=np.float32), SR)
+    r = run("master", str(silent), "--profile", "cd")
+    assert r.exit_code == 2 and "silent" in r.stderr
+    r = run("master", str(tmp_path / "nope.wav"))
+    assert r.exit_code == 2 and "nope.wav" in r.stderr
+    assert not list(tmp_path.glob("silent-*"))
+
+
+def test_unreachable_target_exits_1_with_the_achieved_figures(tmp_path: Path) -> None:
+    x = np.zeros((int(3.5 * SR), 2), dtype=np.float32)
+    x[1000:1400] = 0.5  # one click in near-silence: no limiter makes this -5 LUFS
+    x += _noise(3.5, 0.0005, 3)
+    p = tmp_path / "click.wav"
+    sf.write(str(p), x, SR)
+    r = run("master", str(p), "--profile", "cd", "--target-lufs", "-5", "--json")
+    assert r.exit_code == 1
+    row = json.loads(r.stdout)[0]
+    assert row["passed"] is False and set(row) == JSON_FIELDS
+    assert "missed the profile" in r.stderr and "limiting" in r.stderr
+
+
+def _project(root: Path, songs: int) -> Path:
+    project = Project.create(root, "First Light", "The Producers", sample_rate=SR)
+    with project.transaction("songs") as tx:
+        for i in range(songs):
+            src = root.parent / f"take{i}.wav"
+            sf.write(str(src), _noise(4.5, 0.05 * (i + 1), 10 + i), SR, subtype="PCM_24")
+            ref = project.import_media(src)
+            clip = Clip(
+                id=f"c{i}", media=ref, start_frame=0, source_start_frame=0, length_frames=ref.frames
+            )
+            track = Track(name="mix", lanes=(Lane(id="l1", clips=(clip,)),), active="l1")
+            tx.put_song(
+                Song(title=f"Song {i + 1}", slug=f"song-{i + 1}", sample_rate=SR, tracks=(track,))
+            )
+    return root
+
+
+def test_master_a_project_song(tmp_path: Path) -> None:
+    root = _project(tmp_path / "album", 2)
+    r = CliRunner().invoke(
+        cli, ["-C", str(root), "master", "song-2", "--profile", "apple", "--json"]
+    )
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [Path(x["path"]).name for x in rows] == ["02-song-2.wav"]
+    out = root / "masters" / "apple" / "02-song-2.wav"
+    assert sf.info(str(out)).samplerate == 48000
+    assert _lufs(out) == pytest.approx(-16.0, abs=0.1)
+    r = CliRunner().invoke(cli, ["-C", str(root), "master", "nope", "--profile", "apple"])
+    assert r.exit_code == 2 and "nope" in r.stderr
+
+
+def test_master_the_album_as_a_cd(tmp_path: Path) -> None:
+    root = _project(tmp_path / "album", 2)
+    r = CliRunner().invoke(cli, ["-C", str(root), "master", "--album", "--profile", "cd", "--json"])
+    assert r.exit_code == 0, r.stderr
+    folder = root / "masters" / "cd"
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert {"01-song-1.wav", "02-song-2.wav", "album.wav", "album.cue"} <= set(names)
+    sheet = parse_cue((folder / "album.cue").read_text(), "album.cue")
+    image, rate = sf.read(str(folder / "album.wav"), dtype="float32", always_2d=True)
+    assert rate == 44100 and sf.info(str(folder / "album.wav")).subtype == "PCM_16"
+    for n, track in enumerate(sheet.tracks, start=1):
+        start = track.start_frames * 588
+        single, _ = sf.read(str(folder / f"0{n}-song-{n}.wav"), dtype="float32", always_2d=True)
+        np.testing.assert_array_equal(image[start : start + len(single)], single)
+    assert sheet.tracks[0].start_frames >= 150
+    assert sheet.tracks[1].title == "Song 2" and sheet.performer == "The Producers"
+
+
+def test_album_without_songs_exits_2(tmp_path: Path) -> None:
+    root = tmp_path / "empty"
+    Project.create(root, "Empty", "Nobody", sample_rate=SR)
+    r = CliRunner().invoke(cli, ["-C", str(root), "master", "--album", "--profile", "cd"])
+    assert r.exit_code == 2 and "no songs" in r.stderr
