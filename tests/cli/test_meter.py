@@ -129,3 +129,12 @@ def test_unwritable_plot_is_exit_2(files: dict[str, Path], tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["meter", "--plot", str(png), str(files["loud"])])
     assert result.exit_code == 2
     assert "cannot write the plot" in result.stderr
+
+
+def test_relative_paths_are_taken_from_the_c_folder(files: dict[str, Path]) -> None:
+    folder = files["loud"].parent
+    result = CliRunner().invoke(cli, ["-C", str(folder), "meter", "--json", "loud.wav"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["integrated_lufs"] == pytest.approx(-18.0, abs=0.1)
+    assert Path(data["path"]) == folder / "loud.wav"

@@ -148,3 +148,28 @@ def test_song_analyze_and_click(project: Path, tmp_path: Path) -> None:
     bpm = float(out.split()[1])
     assert abs(bpm - 120) < 3 or abs(bpm - 60) < 2 or abs(bpm - 240) < 5
     assert doc(project)["tempo_bpm"] == pytest.approx(bpm)  # --apply made it the song's
+
+
+def test_import_type0_drums_with_render(tmp_path: Path, testdata: Path) -> None:
+    root = tmp_path / "album"
+    run("new", str(root), "--title", "A", "--artist", "B")
+    run("-C", str(root), "song", "add", "Groove")
+    groove = testdata / "midi" / "groove" / "1_funk-groove1_138_beat_4-4.mid"
+    sf2 = testdata / "soundfont" / "sf_GMbank.sf2"
+    _, out, _ = run(
+        "-C",
+        str(root),
+        "midi",
+        "import",
+        "groove",
+        str(groove),
+        "--render",
+        "--soundfont",
+        str(sf2),
+    )
+    assert "410 notes" in out and "Drum kit" in out
+    d = doc(root, "groove")
+    assert d["tempo_bpm"] == pytest.approx(138.0, abs=0.01)
+    (track,) = d["tracks"]
+    assert track["instrument"]["is_drum"] is True
+    assert [lane["name"] for lane in track["lanes"]] == ["rendered"]

@@ -294,3 +294,25 @@ def test_validate_lists_every_problem(root: Path) -> None:
     assert any("bus 'nowhere' does not exist" in p for p in problems)
     assert any("missing media file" in p for p in problems)
     assert "(and 2 more problem(s))" in r.stderr
+
+
+def test_readme_tour(tmp_path: Path, wav: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project part of README's tour, as written there (default -C: the current folder)."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def producer(*args: str) -> str:
+        r = runner.invoke(cli, list(args), catch_exceptions=False)
+        assert r.exit_code == 0, r.stderr
+        return r.stdout
+
+    producer("new", "my-album", "--title", "First Light", "--artist", "The Examples")
+    monkeypatch.chdir(tmp_path / "my-album")
+    assert (
+        producer("song", "add", "First Song", "--tempo", "96", "--key", "A minor") == "first-song\n"
+    )
+    producer("import", "first-song", str(wav), "--track", "Vox")
+    producer("track", "set", "first-song", "Vox", "--gain-db", "-6", "--pan", "-0.2")
+    assert "gain -6.0 dB pan -0.20" in producer("show", "first-song")
+    producer("undo")
+    assert "gain +0.0 dB pan +0.00" in producer("show", "first-song")

@@ -58,7 +58,7 @@ def pinkish(n: int, channels: int, seed: int) -> F32:
     return (pink / np.max(np.abs(pink))).astype(np.float32)
 
 
-DURATION_S = 3.5
+DURATION_S = 3.0
 
 
 def make_inputs(testdata: Path | None) -> dict[str, tuple[F32, int]]:

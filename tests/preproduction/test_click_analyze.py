@@ -14,11 +14,6 @@ from producer.preproduction.click import click_track
 SR = 48000
 
 
-def _onsets(x: np.ndarray) -> list[int]:
-    on = np.flatnonzero((np.abs(x[:-1]) < 1e-9) & (np.abs(x[1:]) >= 1e-9)) + 1
-    return [int(i) for i in on]
-
-
 def test_click_follows_tempo_map_with_count_in() -> None:
     song = Song("c", "c", sample_rate=SR, tempo_bpm=120.0, tempo_changes=(TempoChange(4.0, 60.0),))
     audio, origin = click_track(song, bars=2, count_in_bars=1)
@@ -32,7 +27,8 @@ def test_click_follows_tempo_map_with_count_in() -> None:
         i = f - origin
         seg = audio[0, i : i + 48]
         assert np.abs(seg).max() > 0.01, f  # a click right there
-        assert np.abs(audio[0, max(0, i - 200) : i]).max() < 1e-6 or i < 200  # silence before
+        if i >= 200:  # silence just before the click: it starts exactly on its frame
+            assert np.abs(audio[0, i - 200 : i]).max() < 1e-6
         peaks.append(float(np.abs(audio[0, i : i + 1440]).max()))
     # downbeats (count-in beat 1, bar 0 beat 1, bar 1 beat 1) are accented by 6 dB
     assert peaks[0] > 1.9 * peaks[1] and peaks[4] > 1.9 * peaks[5] and peaks[8] > 1.9 * peaks[9]
@@ -63,7 +59,7 @@ def test_estimates_tempo_and_key_of_a_rendered_arrangement() -> None:
             mix = grown
         mix[:, start:n] += audio
     assert mix is not None
-    est = estimate(mix, SR)
+    est = estimate(mix[:, : 24 * SR], SR)  # intro, verse and chorus: enough to hear it
     assert est.key in ("C major", "A minor")  # relative keys share every pitch class
     # tempo within 4 % or an octave error (beat trackers often halve or double)
     assert any(abs(est.tempo_bpm * m - 72.0) <= 0.04 * 72.0 for m in (0.5, 1.0, 2.0))

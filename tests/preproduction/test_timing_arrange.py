@@ -6,6 +6,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from producer.errors import NotFoundError, ValidationError
 from producer.model import (
@@ -269,3 +271,25 @@ def test_package_contract() -> None:
     assert len(pp.__all__) == len(set(pp.__all__))
     for name in pp.__all__:
         assert hasattr(pp, name), name
+
+
+@given(
+    tempo=st.floats(20, 300),
+    changes=st.lists(st.tuples(st.integers(1, 400), st.floats(20, 300)), max_size=5),
+    frame=st.integers(0, 48000 * 600),
+)
+@settings(max_examples=200, deadline=None)
+def test_frame_beat_round_trip_any_tempo_map(
+    tempo: float, changes: list[tuple[int, float]], frame: int
+) -> None:
+    song = Song(
+        "t",
+        "t",
+        sample_rate=SR,
+        tempo_bpm=tempo,
+        tempo_changes=tuple(TempoChange(b / 4, bpm) for b, bpm in changes),
+    )
+    beat = tm.frame_to_beat(song, frame)
+    assert tm.beat_to_frame(song, beat) == frame
+    # monotonic: a later beat is never an earlier frame
+    assert tm.beat_to_frame(song, beat + Fraction(1, 64)) >= frame

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from producer.cli.app import project_dir
 from producer.workflows import meter as wf
 
 #: (JSON field, column title, unit) of the human table, in order.
@@ -70,14 +71,19 @@ def register(cli: click.Group) -> None:
         type=click.Path(dir_okay=False, path_type=Path),
         help="Draw momentary/short-term loudness, I and true-peak events into this PNG.",
     )
-    def meter(files: tuple[Path, ...], as_json: bool, plot_png: Path | None) -> None:
+    @click.pass_context
+    def meter(
+        ctx: click.Context, files: tuple[Path, ...], as_json: bool, plot_png: Path | None
+    ) -> None:
         """Measure loudness (I, LRA, max M/S) and peaks (true, sample) of audio FILES.
 
         Values that do not exist (the loudness of silence) are shown as — and null in JSON,
-        with the reason.
+        with the reason. Relative paths are taken from the -C folder.
         """
-        measurements = wf.meter_files(files)
+        root = project_dir(ctx)
+        measurements = wf.meter_files([f if f.is_absolute() else root / f for f in files])
         if plot_png is not None:
+            plot_png = plot_png if plot_png.is_absolute() else root / plot_png
             wf.plot_measurements(measurements, plot_png)
         if as_json:
             data = [m.to_json() for m in measurements]

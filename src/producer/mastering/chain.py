@@ -368,6 +368,7 @@ def master(
     # Noise-shaped dither is a per-sample loop: the iterations use plain TPDF (same loudness to
     # within hundredths of an LU) and only the final candidate is shaped, then re-measured.
     shape_now = False
+    meter_margin = METER_TRUE_PEAK_MARGIN_DB
 
     def render(x: Audio, gain_db: float, release_ms: float) -> _Candidate:
         gained = x * np.float32(10.0 ** (gain_db / 20.0))
@@ -407,12 +408,18 @@ def master(
     def settle(x: Audio, gain_db: float, release_ms: float) -> _Candidate:
         # Tighten the limiter's ceiling by the measured overshoot until the deliverable's
         # true peak is at or under the ceiling (see the module docstring for the figure).
-        nonlocal limiter_ceiling
+        nonlocal limiter_ceiling, meter_margin
         c = render(x, gain_db, release_ms)
+        if not history:
+            # Calibrate once how far the meter's 4x reading sits under the 8x check on this
+            # material (inter-sample-heavy content: up to a few tenths of a dB), so that the
+            # final 8x verification rarely forces a re-solve.
+            under = delivered_true_peak_dbtp(c.audio, sr, c.report) - c.true_peak_dbtp
+            meter_margin = max(METER_TRUE_PEAK_MARGIN_DB, under + TRUE_PEAK_MARGIN_DB + 0.02)
         for _ in range(6):
-            if c.true_peak_dbtp <= ceiling - METER_TRUE_PEAK_MARGIN_DB:
+            if c.true_peak_dbtp <= ceiling - meter_margin:
                 break
-            limiter_ceiling -= (c.true_peak_dbtp - ceiling + METER_TRUE_PEAK_MARGIN_DB) + 0.05
+            limiter_ceiling -= (c.true_peak_dbtp - ceiling + meter_margin) + 0.05
             c = render(x, gain_db, release_ms)
         history.append(c)
         return c
@@ -513,6 +520,7 @@ def _solve_gain(
     tried = [c]
     lo: _Candidate | None = None
     hi: _Candidate | None = None
+    stalls = 0
     for _ in range(MAX_ITERATIONS):
         err = c.integrated_lufs - target
         if abs(err) <= SOLVE_TOLERANCE_LU:
@@ -530,7 +538,11 @@ def _solve_gain(
         slope = 1.0 if c.max_gr_db < 0.5 else 0.5
         if len(tried) >= 2 and abs(tried[-1].gain_db - tried[-2].gain_db) > 1e-6:
             d_lufs = tried[-1].integrated_lufs - tried[-2].integrated_lufs
-            slope = min(max(d_lufs / (tried[-1].gain_db - tried[-2].gain_db), 0.2), 1.0)
+            raw = d_lufs / (tried[-1].gain_db - tried[-2].gain_db)
+            stalls = stalls + 1 if raw < 0.15 else 0
+            if stalls >= 2:
+                break  # more gain no longer buys loudness: let the next stage (compression) try
+            slope = min(max(raw, 0.2), 1.0)
         step = -err if err > 0 else min(-err / slope + 0.05, 6.0)
         c = settle(x, c.gain_db + step, release_ms)
         tried.append(c)

@@ -7,9 +7,9 @@ lane. Segments meet at their boundary (the seam). At every seam a crossfade of
 
     out = prev * cos(π/2 · x) + next * sin(π/2 · x),   x = k / (n − 1)   (n = 1: x = 0.5)
 
-an equal-power crossfade (the same positions as ``producer.dsp.fades``, which the engine uses:
-the first crossfade frame is all ``prev``, the last all ``next``) (cos² + sin² = 1: uncorrelated takes keep their power through the
-seam). Before the first segment and after the last the comp is silent, with no fade (hard
+an equal-power crossfade: cos² + sin² = 1, so uncorrelated takes keep their power through the
+seam. The positions ``x`` are those of ``producer.dsp.fades``, which the engine uses (the first
+crossfade frame is all ``prev``, the last all ``next``). Before the first segment and after the last the comp is silent, with no fade (hard
 edges); a segment must be at least ``n`` frames long so that crossfades never overlap.
 
 A lane plays the sum of its clips: clip ``c`` puts media frames

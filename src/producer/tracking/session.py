@@ -7,7 +7,9 @@ exactly as a finished one:
 
 * capture frame ``i`` holds what the performer played along with song frame
   ``start_frame + i - latency_frames`` (the round trip delays the input by the latency; this is
-  the latency compensation);
+  the latency compensation). With ``--calibrate`` the capture opens (and, when it ends
+  normally, closes) with impulses that measure the round trip from the capture itself;
+  those stretches are not part of any take;
 * ``plain``: one take from ``range_start_frame`` (the ``--from`` position) to the end;
 * ``punch``: one take over the punch range, widened by half the crossfade on each side so the
   comp can crossfade it into the lane (the pre-roll before it is heard, never kept);
@@ -18,7 +20,6 @@ exactly as a finished one:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,23 +246,6 @@ def cut_takes(meta: CaptureMeta, audio: Audio) -> list[TakeAudio]:
     return takes
 
 
-def wait_for_enter(stop: threading.Event) -> threading.Thread:
-    """Set ``stop`` when Enter is pressed on stdin (a daemon thread)."""
-
-    def run() -> None:
-        try:
-            input()
-        except EOFError:
-            # No terminal (piped or closed stdin): only --seconds or the input's end stops.
-            time.sleep(0)
-            return
-        stop.set()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
 __all__ = [
     "MeterCallback",
     "MonitorSource",
@@ -274,5 +258,4 @@ __all__ = [
     "monitor_block",
     "record",
     "song_frame",
-    "wait_for_enter",
 ]

@@ -2,11 +2,15 @@
 
 A recording reads its input through :class:`InputStream`: ``read(frames)`` blocks until that
 many frames have arrived and returns float32 ``(channels, frames)`` (fewer, possibly zero,
-frames at the end of the input); ``write(block)`` plays ``(channels, frames)`` on the output
-(the monitor mix and the click) when the stream has one. Two implementations:
+frames at the end of the input). The output (the monitor mix, the click, calibration impulses)
+is *pulled*: ``set_output(source)`` gives the stream a function ``source(first, frames)`` of the
+output frame position, and the stream calls it for every block it plays. Input frame ``k`` and
+output frame ``k`` leave and arrive together, so a slow caller (a busy machine, a slow disk)
+can delay the reading of the input but never shift the output against it. Two
+implementations:
 
-* :class:`DeviceStream` — a duplex PortAudio stream through ``sounddevice`` (blocking
-  read/write in the calling thread, which keeps input and output sample-locked).
+* :class:`DeviceStream` — a duplex PortAudio stream through ``sounddevice``; the output is
+  rendered in PortAudio's callback, the input queued for ``read``.
 * :class:`FileSourceStream` — reads a recorded file in real-time-sized blocks, optionally paced
   at the wall clock, so the rest of the suite (and a SIGKILL test) records without hardware.
 
@@ -16,7 +20,10 @@ imported lazily so that everything else works on a machine without PortAudio.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -28,6 +35,11 @@ from producer.audio import Audio, as_audio
 from producer.audio import info as audio_info
 from producer.audio import read as audio_read
 from producer.errors import NotFoundError, RenderError, UserError
+
+
+#: The output as a function of its frame position: ``source(first, frames)`` gives float32
+#: ``(output_channels, frames)``.
+OutputSource = Callable[[int, int], Audio]
 
 
 class DeviceLostError(RenderError):
@@ -47,7 +59,7 @@ class InputStream(Protocol):
 
     @property
     def output_channels(self) -> int:
-        """Output channels accepted by :meth:`write` (0: no output)."""
+        """Output channels the output source must give (0: no output)."""
 
     @property
     def xruns(self) -> int:
@@ -62,8 +74,13 @@ class InputStream(Protocol):
         Raises :class:`DeviceLostError` when the device disappears.
         """
 
-    def write(self, block: Audio) -> None:
-        """Play float32 ``(output_channels, frames)``; ignored when there is no output."""
+    def set_output(self, source: OutputSource | None) -> None:
+        """Play ``source(first, frames)`` — float32 ``(output_channels, frames)`` for output
+        frames ``[first, first + frames)`` — from output frame 0 on (call before start)."""
+
+    @property
+    def output_position(self) -> int:
+        """Output frames requested from the source so far (≥ the input frames read)."""
 
     def close(self) -> None: ...
 
@@ -73,8 +90,8 @@ class FileSourceStream:
 
     ``realtime=True`` paces :meth:`read` at the wall clock (a block of ``n`` frames is returned
     no earlier than ``n / sample_rate`` seconds after the previous one), like a sound card.
-    Output blocks are collected in ``played`` (a list of ``(channels, frames)`` arrays) so
-    tests can check what the monitor received.
+    The output source is pulled for the same frames as each read; the blocks are collected in
+    ``played`` (a list of ``(channels, frames)`` arrays) so tests can check the monitor.
     """
 
     def __init__(
@@ -95,6 +112,7 @@ class FileSourceStream:
         self._pos = 0
         self._t0 = 0.0
         self._fail_after = fail_after_frames
+        self._source: OutputSource | None = None
         self.played: list[Audio] = []
 
     @property
@@ -123,6 +141,7 @@ class FileSourceStream:
         if n == 0:
             return np.zeros((self._channels, 0), dtype=np.float32)
         block, _ = audio_read(self._path, start=self._pos, frames=n)
+        self._play(self._pos, n)
         self._pos += n
         if self._realtime:
             due = self._t0 + self._pos / self._rate
@@ -131,9 +150,16 @@ class FileSourceStream:
                 time.sleep(delay)
         return block
 
-    def write(self, block: Audio) -> None:
-        if self._out_channels:
-            self.played.append(np.array(block, dtype=np.float32, copy=True))
+    def set_output(self, source: OutputSource | None) -> None:
+        self._source = source
+
+    @property
+    def output_position(self) -> int:
+        return self._pos
+
+    def _play(self, first: int, frames: int) -> None:
+        if self._out_channels and self._source is not None and frames:
+            self.played.append(np.array(self._source(first, frames), dtype=np.float32))
 
     def close(self) -> None:
         pass
@@ -169,6 +195,7 @@ class ArraySourceStream(FileSourceStream):
         self._pos = 0
         self._t0 = 0.0
         self._fail_after = fail_after_frames
+        self._source = None
         self.played = []
 
     def read(self, frames: int) -> Audio:
@@ -176,6 +203,7 @@ class ArraySourceStream(FileSourceStream):
             raise DeviceLostError("input device lost")
         n = max(0, min(frames, self._frames - self._pos))
         block = np.ascontiguousarray(self._audio[:, self._pos : self._pos + n])
+        self._play(self._pos, n)
         self._pos += n
         if self._realtime and n:
             delay = self._t0 + self._pos / self._rate - time.monotonic()
@@ -257,10 +285,14 @@ def find_device(name_or_index: str | int | None, *, kind: str) -> int | None:
 
 
 class DeviceStream:
-    """A duplex PortAudio stream (sounddevice), read and written in blocking mode.
+    """A duplex PortAudio stream (sounddevice) in callback mode.
 
-    Checks the settings before opening: an unknown device raises NotFoundError, a sample rate
-    or channel count the device refuses raises UserError — both exit 2 in the CLI.
+    PortAudio's callback renders the output from the source (``set_output``) at the output
+    frame position and queues the input for :meth:`read`; input and output of one callback are
+    the same stretch of time, so their alignment — the round trip that latency compensation
+    subtracts — stays fixed however late the reader is. PortAudio's xrun flags are counted in
+    ``xruns``. Checks the settings before opening: an unknown device raises NotFoundError, a
+    sample rate or channel count the device refuses raises UserError — both exit 2 in the CLI.
     """
 
     def __init__(
@@ -273,14 +305,20 @@ class DeviceStream:
         output_channels: int = 2,
         block_frames: int = 1024,
         latency: str | float = "high",
-        output_lead_frames: int = 8192,
+        timeout_s: float = 2.0,
     ) -> None:
         self._sd = _sounddevice()
         self._rate = sample_rate
         self._channels = channels
         self._out_channels = output_channels
-        self._lead = output_lead_frames
+        self._timeout_s = timeout_s
         self._xruns = 0
+        self._source: OutputSource | None = None
+        self._out_pos = 0
+        self._queue: queue.Queue[Audio] = queue.Queue()
+        self._pending = np.zeros((channels, 0), dtype=np.float32)
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
         in_idx = find_device(input_device, kind="input")
         out_idx = find_device(output_device, kind="output") if output_channels else None
         try:
@@ -305,6 +343,7 @@ class DeviceStream:
                 channels=(channels, output_channels),
                 dtype="float32",
                 latency=latency,
+                callback=self._duplex,
             )
         else:
             self._stream = self._sd.InputStream(
@@ -314,7 +353,34 @@ class DeviceStream:
                 channels=channels,
                 dtype="float32",
                 latency=latency,
+                callback=self._input,
             )
+
+    # PortAudio's thread ------------------------------------------------------------
+
+    def _input(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.input_overflow or status.input_underflow:
+            self._xruns += 1
+        self._queue.put(np.array(indata, dtype=np.float32).T)
+
+    def _duplex(self, indata: Any, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.output_underflow or status.output_overflow:
+            self._xruns += 1
+        self._input(indata, frames, time_info, status)
+        with self._lock:
+            first = self._out_pos
+            self._out_pos += frames
+            source = self._source
+        if source is None or self._error is not None:
+            outdata.fill(0)
+            return
+        try:
+            outdata[:] = np.asarray(source(first, frames), dtype=np.float32).T
+        except BaseException as exc:  # reported by read(); PortAudio must not see it
+            self._error = exc
+            outdata.fill(0)
+
+    # the caller's thread -----------------------------------------------------------
 
     @property
     def sample_rate(self) -> int:
@@ -332,33 +398,38 @@ class DeviceStream:
     def xruns(self) -> int:
         return self._xruns
 
+    @property
+    def output_position(self) -> int:
+        with self._lock:
+            return self._out_pos
+
+    def set_output(self, source: OutputSource | None) -> None:
+        with self._lock:
+            self._source = source
+
     def start(self) -> None:
-        self._stream.start()
-        if self._out_channels:
-            # Keep the output ``output_lead_frames`` ahead of the input: a blocking duplex
-            # loop writes only after each read, so any stall longer than the lead (a busy
-            # machine) runs the output dry, and an underrun shifts the output against the
-            # input — breaking the latency compensation. The lead is part of the round trip
-            # that the latency measurement finds.
-            silence = np.zeros((self._lead, self._out_channels), dtype=np.float32)
-            self._stream.write(silence)
+        try:
+            self._stream.start()
+        except Exception as exc:
+            raise DeviceLostError(f"audio device: cannot start ({exc})") from None
 
     def read(self, frames: int) -> Audio:
-        try:
-            data, overflowed = self._stream.read(frames)
-        except Exception as exc:  # PortAudioError: the device or server went away
-            raise DeviceLostError(f"input device lost: {exc}") from None
-        self._xruns += bool(overflowed)
-        return np.ascontiguousarray(np.asarray(data, dtype=np.float32).T)
-
-    def write(self, block: Audio) -> None:
-        if not self._out_channels:
-            return
-        try:
-            underflowed = self._stream.write(np.ascontiguousarray(as_audio(block).T))
-        except Exception as exc:
-            raise DeviceLostError(f"output device lost: {exc}") from None
-        self._xruns += bool(underflowed)
+        parts = [self._pending]
+        have = self._pending.shape[1]
+        while have < frames:
+            if self._error is not None:
+                raise self._error
+            try:
+                block = self._queue.get(timeout=self._timeout_s)
+            except queue.Empty:
+                raise DeviceLostError(
+                    f"input device lost: no audio for {self._timeout_s:g} s"
+                ) from None
+            parts.append(block)
+            have += block.shape[1]
+        data = np.concatenate(parts, axis=1)
+        self._pending = data[:, frames:]
+        return np.ascontiguousarray(data[:, :frames])
 
     def close(self) -> None:
         try:
@@ -374,6 +445,7 @@ __all__ = [
     "DeviceStream",
     "FileSourceStream",
     "InputStream",
+    "OutputSource",
     "find_device",
     "list_devices",
 ]

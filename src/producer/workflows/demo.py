@@ -5,12 +5,12 @@ producer (``producer.preproduction.arrangements``), with sections, MIDI parts an
 (balances, high-pass/peak EQ, compression, a reverb bus fed by sends) → every part rendered
 with the SoundFont into its ``rendered`` take → each song mixed by the engine → each mix
 mastered to the ``streaming`` profile, and the album to the ``cd`` profile as one image with a
-CUE sheet → a JSON report per master and a summary for the shell to print.
+CUE sheet → a JSON and an HTML report per master (the mastering reports) and a summary
+for the shell to print.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 import time
@@ -29,6 +29,7 @@ from producer.mastering.chain import MasterResult, master
 from producer.mastering.cue import write_cue
 from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import get_profile
+from producer.mastering.report import write_reports
 from producer.model import Person, Song
 from producer.model import timing as tm
 from producer.preproduction import arrangements
@@ -102,26 +103,6 @@ def _mix(project: Project, song: Song, out: Path) -> Path:
     return out
 
 
-def _report(path: Path, song: Song, result: MasterResult, profile: str) -> None:
-    data = {
-        "song": song.title,
-        "profile": profile,
-        "path": path.name,
-        "integrated_lufs": round(result.integrated_lufs, 2),
-        "true_peak_dbtp": round(result.true_peak_dbtp, 2),
-        "loudness_range_lu": round(result.loudness_range_lu, 2),
-        "target_lufs": result.target_lufs,
-        "ceiling_dbtp": result.ceiling_dbtp,
-        "sample_rate": result.sample_rate,
-        "bit_depth": result.bit_depth,
-        "gain_db": round(result.gain_db, 2),
-        "max_gain_reduction_db": round(result.max_gain_reduction_db, 2),
-        "passed": result.passed,
-        "problems": list(result.problems),
-    }
-    path.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-
-
 def run_demo(
     root: Path,
     soundfont: str | Path | None = None,
@@ -183,6 +164,7 @@ def run_demo(
         streaming = [job.result() for job in streaming_jobs]
         cd_results = album_job.result()
 
+    say("writing the masters and their reports")
     lines: list[MasterLine] = []
     for profile, results in (("streaming", streaming), ("cd", cd_results)):
         folder = root / "masters" / profile
@@ -197,7 +179,7 @@ def run_demo(
                 Tags(song.title, ARTIST, TITLE, i, len(final), year="2026"),
                 Loudness(result.integrated_lufs, result.loudness_range_lu, result.true_peak_dbtp),
             )
-            _report(path, song, result, profile)
+            write_reports(result, get_profile(profile), path, f"song {song.slug} (demo mix)")
             lines.append(
                 MasterLine(
                     song.title,
