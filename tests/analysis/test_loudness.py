@@ -257,3 +257,17 @@ def test_true_peak_pruning_is_exact(seed: int) -> None:
     assert a.true_peak_per_channel_dbtp == b.true_peak_per_channel_dbtp
     assert a.true_peak_time_s == b.true_peak_time_s
     np.testing.assert_array_equal(a.true_peak_events_s, b.true_peak_events_s)
+
+
+def test_shorter_than_one_block_has_only_peaks() -> None:
+    report = loudness.measure(tone_segments(48000, [(0.2, -20.0)]), 48000)
+    data = report.to_json()
+    for field in (
+        "integrated_lufs",
+        "loudness_range_lu",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+    ):
+        assert data[field] is None
+    assert "shorter than one 400 ms" in report.reasons()["integrated_lufs"]
+    assert data["sample_peak_dbfs"] == pytest.approx(-20.0, abs=0.01)

@@ -173,3 +173,11 @@ def test_import_type0_drums_with_render(tmp_path: Path, testdata: Path) -> None:
     (track,) = d["tracks"]
     assert track["instrument"]["is_drum"] is True
     assert [lane["name"] for lane in track["lanes"]] == ["rendered"]
+    # The chosen SoundFont is recorded relative to the project, and re-renders use it.
+    recorded = track["instrument"]["soundfont"]
+    assert not Path(recorded).is_absolute()
+    assert (root / recorded).resolve() == sf2.resolve()
+    run("-C", str(root), "part", "transpose", "groove", track["name"], "1")
+    again = doc(root, "groove")["tracks"][0]
+    assert again["instrument"]["soundfont"] == recorded
+    assert again["lanes"][0]["clips"][0]["media"] != track["lanes"][0]["clips"][0]["media"]

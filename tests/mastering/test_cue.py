@@ -4,6 +4,7 @@ the file, accepts the good ones; our writer's output is read back by an independ
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pylibcue
@@ -22,7 +23,17 @@ from producer.mastering.cue import (
     write_cue,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "project" / "cue"
+# The same location as the ``testdata`` fixture (tests/conftest.py), read at collection time to
+# parametrize over the corpus files; the fixture still skips the tests where it is absent.
+CORPUS = (
+    Path(
+        os.environ.get(
+            "PRODUCER_TESTDATA", Path(__file__).resolve().parents[3] / "shared" / "testdata"
+        )
+    )
+    / "project"
+    / "cue"
+)
 BAD = sorted(p.name for p in (CORPUS / "flac-cuesheets").glob("bad.*.cue")) or ["absent"]
 GOOD = sorted(p.name for p in (CORPUS / "flac-cuesheets").glob("good.*.cue")) or ["absent"]
 

@@ -197,29 +197,36 @@ def test_reference_lane_renderer_places_clips(song_project, tmp_path) -> None:
 
 
 class LoopbackStream:
-    """A fake duplex device: what is written comes back ``latency`` frames later; after
-    ``dropout_at`` input frames the output slips by ``slip`` frames (an underrun)."""
+    """A fake duplex device: what the output source plays comes back ``latency`` frames later;
+    after ``dropout_at`` input frames the output slips by ``slip`` frames (an underrun)."""
 
     def __init__(self, latency: int, frames: int, dropout_at: int = -1, slip: int = 0) -> None:
         self.sample_rate, self.channels, self.output_channels, self.xruns = RATE, 1, 2, 0
         self._line = np.zeros(latency, dtype=np.float32)
         self._left = frames
-        self._dropout_at, self._slip, self._read = dropout_at, slip, 0
+        self._dropout_at, self._slip, self._pos = dropout_at, slip, 0
+        self._source = None
+
+    def set_output(self, source) -> None:
+        self._source = source
+
+    @property
+    def output_position(self) -> int:
+        return self._pos
 
     def start(self) -> None:
         pass
 
-    def write(self, block: np.ndarray) -> None:
-        self._line = np.concatenate([self._line, block[0]])
-
     def read(self, frames: int) -> np.ndarray:
-        if self._dropout_at >= 0 and self._read >= self._dropout_at:
+        if self._dropout_at >= 0 and self._pos >= self._dropout_at:
             self._line = np.concatenate([np.zeros(self._slip, np.float32), self._line])
             self._dropout_at = -1
         n = min(frames, self._left)
+        played = self._source(self._pos, n)[0] if self._source else np.zeros(n, np.float32)
+        self._line = np.concatenate([self._line, played])
         out, self._line = self._line[:n], self._line[n:]
         self._left -= n
-        self._read += n
+        self._pos += n
         return out[np.newaxis, :].copy()
 
     def close(self) -> None:

@@ -362,8 +362,12 @@ class Meter:
         self._sos = k_weighting_sos(self.sample_rate).astype(np.float32)
         self._factor = oversampling_factor(self.sample_rate)
         self._tp_branches = true_peak_filter(self._factor)
-        self._tp_now, self._tp_next = _frame_matrices(self._tp_branches)
-        self._tp_gain_l1 = float(np.abs(self._tp_branches.astype(np.float64)).sum(axis=0).max())
+        # Branch 0 (the sample instants) is not computed: there the signal *is* the sample,
+        # which is taken as it is (the branch would only add its ±0.03 dB ripple). A quarter
+        # less work, and a reading that never falls below the sample peak.
+        between = np.ascontiguousarray(self._tp_branches[:, 1:])
+        self._tp_now, self._tp_next = _frame_matrices(between)
+        self._tp_gain_l1 = float(np.abs(between.astype(np.float64)).sum(axis=0).max())
         self.hop_frames = hop_frames(self.sample_rate)
         self._block_hops = round(BLOCK_S * self.sample_rate) // self.hop_frames
         self._short_hops = round(SHORT_TERM_S * self.sample_rate) // self.hop_frames
@@ -494,21 +498,20 @@ class Meter:
         s = self._state[c]
         n = len(x)
         width = len(s.history)  # taps - 1 = frame length
-        factor = self._factor
+        per_sample = self._factor - 1  # interpolated points between two samples
         frames = -(-n // width)
         buf = np.zeros((frames + 1) * width, dtype=np.float32)
         buf[:width] = s.history
         buf[width : width + n] = x
         s.history = buf[n : n + width].copy()
         framed = buf.reshape(frames + 1, width)
-        # Output k (0 <= k < n) is the signal at frame first_frame + k + p/factor.
+        # Output (k, p) (0 <= k < n) is the signal at frame first_frame + k + (p + 1)/factor.
         first_frame = self.frames - width + width // 2
         best = s.true_peak
         best_frame = s.true_peak_frame
         j = int(np.argmax(np.abs(x)))
         if abs(float(x[j])) > best:
-            # The sample itself counts too: max(|sample|, |interpolated|) (the interpolator's
-            # branch 0 is not exactly the identity, see STANDARDS.md §1.4).
+            # The samples count as they are: max(|sample|, |interpolated between samples|).
             best = abs(float(x[j]))
             best_frame = self.frames + j
         events: list[npt.NDArray[np.int64]] = []
@@ -529,10 +532,10 @@ class Meter:
             r1 = min(frames, r0 + rows)
             y = framed[r0:r1] @ self._tp_now
             y += framed[r0 + 1 : r1 + 1] @ self._tp_next
-            y = np.abs(y.reshape(-1, factor)[: n - r0 * width])
+            y = np.abs(y.reshape(-1, per_sample)[: n - r0 * width])
             # Max over the branches column by column (numpy's reduce along a short axis is slow).
             peak_row = y[:, 0].copy()
-            for p in range(1, factor):
+            for p in range(1, per_sample):
                 np.maximum(peak_row, y[:, p], out=peak_row)
             i = int(np.argmax(peak_row))
             if peak_row[i] > best:
@@ -542,6 +545,9 @@ class Meter:
                 over = np.flatnonzero(peak_row > self._event_threshold)
                 at = np.maximum(first_frame + r0 * width + over, 0)
                 events.append(np.unique(at // self.hop_frames))
+        if abs(float(x[j])) > self._event_threshold:  # samples over the threshold count too
+            over = np.flatnonzero(np.abs(x) > self._event_threshold)
+            events.append(np.unique((self.frames + over) // self.hop_frames))
         ev = np.unique(np.concatenate(events)) if events else np.empty(0, np.int64)
         return best, best_frame, ev.astype(np.int64)
 
@@ -560,6 +566,10 @@ class Meter:
         short_term = _db(short_power, LOUDNESS_OFFSET_DB)
         integrated = _gated_loudness(momentary_power[:: self._gate_step_hops])
         lra = loudness_range_of_short_term(short_term)
+        # The last taps // 2 samples count by their sample value only: interpolating them
+        # would need samples after the end, and assuming silence there turns an abrupt end
+        # into ringing that no player produces from the real continuation (libebur128 and
+        # ffmpeg do the same).
         tp_linear = [s.true_peak for s in self._state]
         tp_best = int(np.argmax(tp_linear)) if tp_linear else 0
         event_list = [h for s in self._state for h in s.event_hops]

@@ -304,6 +304,8 @@ class _Candidate:
     x: Audio
     """The signal that went into gain → limiter (after EQ, compression)."""
     release_ms: float
+    strict_tp_dbtp: float | None = None
+    """max(meter, 8x) true peak, once computed."""
 
 
 def prepare(
@@ -414,7 +416,8 @@ def master(
             # Calibrate once how far the meter's 4x reading sits under the 8x check on this
             # material (inter-sample-heavy content: up to a few tenths of a dB), so that the
             # final 8x verification rarely forces a re-solve.
-            under = delivered_true_peak_dbtp(c.audio, sr, c.report) - c.true_peak_dbtp
+            c.strict_tp_dbtp = delivered_true_peak_dbtp(c.audio, sr, c.report)
+            under = c.strict_tp_dbtp - c.true_peak_dbtp
             meter_margin = max(METER_TRUE_PEAK_MARGIN_DB, under + TRUE_PEAK_MARGIN_DB + 0.02)
         for _ in range(6):
             if c.true_peak_dbtp <= ceiling - meter_margin:
@@ -450,7 +453,9 @@ def master(
             shape_now = False
         # Verify the final candidate with the stricter detector (meter and 8x soxr); a 4x
         # reading can be up to 0.55 dB low near 0.45 fs (BS.1770-4 Annex 2, Attachment 1).
-        strict = delivered_true_peak_dbtp(best.audio, sr, best.report)
+        strict = best.strict_tp_dbtp
+        if strict is None:
+            strict = delivered_true_peak_dbtp(best.audio, sr, best.report)
         best = replace(best, true_peak_dbtp=strict)
         if strict <= ceiling - TRUE_PEAK_MARGIN_DB:
             break

@@ -68,15 +68,21 @@ def measure_latency(
     rate = stream.sample_rate
     spacing = round(spacing_s * rate)
     train = impulse_train(rate, repeats, spacing_s)
-    out = np.zeros((max(stream.output_channels, 1), train.shape[1] + spacing), dtype=np.float32)
-    out[:, : train.shape[1]] = train
+    total = train.shape[1] + spacing
+    channels = max(stream.output_channels, 1)
+
+    def output(first: int, n: int) -> Audio:
+        out = np.zeros((channels, n), dtype=np.float32)
+        seg = train[:, first : first + n]
+        out[:, : seg.shape[1]] = seg
+        return out
+
+    stream.set_output(output)
     got: list[Audio] = []
     stream.start()
     try:
-        for i in range(0, out.shape[1], block_frames):
-            block = out[:, i : i + block_frames]
-            stream.write(block)
-            got.append(stream.read(block.shape[1]))
+        for i in range(0, total, block_frames):
+            got.append(stream.read(min(block_frames, total - i)))
     finally:
         stream.close()
     recorded = np.concatenate(got, axis=1)

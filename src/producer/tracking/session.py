@@ -67,6 +67,13 @@ def song_frame(meta: CaptureMeta, capture_frame: int) -> int:
     return meta.range_start_frame + elapsed % length
 
 
+def _silence(channels: int) -> MonitorSource:
+    def source(pos: int, n: int) -> Audio:
+        return np.zeros((channels, n), dtype=np.float32)
+
+    return source
+
+
 def calibration_train(meta: CaptureMeta, channels: int) -> Audio:
     """The calibration impulses, float32 (channels, calibration_frames)."""
     step = meta.calibration_spacing_frames
@@ -131,6 +138,28 @@ def record(
     writer = CaptureWriter(folder, meta)
     state, message = FINISHED, ""
     postamble = 0
+    cal = meta.calibration_frames
+    channels = stream.output_channels
+    # From output frame `post_from` on, the calibration impulses play again (set at the stop).
+    post_from = [-1]
+
+    def output(first: int, n: int) -> Audio:
+        start = post_from[0]
+        if start < 0 or first + n <= start:
+            return monitor_block(meta, monitor or _silence(channels), first, n, channels)
+        out = np.zeros((channels, n), dtype=np.float32)
+        if first < start:
+            out[:, : start - first] = monitor_block(
+                meta, monitor or _silence(channels), first, start - first, channels
+            )
+        lo = max(first, start)
+        train = calibration_train(meta, channels)
+        seg = train[:, lo - start : first + n - start]
+        out[:, lo - first : lo - first + seg.shape[1]] = seg
+        return out
+
+    if channels and (monitor is not None or cal):
+        stream.set_output(output)
     if not started:
         stream.start()
     try:
@@ -140,8 +169,6 @@ def record(
                 n = min(n, max_frames - writer.frames)
                 if n <= 0:
                     break
-            if monitor is not None and stream.output_channels:
-                stream.write(monitor_block(meta, monitor, writer.frames, n, stream.output_channels))
             block = stream.read(n)
             if block.shape[1] == 0:
                 break
@@ -151,17 +178,16 @@ def record(
                 peak = np.max(np.abs(block), axis=1)
                 with np.errstate(divide="ignore"):
                     on_block(20 * np.log10(np.maximum(peak, 1e-10)))
-        if meta.calibration_frames and stream.output_channels and writer.ok:
-            post = writer.frames
-            cal = meta.calibration_frames
-            train = calibration_train(meta, stream.output_channels)
-            for i in range(0, cal, block_frames):
-                stream.write(train[:, i : i + block_frames])
-                block = stream.read(min(block_frames, cal - i))
+        if cal and channels and writer.ok:
+            # The output has run ahead of what was read: the postamble starts after both.
+            start = max(writer.frames, stream.output_position) + block_frames
+            post_from[0] = start
+            while writer.frames < start + cal:
+                block = stream.read(min(block_frames, start + cal - writer.frames))
                 if block.shape[1] == 0 or not writer.write(block):
                     break
-            if writer.frames == post + cal:
-                postamble = post
+            if writer.frames == start + cal:
+                postamble = start
     except DeviceLostError as exc:
         state, message = DEVICE_LOST, f"{exc.message}; kept {writer.frames} frames"
     finally:

@@ -5,12 +5,12 @@ many frames have arrived and returns float32 ``(channels, frames)`` (fewer, poss
 frames at the end of the input). The output (the monitor mix, the click, calibration impulses)
 is *pulled*: ``set_output(source)`` gives the stream a function ``source(first, frames)`` of the
 output frame position, and the stream calls it for every block it plays. Input frame ``k`` and
-output frame ``k`` leave and arrive together, so a slow caller (a busy machine, a slow disk)
-can delay the reading of the input but never shift the output against it. Two
+output frame ``k`` belong together: the stream asks the source for exactly the output that
+goes with the input it delivers. Two
 implementations:
 
-* :class:`DeviceStream` — a duplex PortAudio stream through ``sounddevice``; the output is
-  rendered in PortAudio's callback, the input queued for ``read``.
+* :class:`DeviceStream` — a duplex PortAudio stream through ``sounddevice``, written and
+  read block by block in the caller's thread.
 * :class:`FileSourceStream` — reads a recorded file in real-time-sized blocks, optionally paced
   at the wall clock, so the rest of the suite (and a SIGKILL test) records without hardware.
 
@@ -20,8 +20,6 @@ imported lazily so that everything else works on a machine without PortAudio.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +33,6 @@ from producer.audio import Audio, as_audio
 from producer.audio import info as audio_info
 from producer.audio import read as audio_read
 from producer.errors import NotFoundError, RenderError, UserError
-
 
 #: The output as a function of its frame position: ``source(first, frames)`` gives float32
 #: ``(output_channels, frames)``.
@@ -285,14 +282,17 @@ def find_device(name_or_index: str | int | None, *, kind: str) -> int | None:
 
 
 class DeviceStream:
-    """A duplex PortAudio stream (sounddevice) in callback mode.
+    """A duplex PortAudio stream (sounddevice), written and read in blocking mode.
 
-    PortAudio's callback renders the output from the source (``set_output``) at the output
-    frame position and queues the input for :meth:`read`; input and output of one callback are
-    the same stretch of time, so their alignment — the round trip that latency compensation
-    subtracts — stays fixed however late the reader is. PortAudio's xrun flags are counted in
-    ``xruns``. Checks the settings before opening: an unknown device raises NotFoundError, a
-    sample rate or channel count the device refuses raises UserError — both exit 2 in the CLI.
+    Each :meth:`read` first writes the output source's next block, then reads as many input
+    frames, in the caller's thread: with ALSA's PulseAudio plugin this keeps the round trip
+    constant for the life of the stream, where callback mode lets it wander by tens of frames
+    per second. The output is kept ``output_lead_frames`` ahead so that a late reader does
+    not run it dry; an underrun is counted in ``xruns`` (and the calibration of a recording
+    catches any shift PortAudio does not flag).
+
+    Checks the settings before opening: an unknown device raises NotFoundError, a sample rate
+    or channel count the device refuses raises UserError — both exit 2 in the CLI.
     """
 
     def __init__(
@@ -305,20 +305,16 @@ class DeviceStream:
         output_channels: int = 2,
         block_frames: int = 1024,
         latency: str | float = "high",
-        timeout_s: float = 2.0,
+        output_lead_frames: int = 8192,
     ) -> None:
         self._sd = _sounddevice()
         self._rate = sample_rate
         self._channels = channels
         self._out_channels = output_channels
-        self._timeout_s = timeout_s
+        self._lead = output_lead_frames
         self._xruns = 0
         self._source: OutputSource | None = None
         self._out_pos = 0
-        self._queue: queue.Queue[Audio] = queue.Queue()
-        self._pending = np.zeros((channels, 0), dtype=np.float32)
-        self._error: BaseException | None = None
-        self._lock = threading.Lock()
         in_idx = find_device(input_device, kind="input")
         out_idx = find_device(output_device, kind="output") if output_channels else None
         try:
@@ -343,7 +339,6 @@ class DeviceStream:
                 channels=(channels, output_channels),
                 dtype="float32",
                 latency=latency,
-                callback=self._duplex,
             )
         else:
             self._stream = self._sd.InputStream(
@@ -353,34 +348,7 @@ class DeviceStream:
                 channels=channels,
                 dtype="float32",
                 latency=latency,
-                callback=self._input,
             )
-
-    # PortAudio's thread ------------------------------------------------------------
-
-    def _input(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        if status.input_overflow or status.input_underflow:
-            self._xruns += 1
-        self._queue.put(np.array(indata, dtype=np.float32).T)
-
-    def _duplex(self, indata: Any, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
-        if status.output_underflow or status.output_overflow:
-            self._xruns += 1
-        self._input(indata, frames, time_info, status)
-        with self._lock:
-            first = self._out_pos
-            self._out_pos += frames
-            source = self._source
-        if source is None or self._error is not None:
-            outdata.fill(0)
-            return
-        try:
-            outdata[:] = np.asarray(source(first, frames), dtype=np.float32).T
-        except BaseException as exc:  # reported by read(); PortAudio must not see it
-            self._error = exc
-            outdata.fill(0)
-
-    # the caller's thread -----------------------------------------------------------
 
     @property
     def sample_rate(self) -> int:
@@ -398,38 +366,42 @@ class DeviceStream:
     def xruns(self) -> int:
         return self._xruns
 
+    def start(self) -> None:
+        self._stream.start()
+        if self._out_channels:
+            # Keep the output ``output_lead_frames`` ahead of the input: a blocking duplex
+            # loop writes only after each read, so any stall longer than the lead (a busy
+            # machine) runs the output dry, and an underrun shifts the output against the
+            # input — breaking the latency compensation. The lead is part of the round trip
+            # that the latency measurement finds.
+            silence = np.zeros((self._lead, self._out_channels), dtype=np.float32)
+            self._stream.write(silence)
+
     @property
     def output_position(self) -> int:
-        with self._lock:
-            return self._out_pos
+        return self._out_pos
 
     def set_output(self, source: OutputSource | None) -> None:
-        with self._lock:
-            self._source = source
-
-    def start(self) -> None:
-        try:
-            self._stream.start()
-        except Exception as exc:
-            raise DeviceLostError(f"audio device: cannot start ({exc})") from None
+        self._source = source
 
     def read(self, frames: int) -> Audio:
-        parts = [self._pending]
-        have = self._pending.shape[1]
-        while have < frames:
-            if self._error is not None:
-                raise self._error
+        if self._out_channels:
+            if self._source is not None:
+                block = np.asarray(self._source(self._out_pos, frames), dtype=np.float32)
+            else:
+                block = np.zeros((self._out_channels, frames), dtype=np.float32)
+            self._out_pos += frames
             try:
-                block = self._queue.get(timeout=self._timeout_s)
-            except queue.Empty:
-                raise DeviceLostError(
-                    f"input device lost: no audio for {self._timeout_s:g} s"
-                ) from None
-            parts.append(block)
-            have += block.shape[1]
-        data = np.concatenate(parts, axis=1)
-        self._pending = data[:, frames:]
-        return np.ascontiguousarray(data[:, :frames])
+                underflowed = self._stream.write(np.ascontiguousarray(block.T))
+            except Exception as exc:
+                raise DeviceLostError(f"output device lost: {exc}") from None
+            self._xruns += bool(underflowed)
+        try:
+            data, overflowed = self._stream.read(frames)
+        except Exception as exc:  # PortAudioError: the device or server went away
+            raise DeviceLostError(f"input device lost: {exc}") from None
+        self._xruns += bool(overflowed)
+        return np.ascontiguousarray(np.asarray(data, dtype=np.float32).T)
 
     def close(self) -> None:
         try:

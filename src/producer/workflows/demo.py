@@ -129,8 +129,8 @@ def run_demo(
         say(f"[{i}/3] {song.title}: arranging and rendering {len(song.tracks)} parts")
         renders = _render_to_media(project, song, [t.name for t in song.tracks], soundfont)
         with project.transaction(f"demo: {song.title}") as tx:
-            for name, (ref, start) in renders.items():
-                song = _place_render(song, name, ref, start)
+            for name, (ref, start, sf_record) in renders.items():
+                song = _place_render(song, name, ref, start, sf_record)
             tx.put_song(song)
     mixes: list[Path] = []
     mix_audio: list[np.ndarray] = []

@@ -13,6 +13,7 @@ under their final names only when complete.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ import numpy as np
 from producer import audio as audio_io
 from producer.analysis import loudness
 from producer.audio import Audio
-from producer.engine import ArraySink, ArraySource, render_song
 from producer.errors import NotFoundError, UserError
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
@@ -32,6 +32,7 @@ from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import DeliveryProfile, get_profile, load_profiles
 from producer.model import Song
 from producer.storage import Project
+from producer.workflows import mix as mix_wf
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,15 @@ def _check_isrc(isrc: str) -> str:
     return normalise_isrc(isrc)
 
 
-def _reference(opts: MasterOptions) -> tuple[Audio, int] | None:
+def _reference_target(opts: MasterOptions) -> tuple[tuple[Audio, int] | None, float | None]:
+    """The reference (audio, rate) and its integrated loudness, the target it sets."""
     if opts.reference is None:
-        return None
-    return audio_io.read(opts.reference)
+        return None, None
+    reference = audio_io.read(opts.reference)
+    target = loudness.measure(reference[0], reference[1]).integrated_lufs
+    if not target > -70.0:
+        raise UserError(f"{opts.reference}: the reference is silent")
+    return reference, target
 
 
 def _deliver(
@@ -169,12 +175,7 @@ def master_file(
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
     src, rate = audio_io.read(path)
-    reference = _reference(opts)
-    target = None
-    if reference is not None:
-        target = loudness.measure(reference[0], reference[1]).integrated_lufs
-        if not target > -70.0:
-            raise UserError(f"{opts.reference}: the reference is silent")
+    reference, target = _reference_target(opts)
     if profile.name == "cd" and src.shape[0] == 1:
         src = np.repeat(src, 2, axis=0)  # Red Book is 2-channel
     result = master(src, rate, profile, opts.settings, reference, target_lufs=target)
@@ -184,15 +185,12 @@ def master_file(
 
 
 def _render_mix(project: Project, song: Song) -> Audio:
-    """The song's mix from the engine, float32 (2, frames) at the song's rate."""
-    arrays: dict[str, Audio] = {}
-    for t in song.tracks:
-        for c in t.all_clips():
-            if c.media.path not in arrays:
-                arrays[c.media.path] = audio_io.read(project.media_path(c.media))[0]
-    sink = ArraySink(2)
-    render_song(song, ArraySource(arrays), sink)
-    return sink.audio
+    """The song's mix, rendered by the mix workflow (engine, the project's effects and media)
+    as 32-bit float into a temporary file: float32 (2, frames) at the song's rate."""
+    with tempfile.TemporaryDirectory(prefix="producer-master-") as tmp:
+        out = Path(tmp) / f"{song.slug}.wav"
+        mix_wf.render(project.root, song.slug, output=out, file_format="wav", bit_depth="32f")
+        return audio_io.read(out)[0]
 
 
 def _open(root: Path) -> Project:
@@ -222,10 +220,7 @@ def master_song(
     mix = _render_mix(project, song)
     if not np.any(mix):
         raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
-    reference = _reference(opts)
-    target = None
-    if reference is not None:
-        target = loudness.measure(reference[0], reference[1]).integrated_lufs
+    reference, target = _reference_target(opts)
     result = master(mix, song.sample_rate, profile, opts.settings, reference, target_lufs=target)
     album = project.album
     paths = _outputs(project.root / "masters" / profile.name, f"{n:02d}-{slug}", profile, out)

@@ -9,6 +9,7 @@ tempo re-renders the tracks that have one. Rendered audio enters the media pool 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -47,24 +48,41 @@ def _rendered_tracks(song: Song) -> list[str]:
 
 def _render_to_media(
     project: Project, song: Song, names: Sequence[str], soundfont: str | Path | None
-) -> dict[str, tuple[MediaRef, int]]:
-    """Render tracks ``names`` of ``song`` and import each as media: name → (ref, start frame)."""
-    out: dict[str, tuple[MediaRef, int]] = {}
+) -> dict[str, tuple[MediaRef, int, str]]:
+    """Render tracks ``names`` of ``song`` and import each as media.
+
+    Returns name → (media, start frame, SoundFont to record on the track: its path relative to
+    the project when ``soundfont`` was given, else ""). Without ``soundfont`` a track renders
+    with the SoundFont it recorded earlier (so a re-render after a change sounds the same), or
+    the bundled GM bank.
+    """
+    out: dict[str, tuple[MediaRef, int, str]] = {}
+    chosen = render.soundfont_path(soundfont).resolve() if soundfont is not None else None
+    # Recorded relative to the project folder: documents hold no absolute paths.
+    record = Path(os.path.relpath(chosen, project.root.resolve())).as_posix() if chosen else ""
     with tempfile.TemporaryDirectory(prefix="producer-render-") as tmp:
         for name in names:
             track = ed.get_track(song, name)
             if not any(c.notes for c in track.midi_clips):
                 continue
-            rendered, start = render.render_track(song, track, soundfont)
+            inst = track.instrument or Instrument()
+            if chosen is not None:
+                sf_path = str(chosen)
+            elif inst.soundfont:
+                sf_path = str(project.root / inst.soundfont)
+            else:
+                sf_path = ""
+            playing = replace(track, instrument=replace(inst, soundfont=sf_path))
+            rendered, start = render.render_track(song, playing)
             path = Path(tmp) / f"{song.slug}-{ed.slugify(name)}.wav"
             audio.write(path, rendered, song.sample_rate, subtype="FLOAT")
-            out[name] = (project.import_media(path), start)
+            out[name] = (project.import_media(path), start, record)
     return out
 
 
-def _place_render(song: Song, name: str, ref: MediaRef, start: int) -> Song:
+def _place_render(song: Song, name: str, ref: MediaRef, start: int, soundfont: str = "") -> Song:
     """Make ``ref`` the track's ``rendered`` take lane (replacing an older render) and the
-    active lane."""
+    active lane; record ``soundfont`` on the track's instrument when given."""
     track = ed.get_track(song, name)
     old = next((lane for lane in track.lanes if lane.name == RENDERED_LANE), None)
     old_ids = {c.id for c in old.clips} if old else set()
@@ -80,7 +98,10 @@ def _place_render(song: Song, name: str, ref: MediaRef, start: int) -> Song:
     lane_id = old.id if old else ed.new_id(ed.all_lane_ids(song), "take")
     lane = Lane(id=lane_id, name=RENDERED_LANE, clips=(clip,))
     lanes = tuple(lane if x is old else x for x in track.lanes) if old else (*track.lanes, lane)
-    return ed.replace_track(song, replace(track, lanes=lanes, active=lane_id))
+    inst = track.instrument or Instrument()
+    if soundfont:
+        inst = replace(inst, soundfont=soundfont)
+    return ed.replace_track(song, replace(track, lanes=lanes, active=lane_id, instrument=inst))
 
 
 def _change(
@@ -99,8 +120,8 @@ def _change(
     renders = _render_to_media(project, preview, names, soundfont) if names else {}
     with project.transaction(label) as tx:
         song = fn(tx.song(slug))
-        for name, (ref, start) in renders.items():
-            song = _place_render(song, name, ref, start)
+        for name, (ref, start, sf_record) in renders.items():
+            song = _place_render(song, name, ref, start, sf_record)
         tx.put_song(song)
     return song
 
