@@ -49,14 +49,12 @@ def _tsf_sequencer(path: Path, seconds: float) -> float:
     sfid = synth.sfload(str(DEFAULT_SOUNDFONT))
     seq = tinysoundfont.Sequencer(synth)
     seq.midi_load(str(path))
-    for ch in range(16):
-        synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0, ch == 9)
+    synth.program_select(9, sfid, 128, 0, True)  # the file's program changes set the rest
     t0 = time.perf_counter()
     n = int(seconds * SR)
     block = 4096
-    buf = None
     for _ in range(0, n, block):
-        buf = synth.generate(block, buf)
+        synth.generate(block)
     return time.perf_counter() - t0
 
 
@@ -68,18 +66,17 @@ def main() -> None:
     rows = [("producer render_track (SoundFont)", _ours(FILE))]
     rows.append(("pretty_midi.synthesize (sines)", _pretty_midi_sines(FILE)))
     try:
-        # The Sequencer calls back into Python per event: slow, so it plays the first 60 s
-        # only; the table compares real-time factors.
-        rows.append(
-            ("tinysoundfont Sequencer (first 60 s)", _tsf_sequencer(FILE, 60.0) * length_s / 60.0)
-        )
+        # The Sequencer plays the file as one mixed stream (one synth for all channels); we
+        # render each part to its own take, so it does strictly less work than we do.
+        rows.append(("tinysoundfont Sequencer (one mix)", _tsf_sequencer(FILE, length_s)))
     except Exception as exc:  # the peer's API differs between versions
         print(f"tinysoundfont Sequencer peer skipped: {exc}")
     base = rows[0][1]
     print(f"{FILE.name}: {length_s:.0f} s of music, 4 parts, {SR} Hz")
     for name, secs in rows:
         print(
-            f"  {name:<36} {secs:7.2f} s  {length_s / secs:7.0f}x real time  ratio {secs / base:5.2f}"
+            f"  {name:<36} {secs:7.2f} s  {length_s / secs:6.0f}x real time"
+            f"  time ratio to producer {secs / base:5.2f}"
         )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -271,3 +271,39 @@ def test_shorter_than_one_block_has_only_peaks() -> None:
         assert data[field] is None
     assert "shorter than one 400 ms" in report.reasons()["integrated_lufs"]
     assert data["sample_peak_dbfs"] == pytest.approx(-20.0, abs=0.01)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_true_peak_of_tones_within_the_4x_bound(rate: int) -> None:
+    """Steady tones, random frequency up to 0.45 fs and phase: the reading lies between the
+    amplitude minus the 4x grid's worst under-read (BS.1770-4 Annex 2 Attachment 1:
+    20·log10(cos(π·f/(4·fs)))) less the branch ripple, and the amplitude plus the ripple."""
+    rng = np.random.default_rng(rate)
+    n = np.arange(rate // 10)
+    for f_norm in rng.uniform(0.01, 0.45, 25):
+        amplitude_db = -3.0
+        phase = rng.uniform(0, 2 * np.pi)
+        x = 10 ** (amplitude_db / 20) * np.sin(2 * np.pi * f_norm * n + phase)
+        x *= np.minimum(1.0, np.minimum(n, n[::-1]) / 480.0)  # 10 ms ramps
+        got = loudness.true_peak(x.astype(np.float32), rate)
+        grid_db = 20 * math.log10(math.cos(math.pi * f_norm / 4))
+        assert amplitude_db + grid_db - 0.03 <= got <= amplitude_db + 0.03, (f_norm, got)
+
+
+@pytest.mark.parametrize("gain_db", [-20.0, 6.0])
+def test_readings_scale_with_gain(programme: np.ndarray, gain_db: float) -> None:
+    """Every reading moves by exactly the gain (a linear meter; the relative gates move with
+    it). The quiet gap is made digital silence so that no block sits at the absolute gate."""
+    x = programme.copy()
+    x[:, 4 * 48000 : 5 * 48000] = 0.0
+    base = loudness.measure(x, 48000)
+    louder = loudness.measure(x * np.float32(10 ** (gain_db / 20)), 48000)
+    for name in (
+        "integrated_lufs",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+    ):
+        assert getattr(louder, name) - getattr(base, name) == pytest.approx(gain_db, abs=1e-3), name
+    assert louder.loudness_range_lu == pytest.approx(base.loudness_range_lu, abs=1e-3)

@@ -141,3 +141,8 @@ def test_review_json_and_plot(proj: Path, tmp_path: Path) -> None:
     assert code == 0 and "4 notes" in out and "cents" in out
     code, _, err = run(proj, "take", "review", "s", "vox", "--take", "3")
     _one_clean_error(code, err, "no take 3")
+
+
+def test_recover_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path / "nothing-here", "recover")
+    _one_clean_error(code, err, "not a producer project")

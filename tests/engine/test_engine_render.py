@@ -36,6 +36,7 @@ from producer.model import (
     EffectSlot,
     Fade,
     FadeShape,
+    Interpolation,
     Lane,
     MediaRef,
     Send,
@@ -590,3 +591,26 @@ def test_file_sink_appears_only_when_complete(tmp_path: Any) -> None:
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     assert rate == RATE and np.array_equal(data.T, a.astype(np.float32))  # float is exact
     assert [p.name for p in tmp_path.iterdir()] == ["mix.wav"]
+
+
+def test_mute_automation_and_bus_to_bus_send() -> None:
+    a = noise(2, 4000, 90)
+    mute = AutomationLane(
+        "mute",
+        (AutomationPoint(0, 0.0), AutomationPoint(1000, 1.0), AutomationPoint(3000, 0.0)),
+        Interpolation.STEP,
+    )
+    s = song(
+        track("A", clip("c", "a.wav", a, 0), output="Grp", automation=(mute,)),
+        buses=(
+            Bus("Grp", gain_db=-6.0, sends=(Send("Fx", level_db=-3.0, pre_fader=True),)),
+            Bus("Fx", pan=0.5),
+        ),
+    )
+    got, stems = render(s, {"a.wav": a}, stems=(bus_id("Grp"), bus_id("Fx")))
+    on = np.ones(4000)
+    on[1000:3000] = 0.0  # muted from frame 1000 to 3000, sample-accurate
+    grp_in = f32(a) * on
+    assert_null(stems[bus_id("Grp")], grp_in * 10 ** (-6 / 20))
+    assert_null(stems[bus_id("Fx")], balance(grp_in * 10 ** (-3 / 20), 0.5))
+    assert_null(got, stems[bus_id("Grp")] + stems[bus_id("Fx")])

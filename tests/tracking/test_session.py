@@ -57,6 +57,17 @@ def test_several_tracks_one_take_each_per_pass(song_project) -> None:
     np.testing.assert_array_equal(_lane_audio(root, slug, "vox", 1)[1], src[1:])
 
 
+def test_track_input_channels_make_stereo_takes(song_project) -> None:
+    root, slug = song_project
+    src = noise(0.5, seed=18, channels=3)
+    opts = wt.RecordOptions(tracks=("vox:3", "pad:1,2"))
+    wt.record_song(root, slug, opts, stream=ArraySourceStream(src, RATE))
+    np.testing.assert_array_equal(_lane_audio(root, slug, "vox", 1)[1], src[2:])
+    np.testing.assert_array_equal(_lane_audio(root, slug, "pad", 1)[1], src[:2])
+    with pytest.raises(UserError, match="count from 1"):
+        wt.record_song(root, slug, wt.RecordOptions(tracks=("vox:0",)))
+
+
 def test_punch_in_replaces_exactly_the_punched_range(song_project, tmp_path) -> None:
     root, slug = song_project
     old = noise(6.0, seed=3)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from scipy import signal
 
 from producer.cli import cli
-from producer.errors import UserError
+from producer.errors import RenderError, UserError
 from producer.storage import Project
 from producer.workflows import project as wp
 from producer.workflows import tracking as wt
@@ -111,7 +111,15 @@ def test_latency_measure_through_the_loopback(tmp_path: Path) -> None:
     device = _loopback_device()
     root = tmp_path / "p"
     wp.new_project(root, "Album", "Artist")
-    m = wt.latency_measure(root, input_device=device, output_device=device)
+    for _attempt in range(3):
+        try:
+            m = wt.latency_measure(root, input_device=device, output_device=device)
+            break
+        except RenderError as exc:  # a dropout on a loaded machine: it says so; measure again
+            assert "unstable" in exc.message
+    else:
+        pytest.skip("3 measurements in a row had dropouts (load too high)")
     assert 0 < m.latency_frames < RATE // 2
+    assert max(m.lags_frames) - min(m.lags_frames) <= RATE // 1000
     assert m.peak_ratio > 20
     assert wt.configured_latency_frames(root, RATE) == m.latency_frames

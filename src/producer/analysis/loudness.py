@@ -410,7 +410,8 @@ class Meter:
     def add(self, block: npt.ArrayLike) -> None:
         """Measure the next block, float32 ``(channels, frames)`` (a 1-D block is mono).
 
-        Raises ValidationError for a wrong channel count or NaN/Inf samples.
+        Raises ValidationError for a wrong channel count or NaN/Inf samples; after that the
+        meter holds a partly measured block: ``reset`` it before measuring again.
         """
         x = np.asarray(block, dtype=np.float32)
         if x.ndim == 1:
@@ -458,8 +459,8 @@ class Meter:
         sample_peak = float(np.max(np.abs(x)))
         if not math.isfinite(sample_peak):
             return _BlockResult(np.empty(0), 0.0, sample_peak, 0.0, 0, np.empty(0, np.int64))
-        # K-weighting (BS.1770-4 Annex 1 stage 1+2) then squares; float32 is ample for the
-        # filter (the errors are ~1e-6 relative, 1e-5 dB) and twice as fast as float64.
+        # K-weighting (BS.1770-4 Annex 1 stage 1+2) then squares. float32 is ample (the tests
+        # hold it to a float64 reference within 0.001 LU) and 2-3x faster than float64.
         y, s.zi = scipy.signal.sosfilt(self._sos, x, zi=s.zi)
         p = y * y
         # Energy per hop: finish the hop left open by the previous block, then whole hops.
@@ -566,10 +567,10 @@ class Meter:
         short_term = _db(short_power, LOUDNESS_OFFSET_DB)
         integrated = _gated_loudness(momentary_power[:: self._gate_step_hops])
         lra = loudness_range_of_short_term(short_term)
-        # The last taps // 2 samples count by their sample value only: interpolating them
-        # would need samples after the end, and assuming silence there turns an abrupt end
-        # into ringing that no player produces from the real continuation (libebur128 and
-        # ffmpeg do the same).
+        # The last taps // 2 samples (0.33 ms at 48 kHz) count by their sample value only:
+        # interpolating them needs samples after the end, and assuming silence there turns
+        # the abrupt end of an excerpt into ringing that is not in the programme (+0.7 dB on
+        # a 1 s orchestral excerpt of the test data). libebur128 does not flush either.
         tp_linear = [s.true_peak for s in self._state]
         tp_best = int(np.argmax(tp_linear)) if tp_linear else 0
         event_list = [h for s in self._state for h in s.event_hops]

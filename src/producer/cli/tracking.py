@@ -46,7 +46,13 @@ def _wait_enter(stop: threading.Event) -> None:
 
 @click.command("record")
 @click.argument("song")
-@click.option("--track", "tracks", multiple=True, required=True, help="Track to record (repeat).")
+@click.option(
+    "--track",
+    "tracks",
+    multiple=True,
+    required=True,
+    help="Track to record (repeat); NAME:1,2 picks its input channels (1-based).",
+)
 @click.option("--from", "from_s", type=float, default=0.0, show_default=True, help="Start (s).")
 @click.option("--to", "to_s", type=float, default=None, help="Loop end (s; default song end).")
 @click.option("--punch-in", type=float, default=None, help="Punch-in time (s).")

@@ -553,8 +553,10 @@ def _render(
             stem_out: dict[str, Audio] = {}
             mix_block: Audio | None = None
             for wave in plan.waves:
-                groups = [wave[i::threads] for i in range(threads)] if len(wave) > 1 else [wave]
-                groups = [g for g in groups if g]
+                # Two groups per thread balance uneven strips; the grouping depends only on
+                # ``threads``, so the order of the sums (and the result) is fixed.
+                k = 2 * threads if len(wave) > 1 else 1
+                groups = [g for g in (wave[i::k] for i in range(k)) if g]
 
                 run = functools.partial(_run_group, runner, inputs, p0, n, keys)
                 if len(groups) == 1:

@@ -112,26 +112,30 @@ def render_track(
     channel = _select(synth, sfid, inst, sf_path)
     first = events[0][0]
     total = events[-1][0] - first + round(tail_s * song.sample_rate)
-    out = np.zeros((total, 2), dtype=np.float32)
+    # Written block by block into our (channels, frames) layout: one pass over the memory,
+    # no transposed copy of the whole render at the end.
+    out = np.zeros((2, total), dtype=np.float32)
     pos = 0
     try:
         for song_frame, order, pitch, velocity in events:
             frame = song_frame - first
             if frame > pos:
                 # Run the synthesizer exactly up to the event's frame: sample-accurate timing.
-                out[pos:frame] = np.frombuffer(
-                    synth.generate(frame - pos), dtype=np.float32
-                ).reshape(-1, 2)
+                out[:, pos:frame] = (
+                    np.frombuffer(synth.generate(frame - pos), dtype=np.float32).reshape(-1, 2).T
+                )
                 pos = frame
             if order:
                 synth.noteon(channel, pitch, velocity)
             else:
                 synth.noteoff(channel, pitch)
         if total > pos:
-            out[pos:] = np.frombuffer(synth.generate(total - pos), dtype=np.float32).reshape(-1, 2)
+            out[:, pos:] = (
+                np.frombuffer(synth.generate(total - pos), dtype=np.float32).reshape(-1, 2).T
+            )
     except Exception as exc:
         raise RenderError(f"track {track.name!r}: the synthesizer failed ({exc})") from None
-    return np.ascontiguousarray(out.T), first
+    return out, first
 
 
 __all__ = ["DEFAULT_SOUNDFONT", "DRUM_BANK", "TAIL_S", "render_track", "soundfont_path"]

@@ -63,7 +63,8 @@ def measure_latency(
 
     Some paths (a sound server's) have a different round trip each time a stream opens; for
     those, ``producer record --calibrate`` measures inside the capture itself.
-    Raises RenderError when nothing comes back (no loopback, or a muted path).
+    Raises RenderError when nothing comes back (no loopback, or a muted path) or when the
+    impulses disagree by more than 1 ms (a dropout moved the output against the input).
     """
     rate = stream.sample_rate
     spacing = round(spacing_s * rate)
@@ -86,7 +87,13 @@ def measure_latency(
     finally:
         stream.close()
     recorded = np.concatenate(got, axis=1)
-    return latency_from_impulses(recorded, rate, repeats, spacing)
+    m = latency_from_impulses(recorded, rate, repeats, spacing)
+    if max(m.lags_frames) - min(m.lags_frames) > rate // 1000:
+        raise RenderError(
+            f"latency: the round trip was unstable (impulses came back after "
+            f"{', '.join(str(x) for x in m.lags_frames)} frames): a dropout; measure again"
+        )
+    return m
 
 
 def latency_from_impulses(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from producer.model import COMP, MediaRef, Song, Track, TrackKind
 from producer.model import edit as ed
 from producer.model import timing as tm
 from producer.storage import Project
+from producer.storage.project import ALBUM_FILE
 from producer.tracking import capture as cap
 from producer.tracking import review as rv
 from producer.tracking import takes as tk
@@ -189,15 +191,20 @@ def save_capture(project: Project, folder: Path) -> list[SavedTake]:
 
 def recover(root: Path) -> list[SavedTake]:
     """Save every capture left unsaved (a killed recording, or one whose import failed)."""
-    project = Project.open(root)
     saved: list[SavedTake] = []
     base = Path(root) / RECORDINGS_DIR
-    if not base.is_dir():
+    pending = [
+        p.parent
+        for p in sorted(base.glob(f"*/{cap.META_NAME}"))
+        if cap.read_meta(p.parent).state != SAVED
+    ]
+    if not pending:
+        if not (Path(root) / ALBUM_FILE).is_file():
+            Project.open(root)  # not a project: its clear NotFoundError
         return saved
-    for meta_path in sorted(base.glob(f"*/{cap.META_NAME}")):
-        meta = cap.read_meta(meta_path.parent)
-        if meta.state != SAVED:
-            saved += save_capture(project, meta_path.parent)
+    project = Project.open(root)
+    for folder in pending:
+        saved += save_capture(project, folder)
     return saved
 
 
@@ -209,6 +216,7 @@ class RecordOptions:
     """What `producer record` asks for; times in seconds on the song's timeline."""
 
     tracks: tuple[str, ...]
+    """``NAME`` or ``NAME:CH[,CH]`` (1-based input channels), see ``parse_track_inputs``."""
     from_s: float = 0.0
     to_s: float | None = None
     punch_in_s: float | None = None
@@ -245,14 +253,38 @@ def _frames(seconds: float, rate: int, what: str) -> int:
     return tk.seconds_to_frame(seconds, rate)
 
 
+_INPUTS = re.compile(r"^(.*):(\d+(?:,\d+)*)$")
+
+
+def parse_track_inputs(specs: Sequence[str]) -> tuple[cap.TrackInput, ...]:
+    """``--track`` values: ``NAME`` (the next free input channel) or ``NAME:1,2`` (1-based
+    input channels; two make a stereo take)."""
+    out: list[cap.TrackInput] = []
+    next_free = 0
+    for spec in specs:
+        m = _INPUTS.match(spec)
+        if m:
+            chans = tuple(int(c) - 1 for c in m.group(2).split(","))
+            if min(chans) < 0:
+                raise UserError(f"--track {spec}: input channels count from 1")
+            out.append(cap.TrackInput(m.group(1), chans))
+            next_free = max(next_free, max(chans) + 1)
+        else:
+            out.append(cap.TrackInput(spec, (next_free,)))
+            next_free += 1
+    return tuple(out)
+
+
 def plan_capture(song: Song, opts: RecordOptions, latency_frames: int) -> cap.CaptureMeta:
     """Check the options against the song and describe the capture (ValidationError, exit 2)."""
     rate = song.sample_rate
     if not opts.tracks:
         raise UserError("record: name at least one --track")
-    if len(set(opts.tracks)) != len(opts.tracks):
+    inputs = parse_track_inputs(opts.tracks)
+    names = [t.track for t in inputs]
+    if len(set(names)) != len(names):
         raise UserError("record: a --track is named twice")
-    for name in opts.tracks:
+    for name in names:
         t = song.track(name)
         if t is not None and t.kind != TrackKind.AUDIO:
             raise ValidationError(f"--track {name}: is a {t.kind} track, not audio")
@@ -265,11 +297,10 @@ def plan_capture(song: Song, opts: RecordOptions, latency_frames: int) -> cap.Ca
     bar_frames = tm.bar_to_frame(song, bar0 + 1) - tm.bar_to_frame(song, bar0)
     count_in = opts.count_in_bars * bar_frames
     xfade = tk.seconds_to_frame(opts.crossfade_ms / 1000.0, rate)
-    inputs = tuple(cap.TrackInput(name, (i,)) for i, name in enumerate(opts.tracks))
     base = cap.CaptureMeta(
         song=song.slug,
         sample_rate=rate,
-        channels=len(opts.tracks),
+        channels=max(c for t in inputs for c in t.channels) + 1,
         tracks=inputs,
         latency_frames=latency_frames,
         crossfade_frames=xfade,
