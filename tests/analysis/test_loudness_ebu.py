@@ -108,3 +108,19 @@ def test_3342_loudness_range_cases_1_to_4(case: int, rate: int) -> None:
     segments, expected = LRA_CASES[case]
     report = loudness.measure(tone_segments(rate, segments), rate)
     assert report.loudness_range_lu == pytest.approx(expected, abs=1.0)
+
+
+# ITU-R BS.2217 gate compliance signals as described in STANDARDS.md §2.5 (4 s, L = R, 1 kHz):
+# bursts at -69.5 dBFS with a ~1-LSB (-90 dBFS) tone between them, and a relative-gate sequence.
+BS2217_GATE_CASES = {
+    "AbsGateTest": ([(0.5, -69.5), (0.5, -90.0)] * 4, -69.5),
+    "RelGateTest": ([(0.5, -90.0), (0.9, -19.9), (1.3, -7.1), (0.8, -19.9), (0.5, -90.0)], -10.0),
+}
+
+
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize("name", sorted(BS2217_GATE_CASES))
+def test_bs2217_gate_signals(name: str, rate: int) -> None:
+    segments, expected = BS2217_GATE_CASES[name]
+    report = loudness.measure(tone_segments(rate, segments), rate)
+    assert report.integrated_lufs == pytest.approx(expected, abs=LU_TOL)
