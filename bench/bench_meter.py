@@ -115,6 +115,24 @@ def _run_producer(path: Path) -> loudness.LoudnessReport:
     return loudness.measure_file(path)
 
 
+class _UnprunedMeter(loudness.Meter):
+    """The meter interpolating every chunk: its cost on a dense master, where no chunk can be
+    skipped (the pruning is exact, so the values are the same)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._tp_gain_l1 = math.inf
+
+
+def _run_producer_unpruned(path: Path) -> loudness.LoudnessReport:
+    original = loudness.Meter
+    loudness.Meter = _UnprunedMeter  # type: ignore[misc]
+    try:
+        return loudness.measure_file(path)
+    finally:
+        loudness.Meter = original  # type: ignore[misc]
+
+
 def _run_cli(path: Path) -> str:
     exe = Path(sys.executable).with_name("producer")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "producer"]
@@ -221,6 +239,10 @@ def main() -> None:
             f"maxS {report.short_term_max_lufs:.2f}",
         )
     ]
+    t, c, unpruned = _best(lambda: _run_producer_unpruned(path), repeat)
+    assert isinstance(unpruned, loudness.LoudnessReport)
+    assert unpruned.true_peak_dbtp == report.true_peak_dbtp
+    rows.append(("producer, every true-peak chunk (dense-master cost)", t, c, "same values"))
     t, c, _ = _best(lambda: _run_cli(path), repeat)
     rows.append(("producer meter --json (process)", t, c, "same values"))
     try:
