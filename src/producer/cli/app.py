@@ -6,9 +6,11 @@ function; errors raised as ``ProducerError`` become one line on stderr and their
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -71,6 +73,25 @@ def project_dir(ctx: click.Context) -> Path:
     root = ctx.find_root()
     obj = root.obj
     return obj if isinstance(obj, Path) else Path(".")
+
+
+def lazy_workflow(name: str) -> ModuleType:
+    """``producer.workflows.<name>``, loaded on first use rather than at start-up.
+
+    The workflows pull in scipy, librosa, pedalboard and matplotlib (seconds of imports);
+    ``producer --help`` or ``producer undo`` should not wait for them.
+    """
+    full = f"producer.workflows.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    spec = importlib.util.find_spec(full)
+    assert spec is not None and spec.loader is not None, full
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    loader.exec_module(module)
+    return module
 
 
 def _register_all() -> None:

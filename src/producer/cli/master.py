@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from producer.cli.app import lazy_workflow
 from producer.errors import UserError
-from producer.workflows import master as wf
+
+if TYPE_CHECKING:
+    from producer.workflows import master as wf
+else:
+    wf = lazy_workflow("master")
 
 
 def _print_rows(delivered: list[wf.Delivered], as_json: bool) -> None:

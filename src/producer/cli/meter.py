@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from producer.cli.app import project_dir
-from producer.workflows import meter as wf
+from producer.cli.app import lazy_workflow, project_dir
+
+if TYPE_CHECKING:
+    from producer.workflows import meter as wf
+else:
+    wf = lazy_workflow("meter")
+
 
 #: (JSON field, column title, unit) of the human table, in order.
 _COLUMNS = (

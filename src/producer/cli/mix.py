@@ -9,14 +9,19 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from producer.cli.app import project_dir
-from producer.workflows import mix as wf
+from producer.cli.app import lazy_workflow, project_dir
+
+if TYPE_CHECKING:
+    from producer.workflows import mix as wf
+else:
+    wf = lazy_workflow("mix")
 
 
 def register(cli: click.Group) -> None:

@@ -6,12 +6,19 @@ Parse, call one ``producer.workflows.preproduction`` (or ``demo``) function, pri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from producer.cli.app import project_dir
-from producer.workflows import demo as demo_wf
-from producer.workflows import preproduction as wf
+from producer.cli.app import lazy_workflow, project_dir
+
+if TYPE_CHECKING:
+    from producer.workflows import demo as demo_wf
+    from producer.workflows import preproduction as wf
+else:
+    demo_wf = lazy_workflow("demo")
+    wf = lazy_workflow("preproduction")
+
 
 _SF_HELP = "SoundFont (.sf2) to render with (default: the GM bank that comes with pretty_midi)."
 

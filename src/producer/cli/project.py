@@ -7,16 +7,20 @@ import datetime
 import json
 import sys
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 from rich.console import Console
 from rich.tree import Tree
 
-from producer.cli.app import project_dir
+from producer.cli.app import lazy_workflow, project_dir
 from producer.errors import ValidationError
 from producer.model import Song
-from producer.workflows import project as wf
+
+if TYPE_CHECKING:
+    from producer.workflows import project as wf
+else:
+    wf = lazy_workflow("project")
 
 
 def _is_tty() -> bool:

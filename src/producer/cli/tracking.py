@@ -8,15 +8,19 @@ import math
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from producer.cli.app import project_dir
-from producer.workflows import tracking as wf
+from producer.cli.app import lazy_workflow, project_dir
+
+if TYPE_CHECKING:
+    from producer.workflows import tracking as wf
+else:
+    wf = lazy_workflow("tracking")
 
 
 def _num(x: float | None) -> Any:
@@ -57,7 +61,7 @@ def _wait_enter(stop: threading.Event) -> None:
 @click.option("--to", "to_s", type=float, default=None, help="Loop end (s; default song end).")
 @click.option("--punch-in", type=float, default=None, help="Punch-in time (s).")
 @click.option("--punch-out", type=float, default=None, help="Punch-out time (s).")
-@click.option("--pre-roll", type=float, default=wf.DEFAULT_PRE_ROLL_S, show_default=True)
+@click.option("--pre-roll", type=float, default=2.0, show_default=True)
 @click.option("--loop", is_flag=True, help="Loop --from..--to, one take per pass.")
 @click.option("--count-in", "count_in", type=int, default=0, show_default=True, help="Bars.")
 @click.option("--seconds", type=float, default=None, help="Stop after N seconds (else Enter).")
