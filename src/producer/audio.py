@@ -20,6 +20,7 @@ import numpy.typing as npt
 import soundfile as sf
 
 from producer.errors import FormatError, NotFoundError
+from producer.fileio import atomic_output
 
 Audio = npt.NDArray[np.float32]
 """float32 audio, shape (channels, frames)."""
@@ -143,14 +144,9 @@ def write(
     """
     p = Path(path)
     a = as_audio(audio)
-    tmp = p.with_name(f".{p.name}.partial")
     fmt = format or (p.suffix.lstrip(".").upper() or "WAV")
-    try:
+    with atomic_output(p, durable=False) as tmp:
         sf.write(str(tmp), a.T, sample_rate, subtype=subtype, format=fmt)
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 __all__ = ["SUBTYPES", "Audio", "AudioInfo", "as_audio", "blocks", "info", "read", "write"]

@@ -107,7 +107,7 @@ def test_sigkill_at_random_points(kill_project: Path, tmp_path: Path, make_wav: 
         journals.append((root / ".producer" / "journal.json").exists())
         p = Project.open(root)  # finishes or discards the interrupted write
         assert not (root / ".producer" / "journal.json").exists()
-        assert not [q for q in root.rglob("*.tmp") if "cache" not in q.parts], "temp files left"
+        assert not [q for q in root.rglob("*.partial") if "cache" not in q.parts], "temp files left"
         assert Project.check(root) == []
         for media in (root / "media").iterdir():  # every pool file is whole (named by its hash)
             assert media.name.split(".")[0].split("-")[0] == sha256_of(media) or "-" in media.name

@@ -58,6 +58,14 @@ _RELAXED = math.log(1e-9)
 _RELAXED_DB = 1e-9
 
 
+#: Natural-log gain per dB: 10^(dB/20) = exp(dB·ln10/20).
+_LN10_20 = math.log(10.0) / 20.0
+#: The fast compressor path declines a block (too long for its powers to stay finite).
+_SLOW = object()
+#: Largest exponent the fast path lets α^(−k) reach (e^600 < float64's e^709).
+_MAX_EXPONENT = 600.0
+
+
 def _alpha(time_ms: float, sample_rate: int) -> float:
     """One-pole coefficient exp(−1/(τ·fs)); 0 (instant) for a zero time."""
     if time_ms <= 0.0:
@@ -127,6 +135,7 @@ class Dynamics:
         self._smooth = 0.0  # s[n−1] of the attack stage
         self._ramps: dict[tuple[int, float], _FloatArray] = {}
         self._power_cache: dict[tuple[int, float], tuple[_FloatArray, _FloatArray]] = {}
+        self._factor_cache: dict[tuple[int, float, float], tuple[_FloatArray, _FloatArray]] = {}
         self.reset()
 
     def prepare(self, sample_rate: int, channels: int, max_block_frames: int) -> None:
@@ -154,18 +163,32 @@ class Dynamics:
             raise ValueError(f"key has {key.shape[1]} frames, audio has {frames}")
         if frames == 0:
             return audio
-        gain_db = self.gain_db(key)
-        if gain_db is None:  # no reduction anywhere in the block, and no make-up gain
+        ln_gain = self._ln_gain(key)
+        if ln_gain is None:  # no reduction anywhere in the block, and no make-up gain
             return np.array(audio, dtype=np.float32)  # a new array, as from every unit
         # 10^(dB/20) as exp(dB·ln10/20), in float32: the gain's precision is float32 anyway.
-        gain = np.exp((gain_db * (math.log(10.0) / 20.0)).astype(np.float32))
-        return np.asarray(audio * gain[np.newaxis, :], dtype=np.float32)
+        gain = np.exp(ln_gain.astype(np.float32))
+        return np.multiply(audio, gain[np.newaxis, :], dtype=np.float32)
 
     def gain_db(self, key: Audio) -> _FloatArray | None:
         """The gain (dB) of each frame for this block of ``key`` (k, frames); advances state.
 
         None means 0 dB throughout (the compressor is relaxed and has no make-up gain).
         """
+        ln_gain = self._ln_gain(key)
+        return None if ln_gain is None else ln_gain * (20.0 / math.log(10.0))
+
+    def _ln_gain(self, key: Audio) -> _FloatArray | None:
+        """The gain of each frame as a natural log (dB·ln10/20), or None for 0 dB throughout."""
+        if self.mode == "compressor":
+            fast = self._compressor_fast(key)
+            if fast is not _SLOW:
+                return fast  # type: ignore[return-value]
+        gain_db = self._gain_db_exact(key)
+        return None if gain_db is None else gain_db * _LN10_20
+
+    def _gain_db_exact(self, key: Audio) -> _FloatArray | None:
+        """``gain_db`` through the log-domain release (any block length, any time constant)."""
         if key.shape[0] == 2:  # the common case, without a reduction over axis 0
             peak = np.maximum(np.abs(key[0]), np.abs(key[1]))
         else:
@@ -198,6 +221,92 @@ class Dynamics:
             envelope_db, self.threshold_db, self.ratio, self.range_db
         )
         return -self._attack(reduction)
+
+    def _compressor_fast(self, key: Audio) -> _FloatArray | None | object:
+        """The compressor's log gain for a block of ``key`` (k, frames), or ``_SLOW``.
+
+        The same equations as ``_gain_db_exact`` with fewer passes over memory — this unit
+        is most of a mix's cost that is not pedalboard's:
+
+        * the level is only needed where the key is over the knee's start (the reduction is 0
+          elsewhere), so the logarithm and the static curve run on those frames only;
+        * the release runs in the linear domain of the reduction,
+          ``h[n] = max(g[n], αR·h[n−1]) = αRⁿ·max(αR·h[−1], max_{k≤n} g[k]·αR^(−k))``: one
+          cumulative maximum and no log/exp pair;
+        * the attack's cumulative sum takes ``α_A^(−k)·αRᵏ`` as one cached factor, its state
+          folded into the first term, and the output scale (−ln10/20 · (1 − α_A) · α_Aⁿ) as
+          another.
+
+        ``_SLOW`` when a block is so long against a time constant that α^(−k) would leave
+        float64's range; the exact log-domain path then takes the block (state is shared).
+        """
+        n = key.shape[1]
+        rate = self._sample_rate
+        alpha_r = _alpha(self.release_ms, rate)
+        alpha_a = _alpha(self.attack_ms, rate)
+        decay_r = -math.log(alpha_r) if alpha_r > 0.0 else math.inf
+        decay_a = -math.log(alpha_a) if alpha_a > 0.0 else 0.0
+        if n * decay_r > _MAX_EXPONENT or n * decay_a > _MAX_EXPONENT:
+            return _SLOW
+        if key.shape[0] == 2:  # stereo-linked peak, without a reduction over axis 0
+            peak = np.abs(key[0])
+            np.maximum(peak, np.abs(key[1]), out=peak)
+        else:
+            peak = np.max(np.abs(key), axis=0)
+        start_db = self.threshold_db - max(self.knee_db, 0.0) / 2.0  # no reduction below
+        over = np.flatnonzero(peak > 10.0 ** (start_db / 20.0))
+        h_prev = math.exp(self._hold)  # the release state is kept as ln h (see _gain_db_exact)
+        makeup = self.makeup_db * _LN10_20
+        if over.size == 0 and self._hold < _RELAXED and self._smooth < _RELAXED_DB:
+            self._hold = -math.inf  # relaxed and staying so (as in _gain_db_exact)
+            self._smooth = 0.0
+            return None if makeup == 0.0 else np.full(n, makeup)
+        level_db = 20.0 * np.log10(peak[over].astype(np.float64))
+        reduction = compressor_gain_reduction_db(
+            level_db, self.threshold_db, self.ratio, self.knee_db
+        )
+        inverse_r, powers_r = self._powers_pair(n, alpha_r)
+        acc = np.zeros(n, dtype=np.float64)
+        acc[over] = reduction * inverse_r[over]
+        acc[0] = max(acc[0], h_prev * alpha_r)
+        np.maximum.accumulate(acc, out=acc)
+        h_last = float(acc[-1]) * float(powers_r[-1])
+        self._hold = math.log(h_last) if h_last > 0.0 else -math.inf
+        if alpha_a == 0.0:
+            np.multiply(acc, powers_r, out=acc)  # s = h
+            self._smooth = h_last
+            acc *= -_LN10_20
+        else:
+            into, out_scale = self._attack_factors(n, alpha_a, alpha_r)
+            acc *= into
+            acc[0] += alpha_a * self._smooth / (1.0 - alpha_a)
+            np.cumsum(acc, out=acc)
+            self._smooth = float(acc[-1]) * (1.0 - alpha_a) * alpha_a ** (n - 1)
+            acc *= out_scale
+        if makeup != 0.0:
+            acc += makeup
+        return acc
+
+    def _powers_pair(self, n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
+        """``(α^−k, α^k)`` for k = 0 … n−1 (cached)."""
+        powers, inverse = self._powers(n, alpha)
+        return inverse, powers
+
+    def _attack_factors(
+        self, n: int, alpha_a: float, alpha_r: float
+    ) -> tuple[_FloatArray, _FloatArray]:
+        """``(α_A^(−k)·αRᵏ, −ln10/20·(1 − α_A)·α_Aᵏ)`` for k = 0 … n−1 (cached)."""
+        key = (n, alpha_a, alpha_r)
+        pair = self._factor_cache.get(key)
+        if pair is None:
+            if len(self._factor_cache) > 8:
+                self._factor_cache.clear()
+            k = np.arange(n, dtype=np.float64)
+            ln_a, ln_r = math.log(alpha_a), math.log(alpha_r)
+            into = np.exp(k * (ln_r - ln_a))
+            out_scale = np.exp(k * ln_a) * (-_LN10_20 * (1.0 - alpha_a))
+            pair = self._factor_cache[key] = (into, out_scale)
+        return pair
 
     def _ramp(self, n: int, step: float) -> _FloatArray:
         """``step·[0, 1, …, n−1]``, cached: blocks mostly have one length."""

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from producer.audio import Audio
 from producer.errors import RenderError, UserError
+from producer.fileio import temporary_name
 
 #: soundfile subtypes of the bit depths a render can be written at.
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
@@ -80,7 +81,7 @@ class FileSink:
             raise UserError("FLAC holds integer samples only: use --bit-depth 16 or 24")
         self.path = Path(path)
         self.bit_depth = bit_depth
-        self.tmp = self.path.with_name(f".{self.path.name}.partial")
+        self.tmp = temporary_name(self.path)  # renamed into place by close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One seeded generator per file: the dither noise, like the render, is deterministic.
         self._rng = np.random.default_rng(seed)

@@ -7,9 +7,10 @@ reading the project's media folder; tests hand in arrays (``ArraySource``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from producer.audio import Audio, as_audio
 from producer.errors import NotFoundError
@@ -25,6 +26,29 @@ class MediaSource(Protocol):
         Returns float32 audio of shape (ref.channels, frames); frames past the end of the
         media are silence. The array belongs to the caller, who may overwrite it (the engine
         scales blocks in place); any memory layout will do.
+        """
+        ...
+
+
+@runtime_checkable
+class RawMediaSource(MediaSource, Protocol):
+    """A ``MediaSource`` that can also hand out samples as stored (an optional capability).
+
+    The engine uses it for plain strips (one clip over the whole block, static gains, no
+    effects): ``raw · (gain · scale)`` is then one numpy pass that converts and scales — the
+    same float32 result as ``read`` followed by the gain, bit for bit, because ``scale`` is a
+    power of two (libsndfile's int→float normalisation divides 16-bit PCM by 2^15).
+    """
+
+    def read_raw(
+        self, ref: MediaRef, start_frame: int, frames: int
+    ) -> tuple[npt.NDArray[np.int16] | Audio, float]:
+        """(samples, scale): frames ``[start_frame, start_frame + frames)`` of ``ref``.
+
+        ``samples`` has shape (frames, ref.channels) — interleaved, as stored — and dtype
+        int16 (16-bit PCM) or float32 (anything else, then ``scale`` is 1.0); frames past the
+        end are zeros. ``samples · scale`` is what ``read`` returns (transposed). The array may
+        be a buffer reused by the next ``read_raw`` call on the same thread: use it at once.
         """
         ...
 
@@ -47,4 +71,4 @@ class ArraySource:
         return out
 
 
-__all__ = ["ArraySource", "MediaSource"]
+__all__ = ["ArraySource", "MediaSource", "RawMediaSource"]

@@ -32,6 +32,7 @@ import soundfile as sf
 
 from producer.audio import Audio, as_audio
 from producer.errors import RenderError, UserError
+from producer.fileio import atomic_output
 
 # mutagen ships no type hints; these aliases keep its untyped calls out of mypy's strict mode.
 _id3: Any = mutagen.id3
@@ -213,9 +214,7 @@ def write_master(
         raise UserError(f"{p}: {fmt} cannot hold bit depth {bit_depth}")
     if not sf.check_format(sf_format, subtype):
         raise UserError(f"{p}: this libsndfile cannot write {sf_format}/{subtype}")
-    tmp = p.with_name(f".{p.name}.partial")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(p) as tmp:
         sf.write(
             str(tmp), np.ascontiguousarray(a.T), sample_rate, subtype=subtype, format=sf_format
         )
@@ -226,12 +225,6 @@ def write_master(
             history = f"A=PCM,F={sample_rate},W={bit_depth},T=producer\r\n"
             insert_bext(tmp, bext_chunk(desc, loud, history))
         write_tags(tmp, fmt, tags)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return p
 
 

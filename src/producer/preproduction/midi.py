@@ -19,6 +19,7 @@ from pathlib import Path
 import mido
 
 from producer.errors import FormatError, NotFoundError, ValidationError
+from producer.fileio import atomic_output
 from producer.model import Instrument, MidiClip, Note, Song, TempoChange, TimeSignature, Track
 from producer.model.track import TrackKind
 
@@ -281,13 +282,8 @@ def write_midi(song: Song, track: Track, path: str | os.PathLike[str]) -> None:
         mtrack.append(mido.MetaMessage("end_of_track", time=0))
         mid.tracks.append(mtrack)
     out = Path(path)
-    tmp = out.with_name(f".{out.name}.partial")
-    try:
+    with atomic_output(out, durable=False) as tmp:
         mid.save(str(tmp))
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 __all__ = ["DRUM_CHANNEL", "EXPORT_PPQ", "MidiImport", "read_midi", "write_midi"]

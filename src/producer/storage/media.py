@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +20,11 @@ import soundfile as sf
 
 from producer import audio
 from producer.errors import FormatError
+from producer.fileio import atomic_output
 from producer.model import MediaRef
 from producer.storage.files import (
     atomic_copy,
     atomic_write_text,
-    fsync_dir,
     sha256_file,
 )
 
@@ -63,14 +62,13 @@ def _convert(src: Path, dst: Path, meta: audio.AudioInfo, to_rate: int) -> None:
 
     expected_frames = meta.frames * to_rate // max(meta.sample_rate, 1) + 1
     big = expected_frames * meta.channels * 4 > RIFF_LIMIT_BYTES
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     resampler = (
         StreamResampler(meta.sample_rate, to_rate, meta.channels)
         if meta.sample_rate != to_rate
         else None
     )
     written = 0
-    try:
+    with atomic_output(dst) as tmp:
         with sf.SoundFile(
             str(tmp),
             "w",
@@ -89,13 +87,6 @@ def _convert(src: Path, dst: Path, meta: audio.AudioInfo, to_rate: int) -> None:
                 written += tail.shape[1]
         if written == 0:
             raise FormatError(f"{src}: holds no audio (zero frames)")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(dst.parent)
 
 
 def import_file(root: Path, src: Path, sample_rate: int) -> MediaRef:

@@ -164,11 +164,11 @@ def _backup(root: Path, rel: str, version: int) -> None:
         atomic_copy(root / rel, dst)
 
 
-_TEMP_RE = re.compile(r"\..+\.(\d+)\.tmp")
+_TEMP_RE = re.compile(r"\..+\.(\d+)\.partial")  # producer.fileio.temporary_name
 
 
 def _sweep_temp_files(root: Path) -> None:
-    """Delete half-written temporary files (``.<name>.<pid>.tmp``) that a killed writer left.
+    """Delete half-written temporary files (``.<name>.<pid>.partial``) that a killed writer left.
 
     Called under the write lock, and only for pids that are gone, so no live write loses its
     file. They never hold committed data: a save only counts once renamed into place.

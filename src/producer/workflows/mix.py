@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import soundfile as sf
 
 from producer.audio import Audio
@@ -58,6 +59,7 @@ class ProjectMedia:
         self.root = Path(root)
         self._files: dict[str, tuple[sf.SoundFile, threading.Lock, bool]] = {}
         self._guard = threading.Lock()
+        self._local = threading.local()  # read_raw's buffer, one per thread
 
     def _open(self, path: str) -> tuple[sf.SoundFile, threading.Lock, bool]:
         with self._guard:
@@ -91,6 +93,30 @@ class ProjectMedia:
         if out.shape[1] < frames:
             out = np.pad(out, ((0, 0), (0, frames - out.shape[1])))
         return out
+
+    def read_raw(
+        self, ref: MediaRef, start_frame: int, frames: int
+    ) -> tuple[npt.NDArray[np.int16] | Audio, float]:
+        """(samples [shape=(frames, channels)], scale): see ``RawMediaSource.read_raw``.
+
+        16-bit PCM comes as libsndfile's int16 samples, read into a buffer reused per thread
+        (no conversion pass, no allocation; the engine converts while it applies the gain);
+        other formats as ``read`` gives them, with scale 1.
+        """
+        f, lock, is_float = self._open(ref.path)
+        if f.subtype != "PCM_16":
+            return self.read(ref, start_frame, frames).T, 1.0
+        shape = (frames, f.channels)
+        buf: npt.NDArray[np.int16] | None = getattr(self._local, "buf", None)
+        if buf is None or buf.shape != shape:
+            buf = np.empty(shape, dtype=np.int16)
+            self._local.buf = buf
+        with lock:
+            f.seek(start_frame)
+            got = f.read(frames, dtype="int16", out=buf).shape[0]
+        if got < frames:
+            buf[got:] = 0
+        return buf, 1.0 / 32768.0
 
     def close(self) -> None:
         for f, _, _ in self._files.values():
