@@ -8,11 +8,18 @@ import pytest
 
 PACKAGES = [
     "producer",
-    "producer.model",
-    "producer.dsp",
     "producer.errors",
     "producer.units",
+    "producer.fileio",
     "producer.audio",
+    "producer.model",
+    "producer.storage",
+    "producer.dsp",
+    "producer.analysis",
+    "producer.engine",
+    "producer.mastering",
+    "producer.preproduction",
+    "producer.tracking",
 ]
 
 

@@ -142,6 +142,9 @@ def golden_song() -> Song:
             ),
         ),
         master=Bus("master", gain_db=-0.5, output=""),
+        isrc="GBAYE0601498",
+        songwriter="Ann Writer",
+        gap_before_s=1.5,
     )
 
 

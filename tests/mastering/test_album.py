@@ -3,6 +3,8 @@ pre-gap, 588-sample-aligned starts, the per-track masters bit for bit, and a val
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pylibcue
 import pytest
@@ -11,6 +13,7 @@ from producer.errors import UserError, ValidationError
 from producer.mastering.album import AlbumInput, apply_fades, build_cd_image, master_album
 from producer.mastering.cue import SAMPLES_PER_FRAME, parse_cue, write_cue
 from producer.mastering.profiles import get_profile
+from producer.model import Song, validate_song
 
 from .refs import ebu_integrated, peak_8x_dbtp, pinkish
 
@@ -128,3 +131,59 @@ def test_fades_are_equal_power_and_in_place() -> None:
     y = apply_fades(x, 1000, 0.1, 0.2)
     assert y[0, 0] < 0.05 and y[0, 99] > 0.99 and y[0, 500] == 1.0 and y[0, -1] < 0.05
     assert np.all(x == 1.0)
+
+
+def _grid(seconds: float, seed: int) -> np.ndarray:
+    """A 44.1 kHz 2-channel 'master' already on the 16-bit grid [shape=(2, frames)]."""
+    ints = np.random.default_rng(seed).integers(-8000, 8000, (2, int(seconds * 44100)))
+    return (ints / 32768).astype(np.float32)
+
+
+def _frames(msf: tuple[int, int, int]) -> int:
+    mm, ss, ff = msf
+    return (mm * 60 + ss) * 75 + ff
+
+
+@pytest.mark.parametrize(("first_gap_s", "pregap_frames"), [(3.0, 225), (0.5, 150), (0.0, 150)])
+def test_per_song_metadata_and_gaps_reach_the_cue(first_gap_s: float, pregap_frames: int) -> None:
+    """Each song's ISRC, songwriter and gap land in the CUE (read by libcue); the first
+    track's pre-gap is never under the Red Book's 2 s; later gaps are whole CD frames."""
+    masters = [_grid(4.2, 1), _grid(5.1, 2), _grid(4.0, 3)]
+    inputs = [
+        AlbumInput(masters[0], 44100, title="One", songwriter="Ann", isrc="GB-AYE-06-01498",
+                   gap_before_s=first_gap_s),
+        AlbumInput(masters[1], 44100, title="Two", songwriter="Bo", isrc="usrc17607839",
+                   gap_before_s=0.75),
+        AlbumInput(masters[2], 44100, title="Three", gap_before_s=0.0),
+    ]  # fmt: skip
+    image = build_cd_image(masters, inputs, catalog="4006381333931", title="A", performer="P")
+    cd = pylibcue.Cd.from_str(write_cue(image.cue))
+    assert cd.catalog == "4006381333931"
+    assert [t.isrc for t in cd] == ["GBAYE0601498", "USRC17607839", None]
+    assert [t.cdtext.songwriter for t in cd] == ["Ann", "Bo", None]
+    # Track 1: INDEX 00 at 00:00:00, INDEX 01 after the pre-gap (≥ 150 frames = 2 s).
+    assert _frames(cd[0].get_index(0)) == 0
+    assert _frames(cd[0].get_index(1)) == pregap_frames
+    # Track 2: 0.75 s = 33075 samples → 57 frames (56.25 rounded up to a whole frame).
+    assert _frames(cd[1].get_index(1)) - _frames(cd[1].get_index(0)) == 57
+    assert cd[2].get_index(0) is None  # gap 0: gapless, no INDEX 00
+    # Track 2's gap is digital silence that starts where track 1's frame-padded audio ends.
+    end_1 = image.track_starts[0] + -(-masters[0].shape[1] // 588) * 588
+    assert _frames(cd[1].get_index(0)) * 588 == end_1
+    assert not np.any(image.audio[:, end_1 : image.track_starts[1]])
+    for start, master in zip(image.track_starts, masters, strict=True):
+        assert start % SAMPLES_PER_FRAME == 0
+        np.testing.assert_array_equal(image.audio[:, start : start + master.shape[1]], master)
+    assert image.track_starts[0] == pregap_frames * 588
+    assert not np.any(image.audio[:, : image.track_starts[0]])
+
+
+def test_validate_song_names_the_delivery_fields() -> None:
+    ok = Song(title="S", slug="s", isrc="GB-AYE-06-01498", songwriter="Ann", gap_before_s=0.0)
+    assert validate_song(ok) == []
+    bad = Song(title="S", slug="s", isrc="GB-AYE-06-0149X", songwriter='A "B"', gap_before_s=-1.0)
+    problems = validate_song(bad)
+    assert [p.split(":")[0] for p in problems] == ["isrc", "songwriter", "gap_before_s"]
+    assert all("\n" not in p for p in problems)
+    assert validate_song(Song(title="S", slug="s", isrc="1BAYE0601498"))[0].startswith("isrc: ")
+    assert validate_song(Song(title="S", slug="s", gap_before_s=math.inf)) != []

@@ -78,3 +78,16 @@ def test_silence_has_no_notes() -> None:
     r = rv.review_take(np.zeros((1, RATE), dtype=np.float32), RATE)
     assert r.notes == [] and r.pitch_deviation_cents_median is None
     assert r.clipped_samples == 0 and r.peak_dbfs == -np.inf
+
+
+def test_a_note_held_from_the_start_of_the_take_is_reviewed_for_pitch() -> None:
+    """A take that starts mid-note (a punch-in) has no onset; its pitch still counts."""
+    rate = 48000
+    t = np.arange(2 * rate) / rate
+    cents = 10.0
+    tone = 0.3 * np.sin(2 * np.pi * 440.0 * 2 ** (cents / 1200) * t)
+    result = rv.review_take(tone[np.newaxis, :].astype(np.float32), rate)
+    assert result.notes, "the held note was not found"
+    assert result.pitch_deviation_cents_median is not None
+    assert abs(result.pitch_deviation_cents_median - cents) < 5.0
+    assert result.timing_offset_ms_median is None

@@ -61,7 +61,7 @@ def register(cli: click.Group) -> None:
     @click.option("--isrc", default="", help="ISRC of the track (CC-XXX-YY-NNNNN).")
     @click.option("--normalisation", type=click.Choice(["track", "album"]), help="Album mode gain.")
     @click.option(
-        "--gap", "gap_s", type=float, default=2.0, show_default=True, help="Album: gap (s)."
+        "--gap", "gap_s", type=float, default=2.0, show_default=True, help="Album: default gap (s)."
     )
     @click.option("--fade-in", "fade_in_s", type=float, default=0.0, help="Album: fade-in (s).")
     @click.option("--fade-out", "fade_out_s", type=float, default=0.0, help="Album: fade-out (s).")

@@ -187,6 +187,9 @@ def _song_commands(cli: click.Group) -> None:
     @click.option(
         "--move-audio", is_flag=True, help="Audio clips keep their beat (not their time)."
     )
+    @click.option("--isrc", default=None, help='ISRC, CC-XXX-YY-NNNNN ("" clears it).')
+    @click.option("--songwriter", default=None, help="Songwriter credit (CD-Text).")
+    @click.option("--gap", default=None, help='Album mode: seconds before the song, or "album".')
     @click.pass_context
     def song_set(
         ctx: click.Context,
@@ -195,10 +198,20 @@ def _song_commands(cli: click.Group) -> None:
         key: str | None,
         time_signature: str | None,
         move_audio: bool,
+        isrc: str | None,
+        songwriter: str | None,
+        gap: str | None,
     ) -> None:
-        """Change SONG's tempo, key or time signature; MIDI parts follow the tempo."""
-        s = wf.song_set(project_dir(ctx), song, tempo_bpm, key, time_signature, move_audio)
+        """Change SONG's tempo, key or time signature (MIDI parts follow the tempo), or its
+        delivery metadata: ISRC, songwriter, gap before it on the album."""
+        root = project_dir(ctx)
+        s = wf.song_set(
+            root, song, tempo_bpm, key, time_signature, move_audio, isrc, songwriter, gap
+        )
         click.echo(f"{s.slug}: {s.tempo_bpm:g} BPM {s.time_signature} {s.key}".rstrip())
+        if isrc is not None or songwriter is not None or gap is not None:
+            gap_text = "album default" if s.gap_before_s is None else f"{s.gap_before_s:g} s"
+            click.echo(f"  isrc {s.isrc or '-'}, songwriter {s.songwriter or '-'}, gap {gap_text}")
 
     @group.command("analyze")
     @click.argument("song")

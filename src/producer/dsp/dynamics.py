@@ -60,8 +60,6 @@ _RELAXED_DB = 1e-9
 
 #: Natural-log gain per dB: 10^(dB/20) = exp(dB·ln10/20).
 _LN10_20 = math.log(10.0) / 20.0
-#: The fast compressor path declines a block (too long for its powers to stay finite).
-_SLOW = object()
 #: Largest exponent the fast path lets α^(−k) reach (e^600 < float64's e^709).
 _MAX_EXPONENT = 600.0
 
@@ -180,10 +178,8 @@ class Dynamics:
 
     def _ln_gain(self, key: Audio) -> _FloatArray | None:
         """The gain of each frame as a natural log (dB·ln10/20), or None for 0 dB throughout."""
-        if self.mode == "compressor":
-            fast = self._compressor_fast(key)
-            if fast is not _SLOW:
-                return fast  # type: ignore[return-value]
+        if self.mode == "compressor" and self._fast_fits(key.shape[1]):
+            return self._compressor_fast(key)
         gain_db = self._gain_db_exact(key)
         return None if gain_db is None else gain_db * _LN10_20
 
@@ -222,8 +218,17 @@ class Dynamics:
         )
         return -self._attack(reduction)
 
-    def _compressor_fast(self, key: Audio) -> _FloatArray | None | object:
-        """The compressor's log gain for a block of ``key`` (k, frames), or ``_SLOW``.
+    def _fast_fits(self, frames: int) -> bool:
+        """Whether α^(−k) of both time constants stays finite over a block of ``frames``."""
+        rate = self._sample_rate
+        if self.release_ms <= 0.0:
+            return False
+        decay_r = 1000.0 / (self.release_ms * rate)
+        decay_a = 1000.0 / (self.attack_ms * rate) if self.attack_ms > 0.0 else 0.0
+        return frames * max(decay_r, decay_a) <= _MAX_EXPONENT
+
+    def _compressor_fast(self, key: Audio) -> _FloatArray | None:
+        """The compressor's log gain for a block of ``key`` (k, frames); None for 0 dB.
 
         The same equations as ``_gain_db_exact`` with fewer passes over memory — this unit
         is most of a mix's cost that is not pedalboard's:
@@ -237,17 +242,13 @@ class Dynamics:
           folded into the first term, and the output scale (−ln10/20 · (1 − α_A) · α_Aⁿ) as
           another.
 
-        ``_SLOW`` when a block is so long against a time constant that α^(−k) would leave
-        float64's range; the exact log-domain path then takes the block (state is shared).
+        Only for blocks where ``_fast_fits`` (α^(−k) within float64's range); the exact
+        log-domain path takes the others (the state is shared: ln h and s).
         """
         n = key.shape[1]
         rate = self._sample_rate
         alpha_r = _alpha(self.release_ms, rate)
         alpha_a = _alpha(self.attack_ms, rate)
-        decay_r = -math.log(alpha_r) if alpha_r > 0.0 else math.inf
-        decay_a = -math.log(alpha_a) if alpha_a > 0.0 else 0.0
-        if n * decay_r > _MAX_EXPONENT or n * decay_a > _MAX_EXPONENT:
-            return _SLOW
         if key.shape[0] == 2:  # stereo-linked peak, without a reduction over axis 0
             peak = np.abs(key[0])
             np.maximum(peak, np.abs(key[1]), out=peak)

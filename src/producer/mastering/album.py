@@ -46,7 +46,7 @@ class AlbumInput:
     songwriter: str = ""
     isrc: str = ""
     gap_before_s: float = 2.0
-    """Silence before this track (ignored for track 1, which gets the disc pre-gap)."""
+    """Silence before this track (s); before track 1 of a CD at least the 2 s pre-gap."""
     fade_in_s: float = 0.0
     fade_out_s: float = 0.0
 
@@ -141,7 +141,10 @@ def build_cd_image(
     parts: list[Audio] = []
     starts: list[int] = []
     tracks: list[CueTrack] = []
-    pos = _up_to_frame(math.ceil(max(pregap_s, 2.0) * CD_SAMPLE_RATE))
+    # Red Book: ≥ 2 s (150 frames) before track 1's INDEX 01, whatever gap the song asks for;
+    # a longer gap before song 1 lengthens the pre-gap.
+    first_gap_s = max(pregap_s, inputs[0].gap_before_s if inputs else 0.0, 2.0)
+    pos = _up_to_frame(math.ceil(first_gap_s * CD_SAMPLE_RATE))
     parts.append(np.zeros((2, pos), dtype=np.float32))
     for i, (audio, item) in enumerate(zip(masters, inputs, strict=True), start=1):
         a = as_audio(audio)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from producer.errors import FormatError, ValidationError
+from producer.model.validate import CDTEXT_MAX_CHARS, isrc_problem, normalise_isrc
 
 SAMPLES_PER_FRAME = 588
 """CD-DA sector: 1/75 s of 44.1 kHz stereo = 588 sample frames = 2352 bytes (IEC 60908)."""
@@ -27,7 +28,6 @@ MIN_PREGAP_FRAMES = 2 * FRAMES_PER_SECOND  # ≥ 2 s before track 1 (Red Book)
 MIN_TRACK_FRAMES = 4 * FRAMES_PER_SECOND  # tracks ≥ 4 s (Red Book)
 MAX_TRACKS = 99
 MAX_DISC_FRAMES = (79 * 60 + 57) * FRAMES_PER_SECOND + 74  # 79:57:74 on 80-min media
-CDTEXT_MAX_CHARS = 80
 
 _ISRC = re.compile(r"^[A-Z0-9]{5}[0-9]{7}$")
 _MSF = re.compile(r"^(\d{1,3}):(\d{1,2}):(\d{1,2})$")
@@ -51,24 +51,6 @@ def parse_msf(text: str) -> int:
     if ss > 59 or ff > 74:
         raise ValueError(f"offset {text!r} out of range (SS ≤ 59, FF ≤ 74)")
     return (mm * 60 + ss) * FRAMES_PER_SECOND + ff
-
-
-def normalise_isrc(isrc: str) -> str:
-    """Strip the display hyphens of an ISRC (``CC-XXX-YY-NNNNN`` → 12 characters), upper-case."""
-    return isrc.replace("-", "").strip().upper()
-
-
-def isrc_problem(isrc: str) -> str | None:
-    """Why ``isrc`` is not a valid ISRC (ISO 3901: CC-XXX-YY-NNNNN), or None."""
-    code = normalise_isrc(isrc)
-    if len(code) != 12:
-        return f"ISRC {isrc!r} must have 12 characters (CC-XXX-YY-NNNNN), not {len(code)}"
-    if not _ISRC.match(code) or not code[:2].isalpha():
-        return (
-            f"ISRC {isrc!r} must be a 2-letter country code, 3 alphanumeric registrant "
-            "characters, then 7 digits (CC-XXX-YY-NNNNN)"
-        )
-    return None
 
 
 def upc_problem(upc: str) -> str | None:

@@ -71,6 +71,14 @@ class Song:
     tracks: tuple[Track, ...] = ()
     buses: tuple[Bus, ...] = ()
     master: Bus = field(default_factory=lambda: Bus(name=MASTER, output=""))
+    isrc: str = ""
+    """ISRC (ISO 3901) of the song's recording, stored as its 12 characters without the
+    display hyphens (``GBAYE0601498`` for GB-AYE-06-01498); "" = none."""
+    songwriter: str = ""
+    """Songwriter credit of this song (CD-Text SONGWRITER); "" = the album's songwriters."""
+    gap_before_s: float | None = None
+    """Silence before the song in album mode, in seconds; None = the album default. Before
+    the first song of a CD the Red Book's 2 s pre-gap is the minimum."""
 
     def track(self, name: str) -> Track | None:
         for t in self.tracks:

@@ -21,6 +21,54 @@ def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+CDTEXT_MAX_CHARS = 80
+"""Longest CD-Text field a CUE sheet carries (CDRWIN; IEC 61866 packs allow no more)."""
+
+
+def normalise_isrc(isrc: str) -> str:
+    """Strip the display hyphens of an ISRC (``CC-XXX-YY-NNNNN`` → 12 characters), upper-case."""
+    return isrc.replace("-", "").strip().upper()
+
+
+def isrc_problem(isrc: str) -> str | None:
+    """Why ``isrc`` is not a valid ISRC (ISO 3901: CC-XXX-YY-NNNNN), or None.
+
+    ISO 3901: 2-letter country code, 3 alphanumeric registrant characters, 2 digits of the
+    year of reference, 5 digits of designation; hyphens are display only.
+    """
+    code = normalise_isrc(isrc)
+    if len(code) != 12:
+        return f"ISRC {isrc!r} must have 12 characters (CC-XXX-YY-NNNNN), not {len(code)}"
+    if not (
+        code[:2].isascii()
+        and code[:2].isalpha()
+        and code[2:5].isascii()
+        and code[2:5].isalnum()
+        and code[5:].isascii()
+        and code[5:].isdigit()
+    ):
+        return (
+            f"ISRC {isrc!r} must be a 2-letter country code, 3 alphanumeric registrant "
+            "characters, then 7 digits (CC-XXX-YY-NNNNN)"
+        )
+    return None
+
+
+def _delivery_problems(song: Song) -> list[str]:
+    """Album-mode delivery metadata: ISRC, CD-Text songwriter, gap before the song."""
+    p: list[str] = []
+    if song.isrc and (why := isrc_problem(song.isrc)):
+        p.append(f"isrc: {why}")
+    if '"' in song.songwriter or "\n" in song.songwriter or "\r" in song.songwriter:
+        p.append("songwriter: may not contain double quotes or line breaks (CD-Text)")
+    if len(song.songwriter) > CDTEXT_MAX_CHARS:
+        p.append(f"songwriter: longer than {CDTEXT_MAX_CHARS} characters (CD-Text)")
+    gap = song.gap_before_s
+    if gap is not None and (not _finite(gap) or gap < 0):
+        p.append(f"gap_before_s: {gap} is not a non-negative number of seconds")
+    return p
+
+
 def validate_album(album: Album) -> list[str]:
     problems: list[str] = []
     if not album.title.strip():
@@ -252,7 +300,8 @@ def validate_song(song: Song) -> list[str]:
         p += _bus_problems(bus, song, False)
     p += _bus_problems(song.master, song, True)
     p += _routing_problems(song)
+    p += _delivery_problems(song)
     return p
 
 
-__all__ = ["validate_album", "validate_song"]
+__all__ = ["isrc_problem", "normalise_isrc", "validate_album", "validate_song"]

@@ -211,9 +211,15 @@ def review_take(
     times, f0 = pitch_track(mono, sample_rate)
     onsets = detect_onsets(mono, sample_rate)
     starts = onsets / sample_rate
+    # A note already sounding when the take starts (a punch-in, a held note) has no onset to
+    # detect: its pitch still counts, its timing cannot be measured.
+    voiced = times[np.isfinite(f0)]
+    held = bool(voiced.size) and (not len(starts) or starts[0] - voiced[0] > 0.08)
+    if held:
+        starts = np.insert(starts, 0, max(0.0, float(voiced[0]) - 0.05))
     ends = np.append(starts[1:], len(mono) / sample_rate) if len(starts) else starts
     notes: list[NoteReview] = []
-    for s, e in zip(starts, ends, strict=True):
+    for i, (s, e) in enumerate(zip(starts, ends, strict=True)):
         # Skip the attack (scoops) and the release: the sustained part carries the pitch.
         sel = (times >= s + 0.05) & (times <= e - 0.03) & np.isfinite(f0)
         if not np.any(sel):
@@ -228,6 +234,8 @@ def review_take(
             target = round(midi)
             if nearest_grid_s is not None:
                 target_s = nearest_grid_s(float(s))
+        if held and i == 0:
+            target_s = math.nan
         notes.append(
             NoteReview(
                 start_s=float(s),

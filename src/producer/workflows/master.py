@@ -119,6 +119,14 @@ def _check_isrc(isrc: str) -> str:
     return normalise_isrc(isrc)
 
 
+def _song_isrc(song: Song) -> str:
+    """The song's ISRC, normalised; UserError naming the song when it is impossible."""
+    try:
+        return _check_isrc(song.isrc)
+    except UserError as exc:
+        raise UserError(f"song {song.slug!r}: isrc: {exc.message}") from None
+
+
 def _reference_target(opts: MasterOptions) -> tuple[tuple[Audio, int] | None, float | None]:
     """The reference (audio, rate) and its integrated loudness, the target it sets."""
     if opts.reference is None:
@@ -217,6 +225,7 @@ def master_song(
     project = _open(root)
     n = _song_index(project, slug)
     song = project.song(slug)
+    isrc = isrc or _song_isrc(song)  # --isrc overrides the song's own
     mix = _render_mix(project, song)
     if not np.any(mix):
         raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
@@ -246,10 +255,11 @@ def master_project_album(
     if not songs:
         raise UserError(f"{project.root}: the album has no songs to master")
     album = project.album
-    # CD-Text SONGWRITER: the album's people credited as songwriters.
-    songwriter = ", ".join(p.name for p in album.people if "songwriter" in p.roles)
+    # CD-Text SONGWRITER: the song's own credit, else the album's people credited as songwriters.
+    album_songwriter = ", ".join(p.name for p in album.people if "songwriter" in p.roles)
+    isrcs = [_song_isrc(song) for song in songs]  # checked before the (long) rendering
     inputs = []
-    for song in songs:
+    for song, isrc in zip(songs, isrcs, strict=True):
         mix = _render_mix(project, song)
         if not np.any(mix):
             raise UserError(f"song {song.slug!r}: its mix is silent, there is nothing to master")
@@ -259,8 +269,10 @@ def master_project_album(
                 song.sample_rate,
                 title=song.title,
                 performer=album.artist,
-                songwriter=songwriter,
-                gap_before_s=opts.gap_s,
+                songwriter=song.songwriter or album_songwriter,
+                isrc=isrc,
+                # The song's own gap; else the album default (--gap).
+                gap_before_s=opts.gap_s if song.gap_before_s is None else song.gap_before_s,
                 fade_in_s=opts.fade_in_s,
                 fade_out_s=opts.fade_out_s,
             )
@@ -279,9 +291,9 @@ def master_project_album(
             title=album.title,
             performer=album.artist,
         )
-    for n, (song, result) in enumerate(zip(songs, results, strict=True), start=1):
+    for n, (song, result, isrc) in enumerate(zip(songs, results, isrcs, strict=True), start=1):
         paths = [folder / f"{n:02d}-{song.slug}.{ext}" for ext in profile.formats]
-        tags = Tags(song.title, album.artist, album.title, n, len(songs), "", year)
+        tags = Tags(song.title, album.artist, album.title, n, len(songs), isrc, year)
         rows.extend(_deliver(result, profile, paths, tags, f"song {song.slug}", None))
     if image is not None:
         write_master(

@@ -103,7 +103,7 @@ class ProjectMedia:
         (no conversion pass, no allocation; the engine converts while it applies the gain);
         other formats as ``read`` gives them, with scale 1.
         """
-        f, lock, is_float = self._open(ref.path)
+        f, lock, _ = self._open(ref.path)
         if f.subtype != "PCM_16":
             return self.read(ref, start_frame, frames).T, 1.0
         shape = (frames, f.channels)

@@ -9,6 +9,7 @@ tempo re-renders the tracks that have one. Rendered audio enters the media pool 
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from producer.errors import NotFoundError, ValidationError
 from producer.model import Clip, Instrument, Lane, MediaRef, Song
 from producer.model import edit as ed
 from producer.model.track import TrackKind
+from producer.model.validate import isrc_problem, normalise_isrc
 from producer.preproduction import arrange, midi, render
 from producer.preproduction.analyze import Estimate, estimate
 from producer.preproduction.click import click_track
@@ -303,9 +305,16 @@ def song_set(
     key: str | None = None,
     time_signature: str | None = None,
     move_audio: bool = False,
+    isrc: str | None = None,
+    songwriter: str | None = None,
+    gap: str | None = None,
 ) -> Song:
-    """Change the song's tempo, key or time signature (MIDI parts follow the tempo)."""
+    """Change the song's tempo, key or time signature (MIDI parts follow the tempo), or its
+    delivery metadata: ``isrc`` (CC-XXX-YY-NNNNN, stored without hyphens; "" clears),
+    ``songwriter`` (CD-Text), ``gap`` (seconds of silence before it in album mode, or
+    "album" for the album default). Impossible values raise ValidationError, nothing changes."""
     ts = parse_time_signature(time_signature) if time_signature else None
+    meta = _delivery_changes(isrc, songwriter, gap)
 
     def fn(s: Song) -> Song:
         if tempo_bpm is not None:
@@ -314,11 +323,50 @@ def song_set(
             s = replace(s, key=key)
         if ts is not None:
             s = replace(s, time_signature=ts)
-        return s
+        return meta(s) if meta else s
 
     if tempo_bpm is None and key is None and ts is None:
-        raise ValidationError("song set: give --tempo, --key or --time-signature")
+        if not meta:
+            raise ValidationError(
+                "song set: give --tempo, --key, --time-signature, --isrc, --songwriter or --gap"
+            )
+        # Metadata only: nothing to re-render, one undoable step.
+        project = _open(root)
+        with project.transaction(f"song set {slug}") as tx:
+            song = fn(tx.song(slug))
+            tx.put_song(song)
+        return song
     return _change(root, slug, f"song set {slug}", fn)
+
+
+def _delivery_changes(
+    isrc: str | None, songwriter: str | None, gap: str | None
+) -> Callable[[Song], Song] | None:
+    """The change ``song set`` makes to the delivery fields (None: none), checked before
+    anything is written."""
+    if isrc is None and songwriter is None and gap is None:
+        return None
+    if isrc and (why := isrc_problem(isrc)):
+        raise ValidationError(f"--isrc: {why}")
+    gap_s: float | None = None
+    if gap is not None and gap.strip().lower() not in ("album", "default"):
+        try:
+            gap_s = float(gap)
+        except ValueError:
+            raise ValidationError(f"--gap: {gap!r} is not seconds (or 'album')") from None
+        if not math.isfinite(gap_s) or gap_s < 0:
+            raise ValidationError(f"--gap: {gap} is not a non-negative number of seconds")
+
+    def change(s: Song) -> Song:
+        if isrc is not None:
+            s = replace(s, isrc=normalise_isrc(isrc))
+        if songwriter is not None:
+            s = replace(s, songwriter=songwriter.strip())
+        if gap is not None:
+            s = replace(s, gap_before_s=gap_s)
+        return s
+
+    return change
 
 
 def song_analyze(root: Path, slug: str, file: Path, apply: bool = False) -> Estimate:
