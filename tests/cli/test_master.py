@@ -3,11 +3,14 @@ album as a CD image; --json fields; bad input gives one line and exit 2."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import mutagen
 import numpy as np
 import pyebur128
+import pylibcue
 import pytest
 import scipy.signal
 import soundfile as sf
@@ -15,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from producer.cli import cli
 from producer.mastering.cue import parse_cue
+from producer.mastering.export import read_bext_description
 from producer.model import Clip, Lane, Song, Track
 from producer.storage import Project
 
@@ -159,6 +163,7 @@ def _project(root: Path, songs: int) -> Path:
 
 def test_master_a_project_song(tmp_path: Path) -> None:
     root = _project(tmp_path / "album", 2)
+    assert run("-C", str(root), "song", "set", "song-2", "--isrc", "US-RC1-76-07839").exit_code == 0
     r = CliRunner().invoke(
         cli, ["-C", str(root), "master", "song-2", "--profile", "apple", "--json"]
     )
@@ -168,6 +173,7 @@ def test_master_a_project_song(tmp_path: Path) -> None:
     out = root / "masters" / "apple" / "02-song-2.wav"
     assert sf.info(str(out)).samplerate == 48000
     assert _lufs(out) == pytest.approx(-16.0, abs=0.1)
+    assert str(mutagen.File(str(out))["TSRC"]) == "USRC17607839"  # the song's own ISRC
     r = CliRunner().invoke(cli, ["-C", str(root), "master", "nope", "--profile", "apple"])
     assert r.exit_code == 2 and "nope" in r.stderr
 
@@ -195,3 +201,117 @@ def test_album_without_songs_exits_2(tmp_path: Path) -> None:
     Project.create(root, "Empty", "Nobody", sample_rate=SR)
     r = CliRunner().invoke(cli, ["-C", str(root), "master", "--album", "--profile", "cd"])
     assert r.exit_code == 2 and "no songs" in r.stderr
+
+
+def _song_file(root: Path, slug: str) -> bytes:
+    return (root / "songs" / f"{slug}.json").read_bytes()
+
+
+def test_song_set_delivery_metadata_is_undoable(tmp_path: Path) -> None:
+    root = _project(tmp_path / "album", 1)
+    before = _song_file(root, "song-1")
+    r = run("-C", str(root), "song", "set", "song-1", "--isrc", "gb-aye-06-01498",
+            "--songwriter", "Ann Writer", "--gap", "3.5")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    song = Project.open(root).song("song-1")
+    assert (song.isrc, song.songwriter, song.gap_before_s) == ("GBAYE0601498", "Ann Writer", 3.5)
+    assert run("-C", str(root), "song", "set", "song-1", "--gap", "album").exit_code == 0
+    assert Project.open(root).song("song-1").gap_before_s is None
+    assert run("-C", str(root), "undo").exit_code == 0
+    assert run("-C", str(root), "undo").exit_code == 0
+    assert _song_file(root, "song-1") == before
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--isrc", "GB-AYE-06-0149"], "--isrc: ISRC 'GB-AYE-06-0149' must have 12 characters"),
+        (["--isrc", "GB-AYE-06-0149X"], "--isrc: ISRC 'GB-AYE-06-0149X' must be a 2-letter"),
+        (["--isrc", "GBAYE0601498", "--gap", "-1"], "--gap: -1 is not a non-negative"),
+        (["--songwriter", 'A "B"'], "songwriter: may not contain double quotes"),
+        (["--crossfade", "-1"], "--crossfade: -1.0 is not a non-negative"),
+    ],
+)
+def test_song_set_impossible_values_exit_2_and_change_nothing(
+    tmp_path: Path, args: list[str], field: str
+) -> None:
+    root = _project(tmp_path / "album", 1)
+    before = _song_file(root, "song-1")
+    history = run("-C", str(root), "history").stdout
+    r = run("-C", str(root), "song", "set", "song-1", *args)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("producer: ") and field in r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert _song_file(root, "song-1") == before
+    assert run("-C", str(root), "history").stdout == history
+
+
+def test_validate_names_a_bad_hand_written_isrc(tmp_path: Path) -> None:
+    root = _project(tmp_path / "album", 1)
+    path = root / "songs" / "song-1.json"
+    doc = json.loads(path.read_text())
+    doc["isrc"] = "GB-AYE-06-149"
+    path.write_text(json.dumps(doc, indent=2))
+    r = run("-C", str(root), "validate")
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    lines = [x for x in r.stdout.splitlines() if "isrc" in x]
+    assert len(lines) == 1
+    assert lines[0].startswith("songs/song-1.json: isrc: ISRC 'GB-AYE-06-149' must have 12")
+
+
+def test_album_cd_uses_each_songs_isrc_songwriter_gap_and_crossfade(tmp_path: Path) -> None:
+    root = _project(tmp_path / "album", 3)
+    project = Project.open(root)
+    with project.transaction("upc") as tx:
+        tx.put_album(dataclasses.replace(tx.album, upc="4006381333931"))
+    for slug, args in {
+        "song-1": ["--isrc", "GB-AYE-06-01498", "--songwriter", "Ann", "--gap", "3"],
+        "song-2": ["--isrc", "USRC17607839", "--gap", "0.5", "--crossfade", "1"],
+        "song-3": ["--songwriter", "Cy", "--gap", "2"],  # crossfaded into: no gap
+    }.items():
+        assert run("-C", str(root), "song", "set", slug, *args).exit_code == 0
+    r = run("-C", str(root), "master", "--album", "--profile", "cd", "--gap", "1.0", "--json")
+    assert r.exit_code == 0, r.stderr
+    folder = root / "masters" / "cd"
+    text = (folder / "album.cue").read_text()
+    cd = pylibcue.Cd.from_str(text)  # the independent parser
+    assert cd.catalog == "4006381333931" and len(cd) == 3
+    assert [t.isrc for t in cd] == ["GBAYE0601498", "USRC17607839", None]
+    assert [t.cdtext.songwriter for t in cd] == ["Ann", None, "Cy"]
+
+    def frames(msf: tuple[int, int, int]) -> int:
+        return (msf[0] * 60 + msf[1]) * 75 + msf[2]
+
+    # Song 1's 3 s gap lengthens the 2 s pre-gap; song 2's 0.5 s = 37.5 → 38 frames (its own
+    # gap beats --gap 1.0); song 2 crossfades 1 s into song 3 (no INDEX 00 for song 3).
+    assert frames(cd[0].get_index(1)) - frames(cd[0].get_index(0)) == 225
+    assert frames(cd[1].get_index(1)) - frames(cd[1].get_index(0)) == 38
+    assert cd[2].get_index(0) is None
+    image, rate = sf.read(str(folder / "album.wav"), dtype="float32", always_2d=True)
+    assert rate == 44100
+    singles = [
+        sf.read(str(folder / f"0{n}-song-{n}.wav"), dtype="float32", always_2d=True)[0]
+        for n in (1, 2, 3)
+    ]
+    starts = [frames(t.start) * 588 for t in cd]
+    # Song 3's audio begins 1 s before song 2's end; its INDEX 01 is the frame boundary
+    # nearest the crossfade's midpoint.
+    xf = 44100
+    audio_3 = starts[1] + len(singles[1]) - xf
+    assert abs(starts[2] - (audio_3 + xf / 2)) <= 294
+    for start, data, keep in zip(
+        [starts[0], starts[1], audio_3 + xf], singles, [slice(None), slice(0, -xf), slice(xf, None)],
+        strict=True,
+    ):  # fmt: skip
+        part = data[keep]
+        np.testing.assert_array_equal(image[start : start + len(part)], part)  # bit for bit
+    for track, start in zip(cd, starts, strict=True):
+        if pre := track.get_index(0):
+            assert not np.any(image[frames(pre) * 588 : start])  # the gap is silence
+    for n in (1, 2, 3):
+        single = folder / f"0{n}-song-{n}.wav"
+        isrc = [None, "GBAYE0601498", "USRC17607839", None][n]
+        tags = mutagen.File(str(single))
+        assert (str(tags["TSRC"]) if "TSRC" in tags else None) == isrc  # ID3 in the WAV
+        bext = read_bext_description(single)
+        assert bext.startswith(f"ISRC:{isrc} ") if isrc else "ISRC" not in bext

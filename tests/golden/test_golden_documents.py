@@ -145,6 +145,7 @@ def golden_song() -> Song:
         isrc="GBAYE0601498",
         songwriter="Ann Writer",
         gap_before_s=1.5,
+        crossfade_s=2.0,
     )
 
 

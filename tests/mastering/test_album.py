@@ -3,6 +3,7 @@ pre-gap, 588-sample-aligned starts, the per-track masters bit for bit, and a val
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -181,9 +182,58 @@ def test_per_song_metadata_and_gaps_reach_the_cue(first_gap_s: float, pregap_fra
 def test_validate_song_names_the_delivery_fields() -> None:
     ok = Song(title="S", slug="s", isrc="GB-AYE-06-01498", songwriter="Ann", gap_before_s=0.0)
     assert validate_song(ok) == []
-    bad = Song(title="S", slug="s", isrc="GB-AYE-06-0149X", songwriter='A "B"', gap_before_s=-1.0)
+    bad = Song(
+        title="S",
+        slug="s",
+        isrc="GB-AYE-06-0149X",
+        songwriter='A "B"',
+        gap_before_s=-1.0,
+        crossfade_s=-0.5,
+    )
     problems = validate_song(bad)
-    assert [p.split(":")[0] for p in problems] == ["isrc", "songwriter", "gap_before_s"]
+    fields = ["isrc", "songwriter", "gap_before_s", "crossfade_s"]
+    assert [p.split(":")[0] for p in problems] == fields
     assert all("\n" not in p for p in problems)
     assert validate_song(Song(title="S", slug="s", isrc="1BAYE0601498"))[0].startswith("isrc: ")
     assert validate_song(Song(title="S", slug="s", gap_before_s=math.inf)) != []
+
+
+def test_crossfade_index_at_the_midpoint_and_audio_elsewhere_bit_for_bit(
+    album_inputs: list[AlbumInput], cd_masters: list[np.ndarray]
+) -> None:
+    """Track 1 crossfades 1 s into track 2: INDEX 01 of track 2 sits on the 588-sample frame
+    boundary nearest the crossfade's midpoint; outside the overlap the masters are copied bit
+    for bit; inside it the image is the equal-gain mix, dithered to 16 bits, and stays under
+    the CD ceiling (checked by the independent 8x peak)."""
+    inputs = [dataclasses.replace(album_inputs[0], crossfade_s=1.0), *album_inputs[1:]]
+    image = build_cd_image(cd_masters, inputs)
+    m0, m1, m2 = cd_masters  # all 2-channel already (Red Book)
+    xf = 44100
+    a0, a1, a2 = image.audio_starts
+    assert a1 == a0 + m0.shape[1] - xf
+    mid = a1 + xf / 2
+    assert image.track_starts[1] % SAMPLES_PER_FRAME == 0
+    assert abs(image.track_starts[1] - mid) <= SAMPLES_PER_FRAME / 2
+    cd = pylibcue.Cd.from_str(write_cue(image.cue))
+    assert cd[1].get_index(0) is None  # no silence to skip: no INDEX 00
+    mm, ss, ff = cd[1].get_index(1)
+    assert ((mm * 60 + ss) * 75 + ff) * SAMPLES_PER_FRAME == image.track_starts[1]
+    audio = image.audio
+    np.testing.assert_array_equal(audio[:, a0:a1], m0[:, : m0.shape[1] - xf])
+    np.testing.assert_array_equal(audio[:, a1 + xf : a1 + m1.shape[1]], m1[:, xf:])
+    np.testing.assert_array_equal(audio[:, a2 : a2 + m2.shape[1]], m2)  # gapless, no crossfade
+    r = (np.arange(xf) + 0.5) / xf
+    expected = (1 - r) * m0[:, -xf:].astype(np.float64) + r * m1[:, :xf].astype(np.float64)
+    got = audio[:, a1 : a1 + xf].astype(np.float64)
+    lsb = 1 / 32768
+    np.testing.assert_array_equal(got * 32768, np.round(got * 32768))  # on the 16-bit grid
+    assert np.max(np.abs(got - expected)) < 1.5 * lsb  # TPDF: round(x + d), |d| < 1 LSB
+    assert abs(float(np.mean(got - expected))) < 0.01 * lsb  # dither is unbiased
+    assert peak_8x_dbtp(audio, 44100) <= get_profile("cd").ceiling_dbtp
+
+
+def test_crossfade_longer_than_half_a_track_is_refused() -> None:
+    m = _grid(4.0, 4)
+    inputs = [AlbumInput(m, 44100, crossfade_s=2.5), AlbumInput(m, 44100)]
+    with pytest.raises(ValidationError, match=r"crossfade of 2\.5 s into track 02 is longer"):
+        build_cd_image([m, m], inputs)

@@ -190,6 +190,7 @@ def _song_commands(cli: click.Group) -> None:
     @click.option("--isrc", default=None, help='ISRC, CC-XXX-YY-NNNNN ("" clears it).')
     @click.option("--songwriter", default=None, help="Songwriter credit (CD-Text).")
     @click.option("--gap", default=None, help='Album mode: seconds before the song, or "album".')
+    @click.option("--crossfade", "crossfade_s", type=float, default=None, help="CD: overlap (s).")
     @click.pass_context
     def song_set(
         ctx: click.Context,
@@ -201,17 +202,22 @@ def _song_commands(cli: click.Group) -> None:
         isrc: str | None,
         songwriter: str | None,
         gap: str | None,
+        crossfade_s: float | None,
     ) -> None:
         """Change SONG's tempo, key or time signature (MIDI parts follow the tempo), or its
-        delivery metadata: ISRC, songwriter, gap before it on the album."""
+        delivery metadata: ISRC, songwriter, gap before it and crossfade into the next song."""
         root = project_dir(ctx)
         s = wf.song_set(
-            root, song, tempo_bpm, key, time_signature, move_audio, isrc, songwriter, gap
-        )
+            root, song, tempo_bpm, key, time_signature, move_audio, isrc, songwriter, gap,
+            crossfade_s,
+        )  # fmt: skip
         click.echo(f"{s.slug}: {s.tempo_bpm:g} BPM {s.time_signature} {s.key}".rstrip())
-        if isrc is not None or songwriter is not None or gap is not None:
+        if any(v is not None for v in (isrc, songwriter, gap, crossfade_s)):
             gap_text = "album default" if s.gap_before_s is None else f"{s.gap_before_s:g} s"
-            click.echo(f"  isrc {s.isrc or '-'}, songwriter {s.songwriter or '-'}, gap {gap_text}")
+            click.echo(
+                f"  isrc {s.isrc or '-'}, songwriter {s.songwriter or '-'}, gap {gap_text}, "
+                f"crossfade {s.crossfade_s:g} s"
+            )
 
     @group.command("analyze")
     @click.argument("song")

@@ -9,7 +9,10 @@ The CD image (Red Book, IEC 60908; STANDARDS.md §3.4) is 44.1 kHz/16-bit stereo
 silence before track 1 (INDEX 00 at 00:00:00, INDEX 01 after the pre-gap), every track start
 (INDEX 01) on a 588-sample frame boundary, the gap before a later track as its INDEX 00; each
 track's samples are copied unchanged into the image, followed by zeros up to the next frame
-boundary, so the image's per-track audio equals the per-track masters bit for bit.
+boundary, so the image's per-track audio equals the per-track masters bit for bit. A track that
+crossfades into the next overlaps it (no gap); there the image holds the equal-gain mix of the
+two masters, dithered to 16 bits, and the next INDEX 01 lands at the crossfade's midpoint on a
+588-sample frame boundary. Outside the crossfades the masters are still copied bit for bit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from producer.audio import Audio, as_audio
+from producer.dsp import dither
 from producer.errors import UserError, ValidationError
 from producer.mastering.chain import DEFAULT_SETTINGS, ChainSettings, MasterResult, master
 from producer.mastering.cue import (
@@ -49,6 +53,8 @@ class AlbumInput:
     """Silence before this track (s); before track 1 of a CD at least the 2 s pre-gap."""
     fade_in_s: float = 0.0
     fade_out_s: float = 0.0
+    crossfade_s: float = 0.0
+    """Overlap with the next track in the CD image (equal-gain crossfade); 0 = a gap."""
 
 
 def apply_fades(audio: Audio, sample_rate: int, fade_in_s: float, fade_out_s: float) -> Audio:
@@ -108,6 +114,8 @@ class CdImage:
     track_starts: tuple[int, ...]
     """Sample offset of each track's INDEX 01 in ``audio``."""
     track_lengths: tuple[int, ...]
+    audio_starts: tuple[int, ...] = ()
+    """Sample offset of each master's first sample (before INDEX 01 when crossfaded in)."""
 
 
 def _up_to_frame(samples: int) -> int:
@@ -122,6 +130,7 @@ def build_cd_image(
     catalog: str = "",
     title: str = "",
     performer: str = "",
+    seed: int = 0,
 ) -> CdImage:
     """Lay the per-track ``masters`` (each (2, frames), 44.1 kHz, 16-bit grid) out as a CD.
 
@@ -138,36 +147,47 @@ def build_cd_image(
             problems.append(f"track {i:02d}: {p}")
     if problems:
         raise ValidationError(problems[0], problems)
-    parts: list[Audio] = []
-    starts: list[int] = []
-    tracks: list[CueTrack] = []
-    # Red Book: ≥ 2 s (150 frames) before track 1's INDEX 01, whatever gap the song asks for;
-    # a longer gap before song 1 lengthens the pre-gap.
-    first_gap_s = max(pregap_s, inputs[0].gap_before_s if inputs else 0.0, 2.0)
-    pos = _up_to_frame(math.ceil(first_gap_s * CD_SAMPLE_RATE))
-    parts.append(np.zeros((2, pos), dtype=np.float32))
-    for i, (audio, item) in enumerate(zip(masters, inputs, strict=True), start=1):
+    stereo: list[Audio] = []
+    for i, audio in enumerate(masters, start=1):
         a = as_audio(audio)
         if a.shape[0] == 1:
             a = np.repeat(a, 2, axis=0)
         if a.shape[0] != 2:
             raise UserError(f"track {i:02d} has {a.shape[0]} channels; a CD holds 2")
+        stereo.append(a)
+    fades = _crossfades(stereo, inputs)
+    placed: list[int] = []  # sample offset of each master's first sample in the image
+    starts: list[int] = []  # sample offset of each INDEX 01
+    tracks: list[CueTrack] = []
+    # Red Book: ≥ 2 s (150 frames) before track 1's INDEX 01, whatever gap the song asks for;
+    # a longer gap before song 1 lengthens the pre-gap.
+    first_gap_s = max(pregap_s, inputs[0].gap_before_s if inputs else 0.0, 2.0)
+    pos = _up_to_frame(math.ceil(first_gap_s * CD_SAMPLE_RATE))
+    prev_end = pos
+    for i, (a, item) in enumerate(zip(stereo, inputs, strict=True), start=1):
         indexes: list[CueIndex] = []
+        xf_in = fades[i - 2] if i > 1 else 0
         if i == 1:
             indexes.append(CueIndex(0, 0))
+            audio_start = index_01 = pos
+        elif xf_in:
+            # Crossfaded in: the audio starts xf_in samples before the previous track's end;
+            # the track (INDEX 01) starts at the crossfade's midpoint, on the nearest 588-sample
+            # frame boundary (no INDEX 00: there is no silence to skip).
+            audio_start = prev_end - xf_in
+            mid = audio_start + xf_in / 2
+            index_01 = math.floor(mid / SAMPLES_PER_FRAME + 0.5) * SAMPLES_PER_FRAME
         else:
             gap = _up_to_frame(round(max(item.gap_before_s, 0.0) * CD_SAMPLE_RATE))
             if gap:
                 indexes.append(CueIndex(0, pos // SAMPLES_PER_FRAME))
-                parts.append(np.zeros((2, gap), dtype=np.float32))
                 pos += gap
-        indexes.append(CueIndex(1, pos // SAMPLES_PER_FRAME))
-        starts.append(pos)
-        padded = _up_to_frame(a.shape[1])
-        block = np.zeros((2, padded), dtype=np.float32)
-        block[:, : a.shape[1]] = a
-        parts.append(block)
-        pos += padded
+            audio_start = index_01 = pos
+        indexes.append(CueIndex(1, index_01 // SAMPLES_PER_FRAME))
+        placed.append(audio_start)
+        starts.append(index_01)
+        prev_end = audio_start + a.shape[1]
+        pos = _up_to_frame(prev_end)  # zeros up to the next frame boundary
         tracks.append(
             CueTrack(
                 number=i,
@@ -188,13 +208,55 @@ def build_cd_image(
     red_book = check_red_book(sheet, pos // SAMPLES_PER_FRAME)
     if red_book:
         raise ValidationError(f"the album breaks the Red Book: {red_book[0]}", red_book)
-    image = np.concatenate(parts, axis=1)
+    image = np.zeros((2, pos), dtype=np.float32)
+    for a, at in zip(stereo, placed, strict=True):
+        image[:, at : at + a.shape[1]] = a  # bit for bit outside the crossfades
+    rng = np.random.default_rng(seed)
+    for k, xf in enumerate(fades):
+        if xf:
+            at = placed[k + 1]
+            image[:, at : at + xf] = crossfade(stereo[k][:, -xf:], stereo[k + 1][:, :xf], rng)
     return CdImage(
         audio=image,
         cue=sheet,
         track_starts=tuple(starts),
-        track_lengths=tuple(as_audio(m).shape[1] for m in masters),
+        track_lengths=tuple(a.shape[1] for a in stereo),
+        audio_starts=tuple(placed),
     )
+
+
+def _crossfades(masters: list[Audio], inputs: list[AlbumInput]) -> list[int]:
+    """Crossfade length (samples) from each track into the next; ValidationError when a
+    crossfade is longer than half of either track (the index would leave its track)."""
+    out: list[int] = []
+    problems: list[str] = []
+    for k in range(len(masters) - 1):
+        xf = round(max(inputs[k].crossfade_s, 0.0) * CD_SAMPLE_RATE)
+        shorter = min(masters[k].shape[1], masters[k + 1].shape[1])
+        if 2 * xf > shorter:
+            problems.append(
+                f"track {k + 1:02d}: crossfade of {inputs[k].crossfade_s:g} s into track "
+                f"{k + 2:02d} is longer than half of a track ({shorter / 2 / CD_SAMPLE_RATE:.2f} s)"
+            )
+        out.append(xf)
+    if problems:
+        raise ValidationError(problems[0], problems)
+    return out
+
+
+def crossfade(tail: Audio, head: Audio, rng: np.random.Generator) -> Audio:
+    """Equal-gain (linear) crossfade of ``tail`` into ``head`` (both (2, n), 16-bit grid),
+    requantised to 16 bits with TPDF dither [shape=(2, n)].
+
+    Equal gain rather than equal power: (1 − r)·x + r·y never exceeds max(|x|, |y|), so a sum
+    of two masters under the true-peak ceiling stays under it (an equal-power sum can be 3 dB
+    over); the price is a dip of up to 3 dB in the middle for unrelated material. The weighted
+    sum is off the PCM grid, so it is dithered once (its last step), like every master.
+    """
+    n = tail.shape[1]
+    ramp = (np.arange(n, dtype=np.float64) + 0.5) / n
+    mixed = (1.0 - ramp) * tail.astype(np.float64) + ramp * head.astype(np.float64)
+    return dither.quantize(mixed, 16, rng)
 
 
 def with_file(sheet: CueSheet, file_name: str) -> CueSheet:
@@ -207,6 +269,7 @@ __all__ = [
     "CdImage",
     "apply_fades",
     "build_cd_image",
+    "crossfade",
     "master_album",
     "with_file",
 ]

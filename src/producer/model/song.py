@@ -79,6 +79,9 @@ class Song:
     gap_before_s: float | None = None
     """Silence before the song in album mode, in seconds; None = the album default. Before
     the first song of a CD the Red Book's 2 s pre-gap is the minimum."""
+    crossfade_s: float = 0.0
+    """Seconds this song overlaps the next one in the album's CD image (an equal-gain
+    crossfade; the next song's gap is then unused); 0 = no crossfade."""
 
     def track(self, name: str) -> Track | None:
         for t in self.tracks:

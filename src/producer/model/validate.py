@@ -55,7 +55,7 @@ def isrc_problem(isrc: str) -> str | None:
 
 
 def _delivery_problems(song: Song) -> list[str]:
-    """Album-mode delivery metadata: ISRC, CD-Text songwriter, gap before the song."""
+    """Album-mode delivery metadata: ISRC, CD-Text songwriter, gap, crossfade."""
     p: list[str] = []
     if song.isrc and (why := isrc_problem(song.isrc)):
         p.append(f"isrc: {why}")
@@ -66,6 +66,8 @@ def _delivery_problems(song: Song) -> list[str]:
     gap = song.gap_before_s
     if gap is not None and (not _finite(gap) or gap < 0):
         p.append(f"gap_before_s: {gap} is not a non-negative number of seconds")
+    if not _finite(song.crossfade_s) or song.crossfade_s < 0:
+        p.append(f"crossfade_s: {song.crossfade_s} is not a non-negative number of seconds")
     return p
 
 

@@ -5,7 +5,10 @@ the engine and the mastering stage.
 * :func:`master_song` renders a project song's mix with the engine, then masters it to
   ``masters/<profile>/NN-<slug>.<ext>``.
 * :func:`master_project_album` masters every song (track- or album-normalised) and, for the
-  ``cd`` profile, writes ``album.wav`` + ``album.cue`` (Red Book checked).
+  ``cd`` profile, writes ``album.wav`` + ``album.cue`` (Red Book checked). Each song's own
+  ``isrc`` (CUE ISRC, ID3 TSRC, bext), ``songwriter`` (CD-Text SONGWRITER), ``gap_before_s``
+  (INDEX 00; None = ``--gap``) and ``crossfade_s`` (into the next song; CD image only — the
+  per-track files stay whole) are used; the album's ``upc`` is the CUE CATALOG.
 
 Every master gets ``<name>.report.json`` and ``<name>.report.html`` next to it. Files appear
 under their final names only when complete.
@@ -273,6 +276,7 @@ def master_project_album(
                 isrc=isrc,
                 # The song's own gap; else the album default (--gap).
                 gap_before_s=opts.gap_s if song.gap_before_s is None else song.gap_before_s,
+                crossfade_s=song.crossfade_s,  # used by the CD image only
                 fade_in_s=opts.fade_in_s,
                 fade_out_s=opts.fade_out_s,
             )

@@ -308,13 +308,15 @@ def song_set(
     isrc: str | None = None,
     songwriter: str | None = None,
     gap: str | None = None,
+    crossfade_s: float | None = None,
 ) -> Song:
     """Change the song's tempo, key or time signature (MIDI parts follow the tempo), or its
     delivery metadata: ``isrc`` (CC-XXX-YY-NNNNN, stored without hyphens; "" clears),
     ``songwriter`` (CD-Text), ``gap`` (seconds of silence before it in album mode, or
-    "album" for the album default). Impossible values raise ValidationError, nothing changes."""
+    "album" for the album default), ``crossfade_s`` (overlap with the next song on the CD).
+    Impossible values raise ValidationError, nothing changes."""
     ts = parse_time_signature(time_signature) if time_signature else None
-    meta = _delivery_changes(isrc, songwriter, gap)
+    meta = _delivery_changes(isrc, songwriter, gap, crossfade_s)
 
     def fn(s: Song) -> Song:
         if tempo_bpm is not None:
@@ -328,7 +330,8 @@ def song_set(
     if tempo_bpm is None and key is None and ts is None:
         if not meta:
             raise ValidationError(
-                "song set: give --tempo, --key, --time-signature, --isrc, --songwriter or --gap"
+                "song set: give --tempo, --key, --time-signature, --isrc, --songwriter, --gap "
+                "or --crossfade"
             )
         # Metadata only: nothing to re-render, one undoable step.
         project = _open(root)
@@ -340,11 +343,11 @@ def song_set(
 
 
 def _delivery_changes(
-    isrc: str | None, songwriter: str | None, gap: str | None
+    isrc: str | None, songwriter: str | None, gap: str | None, crossfade_s: float | None = None
 ) -> Callable[[Song], Song] | None:
     """The change ``song set`` makes to the delivery fields (None: none), checked before
     anything is written."""
-    if isrc is None and songwriter is None and gap is None:
+    if isrc is None and songwriter is None and gap is None and crossfade_s is None:
         return None
     if isrc and (why := isrc_problem(isrc)):
         raise ValidationError(f"--isrc: {why}")
@@ -356,6 +359,8 @@ def _delivery_changes(
             raise ValidationError(f"--gap: {gap!r} is not seconds (or 'album')") from None
         if not math.isfinite(gap_s) or gap_s < 0:
             raise ValidationError(f"--gap: {gap} is not a non-negative number of seconds")
+    if crossfade_s is not None and not (math.isfinite(crossfade_s) and crossfade_s >= 0):
+        raise ValidationError(f"--crossfade: {crossfade_s} is not a non-negative number of seconds")
 
     def change(s: Song) -> Song:
         if isrc is not None:
@@ -364,6 +369,8 @@ def _delivery_changes(
             s = replace(s, songwriter=songwriter.strip())
         if gap is not None:
             s = replace(s, gap_before_s=gap_s)
+        if crossfade_s is not None:
+            s = replace(s, crossfade_s=crossfade_s)
         return s
 
     return change
