@@ -316,3 +316,23 @@ def test_readme_tour(tmp_path: Path, wav: Path, monkeypatch: pytest.MonkeyPatch)
     assert "gain -6.0 dB pan -0.20" in producer("show", "first-song")
     producer("undo")
     assert "gain +0.0 dB pan +0.00" in producer("show", "first-song")
+
+
+def test_album_set_validates_the_upc_and_is_undoable(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from producer.cli import cli
+
+    runner = CliRunner()
+    root = tmp_path / "a"
+    assert runner.invoke(cli, ["new", str(root), "--title", "T", "--artist", "A"]).exit_code == 0
+    before = (root / "album.json").read_text()
+    bad = runner.invoke(cli, ["-C", str(root), "album", "set", "--upc", "4006381333932"])
+    assert bad.exit_code == 2
+    assert "check digit" in bad.output and bad.output.count("\n") == 1
+    assert (root / "album.json").read_text() == before
+    ok = runner.invoke(cli, ["-C", str(root), "album", "set", "--upc", "4006381333931"])
+    assert ok.exit_code == 0, ok.output
+    assert '"upc": "4006381333931"' in (root / "album.json").read_text()
+    assert runner.invoke(cli, ["-C", str(root), "undo"]).exit_code == 0
+    assert (root / "album.json").read_text() == before

@@ -80,6 +80,27 @@ def register(cli: click.Group) -> None:
         root = wf.new_project(_root(ctx) / directory, title, artist, sample_rate)
         click.echo(f"created project {root}")
 
+    @cli.group("album")
+    def album() -> None:
+        """The album: title, artist, UPC/EAN, year."""
+
+    @album.command("set")
+    @click.option("--title", default=None)
+    @click.option("--artist", default=None)
+    @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
+    @click.option("--year", type=int, default=None)
+    @click.pass_context
+    def album_set(
+        ctx: click.Context,
+        title: str | None,
+        artist: str | None,
+        upc: str | None,
+        year: int | None,
+    ) -> None:
+        """Change the album's metadata (one undoable step)."""
+        a = wf.album_set(_root(ctx), title, artist, upc, year)
+        click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+
     @cli.group("song")
     def song() -> None:
         """Songs of the album."""

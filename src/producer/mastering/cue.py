@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from producer.errors import FormatError, ValidationError
-from producer.model.validate import CDTEXT_MAX_CHARS, isrc_problem, normalise_isrc
+from producer.model.validate import CDTEXT_MAX_CHARS, isrc_problem, normalise_isrc, upc_problem
 
 SAMPLES_PER_FRAME = 588
 """CD-DA sector: 1/75 s of 44.1 kHz stereo = 588 sample frames = 2352 bytes (IEC 60908)."""
@@ -51,22 +51,6 @@ def parse_msf(text: str) -> int:
     if ss > 59 or ff > 74:
         raise ValueError(f"offset {text!r} out of range (SS ≤ 59, FF ≤ 74)")
     return (mm * 60 + ss) * FRAMES_PER_SECOND + ff
-
-
-def upc_problem(upc: str) -> str | None:
-    """Why ``upc`` is not a valid UPC/EAN-13 disc catalog number (13 digits, check digit)."""
-    code = upc.strip()
-    if len(code) == 12 and code.isdigit():
-        code = "0" + code  # a UPC-A is an EAN-13 with a leading zero
-    if len(code) != 13 or not code.isdigit():
-        return f"UPC/EAN {upc!r} must be 13 digits"
-    digits = [int(c) for c in code]
-    # EAN-13 check digit: weights 1,3,1,3,... over the first 12 digits (GS1 General Specs §7.9).
-    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
-    check = (10 - total % 10) % 10
-    if check != digits[12]:
-        return f"UPC/EAN {upc!r} has a wrong check digit (expected {check})"
-    return None
 
 
 @dataclass(frozen=True)

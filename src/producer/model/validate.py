@@ -54,6 +54,22 @@ def isrc_problem(isrc: str) -> str | None:
     return None
 
 
+def upc_problem(upc: str) -> str | None:
+    """Why ``upc`` is not a valid UPC/EAN-13 disc catalog number (13 digits, check digit)."""
+    code = upc.strip()
+    if len(code) == 12 and code.isdigit():
+        code = "0" + code  # a UPC-A is an EAN-13 with a leading zero
+    if len(code) != 13 or not code.isdigit():
+        return f"UPC/EAN {upc!r} must be 13 digits"
+    digits = [int(c) for c in code]
+    # EAN-13 check digit: weights 1,3,1,3,... over the first 12 digits (GS1 General Specs §7.9).
+    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    check = (10 - total % 10) % 10
+    if check != digits[12]:
+        return f"UPC/EAN {upc!r} has a wrong check digit (expected {check})"
+    return None
+
+
 def _delivery_problems(song: Song) -> list[str]:
     """Album-mode delivery metadata: ISRC, CD-Text songwriter, gap, crossfade."""
     p: list[str] = []
@@ -82,6 +98,10 @@ def validate_album(album: Album) -> list[str]:
         if slug in seen:
             problems.append(f"songs: {slug!r} is listed twice")
         seen.add(slug)
+    if album.upc and (why := upc_problem(album.upc)):
+        problems.append(f"upc: {why}")
+    if not isinstance(album.year, int) or not (album.year == 0 or 1900 <= album.year <= 2999):
+        problems.append(f"year: {album.year} is not a year (or 0 for none)")
     for i, person in enumerate(album.people):
         if not person.name.strip():
             problems.append(f"people[{i}].name: is empty")
@@ -306,4 +326,10 @@ def validate_song(song: Song) -> list[str]:
     return p
 
 
-__all__ = ["isrc_problem", "normalise_isrc", "validate_album", "validate_song"]
+__all__ = [
+    "isrc_problem",
+    "normalise_isrc",
+    "upc_problem",
+    "validate_album",
+    "validate_song",
+]

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from producer.errors import NotFoundError, ValidationError
-from producer.model import Clip, FadeShape, MediaRef, Song, TimeSignature, Track
+from producer.model import (
+    Album,
+    Clip,
+    FadeShape,
+    MediaRef,
+    Song,
+    TimeSignature,
+    Track,
+    validate_album,
+)
 from producer.model import edit as ed
 from producer.storage import HistoryEntry, Project
 
@@ -71,6 +80,33 @@ def add_song(
             )
         )
     return slug
+
+
+def album_set(
+    root: Path,
+    title: str | None = None,
+    artist: str | None = None,
+    upc: str | None = None,
+    year: int | None = None,
+) -> Album:
+    """Change the album's title, artist, UPC/EAN (CD CATALOG) or year: one undoable step."""
+    project = Project.open(root)
+    changes: dict[str, object] = {
+        k: v
+        for k, v in (("title", title), ("artist", artist), ("upc", upc), ("year", year))
+        if v is not None
+    }
+    if not changes:
+        raise ValidationError("album set: give --title, --artist, --upc or --year")
+    if upc:
+        changes["upc"] = upc.replace("-", "").replace(" ", "")
+    with project.transaction("set album " + ", ".join(sorted(changes))) as tx:
+        album = replace(tx.album, **changes)  # type: ignore[arg-type]
+        problems = validate_album(album)
+        if problems:
+            raise ValidationError(f"album.json: {problems[0]}", problems)
+        tx.put_album(album)
+    return album
 
 
 def list_songs(root: Path) -> list[Song]:
