@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# librosa's numba functions cache their compiled code (cache=True) next to librosa's sources;
+# two pytest-xdist workers compiling the same function at once can leave a cache entry that
+# segfaults the next process loading it (seen on a fresh venv in chroma_cqt / pyin). A cache
+# folder per worker, set before anything imports numba, takes the race away.
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR",
+    str(
+        Path(tempfile.gettempdir())
+        / f"producer-tests-numba-{os.getuid()}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    ),
+)
 
 TESTDATA = Path(
     os.environ.get("PRODUCER_TESTDATA", Path(__file__).resolve().parents[2] / "shared" / "testdata")
