@@ -12,13 +12,12 @@ import pytest
 # two pytest-xdist workers compiling the same function at once can leave a cache entry that
 # segfaults the next process loading it (seen on a fresh venv in chroma_cqt / pyin). A cache
 # folder per worker, set before anything imports numba, takes the race away.
-os.environ.setdefault(
-    "NUMBA_CACHE_DIR",
-    str(
-        Path(tempfile.gettempdir())
-        / f"producer-tests-numba-{os.getuid()}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    ),
-)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER or "NUMBA_CACHE_DIR" not in os.environ:
+    # Workers inherit the controller's environment: each one sets its own folder.
+    os.environ["NUMBA_CACHE_DIR"] = str(
+        Path(tempfile.gettempdir()) / f"producer-tests-numba-{os.getuid()}-{_WORKER or 'main'}"
+    )
 
 TESTDATA = Path(
     os.environ.get("PRODUCER_TESTDATA", Path(__file__).resolve().parents[2] / "shared" / "testdata")

@@ -11,7 +11,7 @@ import pytest
 
 from producer.audio import Audio
 from producer.dsp import catalog
-from producer.dsp.dynamics import compressor_gain_reduction_db
+from producer.dsp.dynamics import Dynamics, compressor_gain_reduction_db
 from producer.dsp.effects import Effect
 
 SR = 48000
@@ -210,3 +210,61 @@ def test_attack_stage_paths_agree(kind: str, attack_ms: float) -> None:
     blocks = run(catalog.create(kind, params, SR, 2, 64), x, block=64)
     np.testing.assert_allclose(blocks, whole, atol=1e-6, rtol=0)
     assert np.max(np.abs(whole - x)) > 1e-3
+
+
+class _ExactOnly(Dynamics):
+    """The compressor through the log-domain path only (the fast path refuses every block)."""
+
+    def _fast_fits(self, frames: int) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"threshold_db": -20.0, "ratio": 3.0, "attack_ms": 10.0, "release_ms": 100.0},
+        {
+            "threshold_db": -30.0,
+            "ratio": 8.0,
+            "attack_ms": 0.0,
+            "release_ms": 40.0,
+            "knee_db": 10.0,
+        },
+        {"threshold_db": -12.0, "ratio": 2.0, "attack_ms": 1000.0, "release_ms": 5000.0},
+        # Release 1 ms: the 40000- and 65536-frame blocks leave the fast path's range, so the
+        # two paths alternate and must hand the state over exactly.
+        {
+            "threshold_db": -25.0,
+            "ratio": 4.0,
+            "attack_ms": 0.5,
+            "release_ms": 1.0,
+            "makeup_db": 3.0,
+        },
+    ],
+)
+def test_fast_compressor_path_equals_the_log_domain_path(params: dict[str, float]) -> None:
+    rng = np.random.default_rng(7)
+    n = 200000
+    env = np.repeat(rng.uniform(0.0, 1.0, 50), n // 50) ** 2  # loud and quiet stretches
+    x = (rng.standard_normal((2, n)) * env * 0.5).astype(np.float32)
+    fast, exact = Dynamics("compressor", **params), _ExactOnly("compressor", **params)
+    for d in (fast, exact):
+        d.prepare(SR, 2, 65536)
+    i = 0
+    worst_db = 0.0
+    for block in [64, 40000, 1000, 65536, 17, 93383]:
+        a = x[:, i : i + block]
+        g_fast, g_exact = fast.gain_db(a), exact.gain_db(a)
+        if g_fast is None or g_exact is None:
+            assert g_fast is None and g_exact is None
+        else:
+            worst_db = max(worst_db, float(np.max(np.abs(g_fast - g_exact))))
+        i += block
+    assert i == n
+    assert worst_db < 1e-9
+    # And the audio, block by block, through process():
+    fast.reset(), exact.reset()
+    out_fast = np.concatenate([fast.process(x[:, j : j + 4096]) for j in range(0, n, 4096)], 1)
+    out_exact = np.concatenate([exact.process(x[:, j : j + 4096]) for j in range(0, n, 4096)], 1)
+    assert np.max(np.abs(out_fast - out_exact)) < 1e-6  # below −120 dBFS
+    assert np.max(np.abs(out_fast - x)) > 1e-2  # it compressed

@@ -34,6 +34,13 @@ long for α^(−k) to stay finite; its state carries between blocks. The release
 (for the compressor v = ln g and d = 1/(τR·fs), since ln(αR·h) = ln h − 1/(τR·fs)), which
 unrolls to ``o[n] = max_{k≤n}(v[k] + k·d) − n·d``: a cumulative maximum
 (``numpy.maximum.accumulate``) — exact, not an approximation by chunks.
+
+Speed (the compressor is on every track of a typical mix): the compressor's blocks go through
+``Dynamics._compressor_fast``, the same equations with fewer passes over memory — the level and
+the static curve only where the key is over the knee, the release in the linear domain as
+``h[n] = αRⁿ·max_{k≤n}(g[k]·αR^(−k))`` (no log/exp pair), the attack's factors merged and
+cached. It agrees with the log-domain path to about 1e-12 dB (tests/dsp/test_dsp_dynamics.py)
+and is as fast as pedalboard's JUCE compressor on 64k-frame blocks (``make bench``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,12 @@ then converted per sample); effect parameters are set through ``set_param`` ever
 
 Memory holds a few blocks per strip plus the compensation delays: nothing grows with the
 song's length.
+
+Fast paths, each bit-identical to the general one (tests/engine/test_engine_fast_paths.py):
+with a source offering raw samples (``RawMediaSource``), a block that one clip plays as it is
+is read as int16 and converted in the pass that applies the strip's gains (plain strips) or
+in a transposing cast to the C-contiguous block pedalboard wants (strips with inserts); only
+automated inserts run in 64-frame sub-blocks, the rest of the chain takes the whole block.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from producer.audio import Audio
-from producer.engine.plan import MASTER_ID, Plan, Region, StripPlan
+from producer.engine.plan import MASTER_ID, ClipPlan, InsertPlan, Plan, Region, StripPlan
 from producer.engine.sinks import Sink
 from producer.engine.source import MediaSource, RawMediaSource
 from producer.errors import RenderError
@@ -234,19 +240,13 @@ class _Runner:
             buf[:, a - t0 : b - t0] += data  # a mono clip on a stereo track feeds both sides
         return buf
 
-    def _read_direct(
-        self, s: StripPlan, t0: int, n: int, left: float, right: float
-    ) -> Audio | None:
-        """A plain strip's main output (2, n) in one pass, or None when the block is not plain.
+    def _plain_clip(self, s: StripPlan, t0: int, n: int) -> ClipPlan | None:
+        """The one clip that plays block ``[t0, t0 + n)`` as it is, or None.
 
-        Plain: one clip covers the whole block, with unity clip gain and no fade or comp seam
-        in it. Then the strip is ``read · polarity · (left, right)``; with the source's raw
-        samples the int→float conversion and the gains are one numpy multiply (the block is
-        not converted, scaled and summed in three passes). The result is bit-identical to the
-        general path: float32(x/2^15)·g and x·(g·2^−15) round the same exact product once.
+        As it is: the clip covers the whole block with unity clip gain, no fade and no comp
+        seam in it, and has the strip's channel count — the block is the media's frames.
         """
-        source = self.raw_source
-        if source is None or len(s.regions) != 1:
+        if len(s.regions) != 1:
             return None
         r = s.regions[0]
         if t0 < r.play_start or (r.play_end is not None and t0 + n > r.play_end):
@@ -265,7 +265,44 @@ class _Runner:
             return None
         if self._window_gains(r, t0, t0 + n, None) is not None:
             return None
-        raw, scale = source.read_raw(c.media, c.source_start_frame + pos, n)
+        return cp
+
+    def _read_plain(self, s: StripPlan, t0: int, n: int) -> Audio | None:
+        """A track's source block (channels, n), C-contiguous, from the raw samples; or None.
+
+        For strips with inserts: pedalboard wants C-contiguous (channels, n) blocks, and a
+        transposing cast of the raw int16 samples gives one without the copy a float read
+        (interleaved) would cost. The same values: float32(x)·2^−15 is exact.
+        """
+        source = self.raw_source
+        cp = None if source is None else self._plain_clip(s, t0, n)
+        if source is None or cp is None:
+            return None
+        c = cp.clip
+        raw, scale = source.read_raw(c.media, c.source_start_frame + (t0 - c.start_frame), n)
+        x: Audio = np.empty((s.channels, n), dtype=np.float32)
+        np.copyto(x, raw.T, casting="unsafe")
+        if scale != 1.0:
+            x *= np.float32(scale)
+        return x
+
+    def _read_direct(
+        self, s: StripPlan, t0: int, n: int, left: float, right: float
+    ) -> Audio | None:
+        """A plain strip's main output (2, n) in one pass, or None when the block is not plain.
+
+        Plain: ``_plain_clip`` finds the block. Then the strip is ``read · polarity · (left,
+        right)``; with the source's raw samples the int→float conversion and the gains are one
+        numpy multiply (the block is not converted, scaled and summed in three passes). The
+        result is bit-identical to the general path: float32(x/2^15)·g and x·(g·2^−15) round
+        the same exact product once.
+        """
+        source = self.raw_source
+        cp = None if source is None else self._plain_clip(s, t0, n)
+        if source is None or cp is None:
+            return None
+        c = cp.clip
+        raw, scale = source.read_raw(c.media, c.source_start_frame + (t0 - c.start_frame), n)
         gains = np.array([left, right], dtype=np.float32)
         gains *= np.float32(-scale if s.polarity_inverted else scale)
         if s.channels == 1:
@@ -322,26 +359,46 @@ class _Runner:
             return x
         if not s.fx_automated:
             return self._chain(s, x, keys, 0)
-        # Sub-blocks on a 64-frame grid aligned to the render start: the parameters change at
-        # the same frames whatever the block size.
-        out = np.empty_like(x)
-        i = 0
+        # Only the automated inserts run in sub-blocks; the others take the whole block. Each
+        # insert is causal and keeps its own state, so running insert by insert over the block
+        # equals running the chain sub-block by sub-block — and a 64-frame sub-block costs a
+        # static pedalboard unit or the compressor several times its whole-block time.
         n = x.shape[1]
-        while i < n:
-            step = PARAM_STEP_FRAMES - (p0 + i) % PARAM_STEP_FRAMES
-            j = min(n, i + step)
-            grid = t0 + i - (p0 + i) % PARAM_STEP_FRAMES  # the value at the grid frame
-            for ins in s.inserts:
-                if ins.proc is None:
-                    continue
+        for ins in s.inserts:
+            if ins.proc is None:
+                continue
+            if not ins.automation:
+                x = self._insert(ins, x, keys, 0)
+                continue
+            setter = getattr(ins.proc, "set_param", None)
+            if setter is None:
+                raise RenderError(f"{s.name}: effect {ins.slot.kind} cannot be automated")
+            # Sub-blocks on a 64-frame grid aligned to the render start: the parameters change
+            # at the same frames whatever the block size.
+            out = np.empty_like(x)
+            i = 0
+            while i < n:
+                step = PARAM_STEP_FRAMES - (p0 + i) % PARAM_STEP_FRAMES
+                j = min(n, i + step)
+                grid = t0 + i - (p0 + i) % PARAM_STEP_FRAMES  # the value at the grid frame
                 for param, lane in ins.automation:
-                    setter = getattr(ins.proc, "set_param", None)
-                    if setter is None:
-                        raise RenderError(f"{s.name}: effect {ins.slot.kind} cannot be automated")
                     setter(param, lane_value_at(lane, grid))
-            out[:, i:j] = self._chain(s, x[:, i:j], keys, i)
-            i = j
-        return out
+                out[:, i:j] = self._insert(ins, x[:, i:j], keys, i)
+                i = j
+            x = out
+        return np.asarray(x, dtype=np.float32)
+
+    @staticmethod
+    def _insert(ins: InsertPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
+        """One insert on ``x`` (c, m): frames ``[offset, offset + m)`` of the block."""
+        proc = ins.proc
+        if proc is None:
+            return x
+        if ins.sidechain:
+            key = keys[ins.sidechain][:, offset : offset + x.shape[1]]
+            keyed: Audio = proc.process_sidechain(x, key)  # type: ignore[attr-defined]
+            return keyed
+        return proc.process(x)
 
     @staticmethod
     def _chain(s: StripPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
@@ -360,15 +417,19 @@ class _Runner:
     ) -> _StripOut:
         t0 = self.start_frame + p0
         if s.id in self.direct:
-            dl, dr = _pan_gains(s.pan, s.channels == 1)
+            # The gains as the general path below computes them (left · fader · mute, with
+            # mute = 1 for an audible strip), so that the float32 gains are the same.
+            left0, right0 = _pan_gains(s.pan, s.channels == 1)
             fader0 = 10.0 ** (s.gain_db / 20.0)
-            direct = self._read_direct(s, t0, n, float(dl) * fader0 * 1.0, float(dr) * fader0 * 1.0)
+            gl, gr = float(left0) * fader0 * 1.0, float(right0) * fader0 * 1.0
+            direct = self._read_direct(s, t0, n, gl, gr)
             if direct is not None:
                 return self._finish(s, direct, n)
         if s.is_track:
-            x = None
-            for r in s.regions:
-                x = self._read_region(s, r, t0, n, x)
+            x = self._read_plain(s, t0, n)
+            if x is None:
+                for r in s.regions:
+                    x = self._read_region(s, r, t0, n, x)
         if x is None:
             x = np.zeros((s.channels, n), dtype=np.float32)
         if s.polarity_inverted:

@@ -59,7 +59,7 @@ class ProjectMedia:
         self.root = Path(root)
         self._files: dict[str, tuple[sf.SoundFile, threading.Lock, bool]] = {}
         self._guard = threading.Lock()
-        self._local = threading.local()  # read_raw's buffer, one per thread
+        self._local = threading.local()  # read_raw's buffers, per thread
 
     def _open(self, path: str) -> tuple[sf.SoundFile, threading.Lock, bool]:
         with self._guard:
@@ -107,10 +107,16 @@ class ProjectMedia:
         if f.subtype != "PCM_16":
             return self.read(ref, start_frame, frames).T, 1.0
         shape = (frames, f.channels)
-        buf: npt.NDArray[np.int16] | None = getattr(self._local, "buf", None)
-        if buf is None or buf.shape != shape:
-            buf = np.empty(shape, dtype=np.int16)
-            self._local.buf = buf
+        # One buffer per shape and thread: mono and stereo files, and a song's last short
+        # block, do not make each other reallocate.
+        bufs: dict[tuple[int, int], npt.NDArray[np.int16]] | None = getattr(
+            self._local, "bufs", None
+        )
+        if bufs is None or len(bufs) > 8:
+            bufs = self._local.bufs = {}
+        buf = bufs.get(shape)
+        if buf is None:
+            buf = bufs[shape] = np.empty(shape, dtype=np.int16)
         with lock:
             f.seek(start_frame)
             got = f.read(frames, dtype="int16", out=buf).shape[0]
