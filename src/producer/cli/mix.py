@@ -57,7 +57,7 @@ def register(cli: click.Group) -> None:
         "tail_s",
         type=float,
         default=None,
-        help="Seconds rendered after the end (default: until the effects fall below -120 dBFS, at most 30 s; none with --end).",
+        help="Seconds rendered after the end (default: until the effects fall below -100 dBFS, at most 30 s; none with --end).",
     )
     @click.pass_context
     def mix(

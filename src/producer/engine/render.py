@@ -46,8 +46,10 @@ from producer.units import balance_pan, constant_power_pan
 
 #: Effect parameters change at least this often (frames).
 PARAM_STEP_FRAMES = 64
-#: A tail is over when every output stays below this level (−120 dBFS) ...
-SILENCE_GAIN = 1e-6
+#: A tail is over when every output stays below this level (−100 dBFS: under a dithered
+#: 16-bit floor; JUCE's Freeverb holds its decay near −118 dBFS for ever, so −120 dBFS would
+#: run every reverb to MAX_TAIL_S) ...
+SILENCE_GAIN = 1e-5
 #: ... for this long (seconds).
 SILENCE_HOLD_S = 0.5
 #: An automatic tail stops here however long the effects ring (seconds).
@@ -540,7 +542,7 @@ def render_plan(
 
     The output covers timeline frames ``[start_frame, end)`` where ``end`` is ``end_frame`` or
     the song's last clip, then ``tail_frames`` more (default: with no ``end_frame``, until every
-    output has stayed below −120 dBFS for ``SILENCE_HOLD_S``, at most ``MAX_TAIL_S``; the silent
+    output has stayed below −100 dBFS for ``SILENCE_HOLD_S``, at most ``MAX_TAIL_S``; the silent
     run itself is not written). Sinks are closed on success and aborted on failure.
     """
     stems = dict(stems or {})
