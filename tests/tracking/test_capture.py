@@ -134,7 +134,7 @@ def test_sigkill_mid_take_then_recover_keeps_all_but_half_a_second(
     track = Project.open(root).song(slug).track("vox")
     assert track is not None and len(track.lanes) == 1
     clip = track.lanes[0].clips[0]
-    take = wt.ProjectMedia(Project.open(root)).load(clip.media)
+    take = wt.media_loader(Project.open(root))(clip.media)
     frames = take.shape[1]
     # Everything up to at most 0.5 s before the kill, measured two ways: what was on disk a
     # moment before the kill, and the wall clock since the capture began (a real-time source).
@@ -158,5 +158,5 @@ def test_every_tracking_command_recovers_an_interrupted_capture_first(
     takes, _ = wt.take_list(root, slug, "vox")
     assert [(t.number, t.start_s, t.end_s) for t in takes] == [(1, 0.0, 0.7)]
     clip = Project.open(root).song(slug).track("vox").lanes[0].clips[0]
-    np.testing.assert_array_equal(wt.ProjectMedia(Project.open(root)).load(clip.media), audio)
+    np.testing.assert_array_equal(wt.media_loader(Project.open(root))(clip.media), audio)
     w.close()

@@ -13,6 +13,7 @@ from producer.storage import Project
 from producer.tracking import takes as tk
 from producer.tracking.comp import render_comp
 from producer.workflows import tracking as wt
+from producer.workflows.mix import ProjectMedia
 
 from .synth import RATE, noise, write
 
@@ -51,8 +52,7 @@ def test_comp_plays_exactly_the_chosen_ranges_with_crossfades(three_takes, cross
     assert track.active == COMP and track.comp is not None
     n = round(crossfade_ms / 1000 * RATE)
     assert track.comp.crossfade_frames == n
-    media = wt.ProjectMedia(Project.open(root))
-    out = render_comp(track, media.load, 0, 4 * RATE, 1)[0]
+    out = render_comp(track, wt.media_loader(Project.open(root)), 0, 4 * RATE, 1)[0]
     ref = _reference(takes, tk.parse_comp_spec(spec), n, 4 * RATE)
     err = np.max(np.abs(out - ref))
     assert err == 0 or 20 * np.log10(err) < -120
@@ -69,10 +69,11 @@ def test_comp_through_the_engine_matches_the_reference(three_takes) -> None:
     root, slug, _ = three_takes
     track = wt.take_comp(root, slug, "vox", "2:0-1,1:1-3,3:3-4")
     project = Project.open(root)
-    media = wt.ProjectMedia(project)
-    ref = render_comp(track, media.load, 0, 4 * RATE, 1)[0]
+    ref = render_comp(track, wt.media_loader(project), 0, 4 * RATE, 1)[0]
     sink = ArraySink(2)
-    render_song(project.song(slug), media, sink, end_frame=4 * RATE, tail_frames=0)
+    render_song(
+        project.song(slug), ProjectMedia(project.root), sink, end_frame=4 * RATE, tail_frames=0
+    )
     mix = sink.audio[:, : 4 * RATE].astype(np.float64)
     # A centred mono track reaches both sides at the same gain (the pan law's): divide it out.
     gain = float(np.dot(mix[0], ref) / np.dot(ref, ref))

@@ -3,13 +3,15 @@ compensation, punch-in (null test outside the punch), loop (one take per pass), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from producer.audio import Audio
 from producer.errors import NotFoundError, UserError, ValidationError
-from producer.model import COMP
+from producer.model import COMP, MediaRef
 from producer.storage import Project
 from producer.tracking.comp import crossfade_curves, render_comp, render_lane
 from producer.tracking.streams import ArraySourceStream
@@ -18,8 +20,8 @@ from producer.workflows import tracking as wt
 from .synth import RATE, noise, write
 
 
-def _media(root: Path) -> wt.ProjectMedia:
-    return wt.ProjectMedia(Project.open(root))
+def _load(root: Path) -> Callable[[MediaRef], Audio]:
+    return wt.media_loader(Project.open(root))
 
 
 def _lane_audio(root: Path, slug: str, track: str, number: int) -> tuple[int, np.ndarray]:
@@ -27,7 +29,7 @@ def _lane_audio(root: Path, slug: str, track: str, number: int) -> tuple[int, np
     t = Project.open(root).song(slug).track(track)
     assert t is not None
     clip = t.lanes[number - 1].clips[0]
-    return clip.start_frame, _media(root).load(clip.media)
+    return clip.start_frame, _load(root)(clip.media)
 
 
 def _null_db(a: np.ndarray, b: np.ndarray) -> float:
@@ -83,7 +85,7 @@ def test_punch_in_replaces_exactly_the_punched_range(song_project, tmp_path) -> 
     n = track.comp.crossfade_frames if track.comp else 0
     assert n == 480  # the default 10 ms
     a, b = round(p_in * RATE), round(p_out * RATE)
-    out = render_comp(track, _media(root).load, 0, old.shape[1], 1)[0]
+    out = render_comp(track, _load(root), 0, old.shape[1], 1)[0]
 
     # Independent reference: old outside, new (captured from 1 s before punch-in) inside,
     # equal-power crossfades of n frames centred on both seams, t = k / (n - 1).
@@ -199,7 +201,7 @@ def test_reference_lane_renderer_places_clips(song_project, tmp_path) -> None:
     wt.take_import(root, slug, "vox", [write(tmp_path / "a.wav", a)], at_seconds=0.5)
     track = Project.open(root).song(slug).track("vox")
     assert track is not None
-    out = render_lane(track.lanes[0], _media(root).load, 0, 2 * RATE, 1)
+    out = render_lane(track.lanes[0], _load(root), 0, 2 * RATE, 1)
     np.testing.assert_array_equal(out[0, : RATE // 2], 0)
     np.testing.assert_array_equal(out[0, RATE // 2 : RATE // 2 + RATE], a[0])
     fo, fi = crossfade_curves(5)

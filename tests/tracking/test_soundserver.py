@@ -78,7 +78,7 @@ def test_recorded_take_matches_the_played_mix_within_1_ms(tmp_path: Path) -> Non
     assert track is not None
     clip = track.lanes[-1].clips[0]
     assert clip.start_frame == 0
-    take = wt.ProjectMedia(Project.open(root)).load(clip.media)[0].astype(np.float64)
+    take = wt.media_loader(Project.open(root))(clip.media)[0].astype(np.float64)
     ref = played[0, : take.shape[0]].astype(np.float64)
     corr = signal.correlate(take, ref, mode="full", method="fft")
     lag = int(np.argmax(np.abs(corr))) - (len(ref) - 1)

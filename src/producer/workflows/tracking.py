@@ -100,24 +100,17 @@ def set_latency(root: Path, sample_rate: int, latency_frames: int) -> None:
 # ---------------------------------------------------------------- media
 
 
-class ProjectMedia:
-    """Reads the project's media files: a ``MediaSource`` for the engine and a loader for the
-    comp reference (float32 (channels, frames), zero past the end)."""
+def media_loader(project: Project) -> Callable[[MediaRef], Audio]:
+    """Whole media files of ``project`` as float32 (channels, frames), each read once: the
+    loader of the comp reference renderer (takes are short; the engine streams instead)."""
+    cache: dict[str, Audio] = {}
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._cache: dict[str, Audio] = {}
+    def load(ref: MediaRef) -> Audio:
+        if ref.path not in cache:
+            cache[ref.path] = audio.read(project.media_path(ref))[0]
+        return cache[ref.path]
 
-    def load(self, ref: MediaRef) -> Audio:
-        if ref.path not in self._cache:
-            self._cache[ref.path] = audio.read(self.project.media_path(ref))[0]
-        return self._cache[ref.path]
-
-    def read(self, ref: MediaRef, start_frame: int, frames: int) -> Audio:
-        data = self.load(ref)[:, max(start_frame, 0) : max(start_frame, 0) + frames]
-        if data.shape[1] < frames:
-            data = np.pad(data, ((0, 0), (0, frames - data.shape[1])))
-        return np.ascontiguousarray(data)
+    return load
 
 
 # ---------------------------------------------------------------- recovery
@@ -374,10 +367,11 @@ def _monitor(
     others = replace(song, tracks=tuple(t for t in song.tracks if t.name not in opts.tracks))
     if opts.monitor_mix and any(t.all_clips() for t in others.tracks):
         from producer.engine import ArraySink, render_song
+        from producer.workflows.mix import ProjectMedia
 
         sink = ArraySink(2)
         a = max(lo, 0)
-        render_song(others, ProjectMedia(project), sink, start_frame=a, end_frame=hi)
+        render_song(others, ProjectMedia(project.root), sink, start_frame=a, end_frame=hi)
         mix = sink.audio[:, : hi - a]
         buf[:, a - lo : a - lo + mix.shape[1]] += mix[: min(channels, mix.shape[0])]
     if opts.click:
@@ -653,16 +647,16 @@ def render_track_takes(root: Path, slug: str, track: str) -> tuple[Audio, int]:
     project = Project.open(root)
     song = project.song(slug)
     t = ed.get_track(song, track)
-    media = ProjectMedia(project)
+    load = media_loader(project)
     clips = t.all_clips()
     end = max([c.end_frame for c in clips] + [0])
     channels = max([c.media.channels for c in clips] + [1])
     if t.active == COMP and t.comp is not None:
-        return render_comp(t, media.load, 0, end, channels), song.sample_rate
+        return render_comp(t, load, 0, end, channels), song.sample_rate
     lane = t.active_lane()
     if lane is None:
         return np.zeros((channels, 0), dtype=np.float32), song.sample_rate
-    return render_lane(lane, media.load, 0, end, channels), song.sample_rate
+    return render_lane(lane, load, 0, end, channels), song.sample_rate
 
 
 # ---------------------------------------------------------------- review
@@ -695,12 +689,12 @@ def take_review(
     project = Project.open(root)
     song = project.song(slug)
     t = ed.get_track(song, track)
-    media = ProjectMedia(project)
+    load = media_loader(project)
     if take is None and t.active == COMP and t.comp is not None:
         first = min(s.start_frame for s in t.comp.segments)
         last = max(s.end_frame for s in t.comp.segments)
         channels = max(c.media.channels for c in t.all_clips())
-        data = render_comp(t, media.load, first, last - first, channels)
+        data = render_comp(t, load, first, last - first, channels)
     else:
         lane = tk.get_take(t, take) if take is not None else t.active_lane()
         if lane is None or not lane.clips:
@@ -708,7 +702,7 @@ def take_review(
         first = min(c.start_frame for c in lane.clips)
         last = max(c.end_frame for c in lane.clips)
         channels = max(c.media.channels for c in lane.clips)
-        data = render_lane(lane, media.load, first, last - first, channels)
+        data = render_lane(lane, load, first, last - first, channels)
     rate = song.sample_rate
     offset_s = first / rate
 
@@ -743,7 +737,6 @@ def take_review(
 
 __all__ = [
     "RECORDINGS_DIR",
-    "ProjectMedia",
     "RecordOptions",
     "RecordReport",
     "SavedTake",
@@ -751,6 +744,7 @@ __all__ = [
     "configured_latency_frames",
     "devices",
     "latency_measure",
+    "media_loader",
     "plan_capture",
     "record_song",
     "recover",
