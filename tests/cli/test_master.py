@@ -313,5 +313,7 @@ def test_album_cd_uses_each_songs_isrc_songwriter_gap_and_crossfade(tmp_path: Pa
         isrc = [None, "GBAYE0601498", "USRC17607839", None][n]
         tags = mutagen.File(str(single))
         assert (str(tags["TSRC"]) if "TSRC" in tags else None) == isrc  # ID3 in the WAV
+        composer = [None, "Ann", None, "Cy"][n]
+        assert (str(tags["TCOM"]) if "TCOM" in tags else None) == composer  # the songwriter
         bext = read_bext_description(single)
         assert bext.startswith(f"ISRC:{isrc} ") if isrc else "ISRC" not in bext

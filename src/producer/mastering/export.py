@@ -57,6 +57,7 @@ class Tags:
     track_total: int = 0
     isrc: str = ""
     year: str = ""
+    composer: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def _id3_frames(tags: Tags) -> list[Any]:
         t.append(_id3.TSRC(encoding=3, text=tags.isrc))
     if tags.year:
         t.append(_id3.TDRC(encoding=3, text=tags.year))
+    if tags.composer:
+        t.append(_id3.TCOM(encoding=3, text=tags.composer))
     return t
 
 
@@ -162,6 +165,7 @@ def _vorbis(tags: Tags) -> dict[str, str]:
         "TRACKTOTAL": str(tags.track_total) if tags.track_total else "",
         "ISRC": tags.isrc,
         "DATE": tags.year,
+        "COMPOSER": tags.composer,
     }
     return {k: v for k, v in out.items() if v}
 

@@ -244,6 +244,7 @@ def master_song(
         len(project.songs()),
         isrc,
         str(album.year) if album.year else "",
+        composer=song.songwriter,
     )
     return _deliver(result, profile, paths, tags, f"song {slug}", reference)
 
@@ -297,7 +298,9 @@ def master_project_album(
         )
     for n, (song, result, isrc) in enumerate(zip(songs, results, isrcs, strict=True), start=1):
         paths = [folder / f"{n:02d}-{song.slug}.{ext}" for ext in profile.formats]
-        tags = Tags(song.title, album.artist, album.title, n, len(songs), isrc, year)
+        tags = Tags(
+            song.title, album.artist, album.title, n, len(songs), isrc, year, song.songwriter
+        )
         rows.extend(_deliver(result, profile, paths, tags, f"song {song.slug}", None))
     if image is not None:
         write_master(
