@@ -146,3 +146,22 @@ def test_review_json_and_plot(proj: Path, tmp_path: Path) -> None:
 def test_recover_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = run(tmp_path / "nothing-here", "recover")
     _one_clean_error(code, err, "not a producer project")
+
+
+def test_devices_lists_portaudio_devices_or_says_why_not(tmp_path: Path) -> None:
+    """`producer devices` prints one line per device that matches PortAudio's own list, or,
+    with no PortAudio on the machine, one clean error line."""
+    code, out, err = run(tmp_path, "devices")
+    try:
+        import sounddevice as sd
+    except OSError:  # no PortAudio library: the command must say so in one line
+        _one_clean_error(code, err, "PortAudio")
+        return
+    assert code == 0, err
+    devices = sd.query_devices()
+    lines = out.splitlines()
+    assert len(lines) == len(devices)
+    for line, d in zip(lines, devices, strict=True):
+        assert d["name"] in line
+        assert f"in {d['max_input_channels']}" in line
+        assert f"out {d['max_output_channels']}" in line
