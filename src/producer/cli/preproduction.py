@@ -261,10 +261,11 @@ def register(cli: click.Group) -> None:
         "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-album")
     )
     @click.option("--soundfont", type=click.Path(path_type=Path), default=None, help=_SF_HELP)
-    def demo(directory: Path, soundfont: Path | None) -> None:
+    @click.pass_context
+    def demo(ctx: click.Context, directory: Path, soundfont: Path | None) -> None:
         """Make a whole demo album in DIRECTORY: arrangement, SoundFont renders, mix, masters."""
         result = demo_wf.run_demo(
-            directory, soundfont, progress=lambda msg: click.echo(msg, err=True)
+            project_dir(ctx) / directory, soundfont, progress=lambda msg: click.echo(msg, err=True)
         )
         click.echo(f"{'song':<14} {'profile':<10} {'length':>7} {'LUFS':>7} {'dBTP':>6}  file")
         for line in result.lines:
@@ -275,4 +276,6 @@ def register(cli: click.Group) -> None:
             )
         if result.cue:
             click.echo(f"CD image and CUE sheet: {result.cue.with_suffix('.wav')}, {result.cue}")
-        click.echo(f"done in {result.seconds:.1f} s: producer -C {directory} show")
+        click.echo(
+            f"done in {result.seconds:.1f} s: producer -C {project_dir(ctx) / directory} show"
+        )
