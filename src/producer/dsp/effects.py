@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from producer.audio import Audio
+from producer.audio import Audio, as_audio
 from producer.dsp.biquad import Biquad
 from producer.dsp.dynamics import Dynamics
+from producer.dsp.resample import resample
 from producer.errors import RenderError, UserError
 from producer.model import ParamValue
+from producer.units import db_to_gain
 
 
 class Effect:
@@ -90,7 +92,7 @@ class GainEffect(Effect):
         self._apply("gain_db")
 
     def _apply(self, name: str) -> None:
-        self._gain = np.float32(10.0 ** (self._float("gain_db") / 20.0))
+        self._gain = np.float32(db_to_gain(self._float("gain_db")))
 
     def process(self, audio: Audio) -> Audio:
         return np.asarray(audio * self._gain, dtype=np.float32)
@@ -298,7 +300,6 @@ class ConvolutionEffect(Effect):
 
     def _prepare(self) -> None:
         import pedalboard
-        import soxr
 
         ir = self._ir_source.astype(np.float64)
         if ir.shape[0] > 2:
@@ -308,7 +309,7 @@ class ConvolutionEffect(Effect):
         if ir.shape[0] == 2 and self.channels == 1:
             ir = ir.mean(axis=0, keepdims=True)
         if self._ir_rate != self.sample_rate:
-            ir = soxr.resample(ir.T, self._ir_rate, self.sample_rate, quality="VHQ").T
+            ir = resample(as_audio(ir), self._ir_rate, self.sample_rate).astype(np.float64)
             ir = ir * (self._ir_rate / self.sample_rate)
         norm = float(np.sqrt(np.sum(ir**2, axis=1)).max())
         if norm == 0.0:

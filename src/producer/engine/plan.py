@@ -58,6 +58,7 @@ from producer.model import (
     Track,
     validate_song,
 )
+from producer.units import db_to_gain
 
 Gains = npt.NDArray[np.float32]
 """float32 gains, shape (frames,)."""
@@ -250,7 +251,7 @@ def _effective_clips(clips: tuple[Clip, ...], curve: FadeCurve) -> list[ClipPlan
         plans.append(
             ClipPlan(
                 clip=c,
-                gain=10.0 ** (c.gain_db / 20.0),
+                gain=db_to_gain(c.gain_db),
                 fade_in=curve(shape_in, n_in) if n_in > 0 else None,
                 fade_out=curve(shape_out, n_out)[::-1].copy() if n_out > 0 else None,
             )

@@ -42,7 +42,7 @@ from producer.engine.sinks import Sink
 from producer.engine.source import MediaSource, RawMediaSource
 from producer.errors import RenderError
 from producer.model import AutomationLane, Interpolation
-from producer.units import balance_pan, constant_power_pan
+from producer.units import balance_pan, constant_power_pan, db_to_gain
 
 #: Effect parameters change at least this often (frames).
 PARAM_STEP_FRAMES = 64
@@ -422,7 +422,7 @@ class _Runner:
             # The gains as the general path below computes them (left · fader · mute, with
             # mute = 1 for an audible strip), so that the float32 gains are the same.
             left0, right0 = _pan_gains(s.pan, s.channels == 1)
-            fader0 = 10.0 ** (s.gain_db / 20.0)
+            fader0 = db_to_gain(s.gain_db)
             gl, gr = float(left0) * fader0 * 1.0, float(right0) * fader0 * 1.0
             direct = self._read_direct(s, t0, n, gl, gr)
             if direct is not None:
@@ -439,7 +439,7 @@ class _Runner:
         x = self._inserts(s, x, p0, t0, keys)
         mono = x.shape[0] == 1
         # Fader, pan and mute as per-channel gains: one multiply per output.
-        fader: float | F64 = 10.0 ** (s.gain_db / 20.0)
+        fader: float | F64 = db_to_gain(s.gain_db)
         if s.gain_lane is not None:
             fader = 10.0 ** (lane_values(s.gain_lane, t0, n) / 20.0)
         pan: float | F64 = s.pan if s.pan_lane is None else lane_values(s.pan_lane, t0, n)
@@ -452,7 +452,7 @@ class _Runner:
         for send in s.sends:
             if not s.audible:
                 continue
-            level: float | F64 = 10.0 ** (send.level_db / 20.0)
+            level: float | F64 = db_to_gain(send.level_db)
             if send.level_lane is not None:
                 level = 10.0 ** (lane_values(send.level_lane, t0, n) / 20.0)
             g = level * mute * (1.0 if send.pre_fader else fader)

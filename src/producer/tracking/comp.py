@@ -26,16 +26,21 @@ from collections.abc import Callable
 import numpy as np
 
 from producer.audio import Audio
-from producer.model import Comp, Lane, MediaRef, Track
+from producer.dsp.fades import fade_in_curve, fade_out_curve
+from producer.model import Comp, FadeShape, Lane, MediaRef, Track
+from producer.units import db_to_gain
 
 #: Loads a media file as float32 (channels, frames).
 MediaLoader = Callable[[MediaRef], Audio]
 
 
 def crossfade_curves(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fade_out, fade_in) of an ``n``-frame equal-power crossfade, float64 ``(n,)``."""
-    x = np.array([0.5]) if n == 1 else np.linspace(0.0, 1.0, n)
-    return np.cos(0.5 * np.pi * x), np.sin(0.5 * np.pi * x)
+    """(fade_out, fade_in) of an ``n``-frame equal-power crossfade, float64 ``(n,)``: the
+    curves of ``producer.dsp.fades``, which the engine plays."""
+    return (
+        fade_out_curve(FadeShape.EQUAL_POWER, n).astype(np.float64),
+        fade_in_curve(FadeShape.EQUAL_POWER, n).astype(np.float64),
+    )
 
 
 def render_lane(
@@ -54,7 +59,7 @@ def render_lane(
         media = load(clip.media)
         src = clip.source_start_frame + (lo - clip.start_frame)
         seg = media[:, src : src + (hi - lo)]
-        gain = 10.0 ** (clip.gain_db / 20.0)
+        gain = db_to_gain(clip.gain_db)
         if seg.shape[0] == 1 and channels > 1:
             seg = np.repeat(seg, channels, axis=0)
         out[:, lo - start_frame : lo - start_frame + seg.shape[1]] += gain * seg[:channels]

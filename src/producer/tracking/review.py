@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from producer.analysis.loudness import sample_peak
 from producer.audio import Audio, as_audio
+from producer.dsp.resample import resample
+from producer.units import gain_to_db
 
 #: A sample at or above this magnitude counts as clipped: the largest 16-bit code (32767/32768)
 #: — a converter that clips holds its largest code, in any bit depth at or above 16.
@@ -81,12 +84,8 @@ def hz_to_midi(f_hz: np.ndarray | float, tuning_hz: float) -> np.ndarray:
     return 69.0 + 12.0 * np.log2(np.asarray(f_hz, dtype=np.float64) / tuning_hz)
 
 
-def _db(x: float) -> float:
-    return 20.0 * math.log10(x) if x > 0 else -math.inf
-
-
 def peak_dbfs(audio: Audio) -> float:
-    return _db(float(np.max(np.abs(audio)))) if audio.size else -math.inf
+    return sample_peak(audio) if audio.size else -math.inf
 
 
 def clipped_samples(audio: Audio) -> int:
@@ -107,7 +106,7 @@ def noise_floor_dbfs(mono: np.ndarray, sample_rate: int) -> float:
     if n == 0:
         return -math.inf
     rms = np.sqrt(np.mean(mono[: n * win].astype(np.float64).reshape(n, win) ** 2, axis=1))
-    return _db(float(np.percentile(rms, 5)))
+    return gain_to_db(float(np.percentile(rms, 5)))
 
 
 def detect_onsets(mono: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -159,9 +158,8 @@ def pitch_track(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndar
     the take's range and pYIN searches only that (±3 semitones), at 16 kHz (soxr).
     """
     import librosa
-    import soxr
 
-    y = soxr.resample(mono.astype(np.float32), sample_rate, PITCH_RATE).astype(np.float32)
+    y = resample(mono[np.newaxis, :], sample_rate, PITCH_RATE)[0]
     frame_length, hop = 1024, PITCH_RATE // 100
     rough = librosa.yin(
         y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=PITCH_RATE, frame_length=frame_length, hop_length=hop

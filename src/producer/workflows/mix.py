@@ -48,6 +48,7 @@ from producer.model import (
 )
 from producer.model import edit as ed
 from producer.storage import Project
+from producer.units import gain_to_db
 
 # ---------------------------------------------------------------- media
 
@@ -243,7 +244,7 @@ def render(
         )
     finally:
         source.close()
-    peak_dbfs = 20 * math.log10(result.peak) if result.peak > 0 else -math.inf
+    peak_dbfs = gain_to_db(result.peak)
     return RenderSummary(
         out,
         tuple(stem_paths.values()),
