@@ -192,10 +192,6 @@ def _fields(cls: type) -> tuple[frozenset[str], tuple[tuple[str, Decoder, bool],
     return frozenset(name for name, _, _ in specs), specs
 
 
-def _decode(tp: Any, value: Any, path: str) -> Any:
-    return _decoder(tp)(value, path)
-
-
 def from_dict(cls: type[T], data: Any, path: str = "") -> T:
     """Build ``cls`` from plain JSON data, naming the path of the first wrong field."""
     where = path or cls.__name__
