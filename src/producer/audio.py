@@ -75,6 +75,35 @@ def info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(p, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
 
 
+def channel_mask(path: str | os.PathLike[str]) -> int | None:
+    """The WAVE_FORMAT_EXTENSIBLE channel mask of a WAV/RF64 file, or None (no mask, not WAV).
+
+    libsndfile reads the mask but soundfile does not expose it, so the ``fmt `` chunk is read
+    here: a RIFF/RF64 header, then chunks until ``fmt ``; format tag 0xFFFE with its 22-byte
+    extension carries the mask at byte 20 of the chunk.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+                return None
+            for _ in range(64):  # fmt comes first in practice; give up on odd files
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                size = int.from_bytes(chunk[4:8], "little")
+                if chunk[:4] != b"fmt ":
+                    f.seek(size + (size & 1), os.SEEK_CUR)
+                    continue
+                body = f.read(min(size, 40))
+                if len(body) < 24 or int.from_bytes(body[0:2], "little") != 0xFFFE:
+                    return None
+                return int.from_bytes(body[20:24], "little") or None
+    except OSError:
+        return None
+    return None
+
+
 def _check_finite(block: npt.NDArray[np.float32], path: Path) -> None:
     if not np.isfinite(block).all():
         raise FormatError(f"{path}: contains NaN or Inf samples")
@@ -149,4 +178,14 @@ def write(
         sf.write(str(tmp), a.T, sample_rate, subtype=subtype, format=fmt)
 
 
-__all__ = ["SUBTYPES", "Audio", "AudioInfo", "as_audio", "blocks", "info", "read", "write"]
+__all__ = [
+    "SUBTYPES",
+    "Audio",
+    "AudioInfo",
+    "as_audio",
+    "blocks",
+    "channel_mask",
+    "info",
+    "read",
+    "write",
+]

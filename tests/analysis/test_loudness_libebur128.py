@@ -1,6 +1,9 @@
 """Agreement with libebur128 (pyebur128) on real multitrack material and generated programme:
 integrated within 0.1 LU, LRA within 0.5 LU, true peak within 0.5 dB (libebur128's 4x
-interpolator is shorter than ours)."""
+interpolator reads the grid, ours the exact peak): where they differ by more, the FFT
+interpolation of the whole signal decides, within 0.05 dB (two near-silent PHENICX trumpet
+files hold only LSB-level full-band noise, where libebur128 reads their sample peak, 0.8-1.1 dB
+under the band-limited peak)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.signal
+from loudness_signals import fft_true_peak
 
 from producer.analysis import loudness
 from producer.audio import read
@@ -62,8 +66,10 @@ def _compare(audio: np.ndarray, rate: int, check_lra: bool) -> None:
         assert ours.integrated_lufs == -math.inf
     else:
         assert ours.integrated_lufs == pytest.approx(i_ref, abs=0.1)
-    if math.isfinite(tp_ref):
-        assert ours.true_peak_dbtp == pytest.approx(tp_ref, abs=0.5)
+    if math.isfinite(tp_ref) and abs(ours.true_peak_dbtp - tp_ref) > 0.5:
+        pad = np.zeros((audio.shape[0], rate // 2), dtype=np.float32)
+        exact = 20 * math.log10(fft_true_peak(np.concatenate([pad, audio, pad], axis=1)))
+        assert ours.true_peak_dbtp == pytest.approx(exact, abs=0.05)
     one_hz = ours.short_term_lufs[:: round(1.0 / ours.hop_s)]
     if len(one_hz):
         at_one_hz = loudness.loudness_range_of_short_term(one_hz)

@@ -11,20 +11,23 @@ Everything here works on float32 audio of shape ``(channels, frames)``.
   relative gates (BS.1770-4 eqs. 5-7), energies averaged per channel then weighted.
 * Loudness range per EBU Tech 3342: short-term values at the same <= 10 ms hop (>= 10 Hz),
   -70 LUFS absolute and -20 LU relative gates, 10th to 95th percentile (nearest rank).
-* Sample peak, and true peak by polyphase oversampling (BS.1770-4 Annex 2): 4x below
-  176.4 kHz, 2x above, with a 33-tap-per-branch equiripple interpolator (every branch within
-  0.026 dB of unity to 0.45 fs) instead of the Annex's 12-tap example, whose branches are off
-  by up to 0.24 dB, half the EBU tolerance.
+* Sample peak, and the true peak: the exact peak of the band-limited signal
+  (:mod:`producer.analysis.truepeak`: a BS.1770-4 Annex 2 style 4x interpolator finds the
+  candidates, an exact reconstruction around them gives the value, within 0.001 dB of FFT
+  interpolation on full-band material).
+* Channel weights from the loudspeaker layout (:mod:`producer.analysis.layouts`: BS.1770-4
+  Annex 3 for BS.2051 layouts such as 7.1 and 7.1.4; the LFE is not measured).
 
 :class:`Meter` is the streaming form: ``add`` blocks one after the other, then ``result``. The
 whole-array functions feed the same meter, so streaming and whole-array results are the same.
-Per block the channels are processed on a thread each (scipy and numpy release the GIL; BLAS is
-held to one thread meanwhile), and all per-sample work is vectorised: ``sosfilt`` for the
-K-filter, two matrix products per chunk for the polyphase interpolator (chunks that provably
+Per block the channels are processed on a thread each (numpy releases the GIL; BLAS is held to
+one thread meanwhile), and all per-sample work is vectorised matrix products: the K-filter
+(:mod:`producer.analysis.kweighting`, numpy only: ``scipy.signal`` is never imported, it would
+cost more CPU at start-up than measuring a song), the 4x interpolator (chunks that provably
 cannot hold the peak are skipped), reshaped sums for the 10 ms energies. ``measure_file``
-decodes the next block on a thread while the current one is measured. Memory is the block plus
-a few float64 per 10 ms hop: a 3-hour stereo file peaks at about 190 MB RSS, interpreter and
-libraries included (bench/bench_meter.py).
+decodes the next block on a thread while the current one is measured. Memory is the block,
+about 6 MB per channel for the true peak's reach, and a few float64 per 10 ms hop
+(bench/bench_meter.py measures a 3-hour stereo file).
 
 Values that do not exist are -inf (loudness of silence) or nan (LRA without any gated
 short-term value); ``LoudnessReport.to_json`` turns both into None and ``reasons`` says why.
@@ -37,17 +40,17 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.signal
-from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from producer import audio as audio_io
-from producer.errors import FormatError, ValidationError
+from producer.analysis import layouts
+from producer.analysis.kweighting import KFilter, k_weighting_sos
+from producer.analysis.truepeak import FACTOR, ChannelTruePeak, interpolator_branches
+from producer.errors import FormatError, UserError, ValidationError
 
 Floats = npt.NDArray[np.float64]
 
@@ -68,104 +71,43 @@ MAX_HOP_S = 0.010
 #: Default level above which true-peak events are recorded (EBU R 128 maximum true peak).
 DEFAULT_EVENT_DBTP = -1.0
 #: Surround channel weight of BS.1770-4 Table 3 (+1.5 dB).
-SURROUND_WEIGHT = 1.41
+SURROUND_WEIGHT = layouts.SURROUND_WEIGHT
 
 
 def default_channel_weights(channels: int) -> tuple[float, ...]:
-    """BS.1770-4 Table 3 weights for a channel count.
+    """BS.1770-4 weights for a channel count (:func:`producer.analysis.layouts.default`).
 
     mono (1.0); stereo L R; 3.0 L R C; 5.0 L R C Ls Rs; 5.1 L R C LFE Ls Rs (the LFE is not
-    measured: weight 0; surrounds 1.41). Other counts get 1.0 on every channel (Annex 3 gives
-    1.41 only to side/rear positions, which a bare channel count cannot tell).
+    measured: weight 0; surrounds 1.41); 7.1 L R C LFE Lrs Rrs Lss Rss and 7.1.4 (+ Ltf Rtf
+    Ltr Rtr) in the WAV/FLAC channel order (side pair 1.41, rear and height 1.0). Other counts
+    get 1.0 on every channel (Annex 3 gives 1.41 only to side positions, which a bare channel
+    count cannot tell).
     """
-    if channels <= 0:
-        raise ValidationError(f"audio must have at least one channel, got {channels}")
-    if channels == 5:
-        return (1.0, 1.0, 1.0, SURROUND_WEIGHT, SURROUND_WEIGHT)
-    if channels == 6:
-        return (1.0, 1.0, 1.0, 0.0, SURROUND_WEIGHT, SURROUND_WEIGHT)
-    return (1.0,) * channels
-
-
-def k_weighting_sos(sample_rate: int) -> Floats:
-    """The two K-weighting biquads for ``sample_rate`` as scipy ``sos``, shape (2, 6).
-
-    Row 0 is the high-shelf "head" stage, row 1 the RLB high-pass (BS.1770-4 Tables 1/2). Both
-    are bilinear-transform designs of the analog prototypes fitted to the 48 kHz tables
-    (libebur128 ``ebur128_init_filter``; B. De Man, AES 145th Conv. 2018), so at 48 kHz they
-    equal the tables to about 1e-15. Stage 2's numerator is [1, -2, 1], not normalised: the
-    -0.691 dB constant of eq. 2 accounts for its +0.043 dB high-frequency gain.
-    """
-    if sample_rate <= 0:
-        raise ValidationError(f"sample rate must be positive, got {sample_rate}")
-    fs = float(sample_rate)
-    # Stage 1: high shelf.
-    f0 = 1681.974450955533
-    gain_db = 3.999843853973347
-    q = 0.7071752369554196
-    k = math.tan(math.pi * f0 / fs)
-    vh = 10.0 ** (gain_db / 20.0)
-    vb = vh**0.4996667741545416
-    a0 = 1.0 + k / q + k * k
-    stage1 = [
-        (vh + vb * k / q + k * k) / a0,
-        2.0 * (k * k - vh) / a0,
-        (vh - vb * k / q + k * k) / a0,
-        1.0,
-        2.0 * (k * k - 1.0) / a0,
-        (1.0 - k / q + k * k) / a0,
-    ]
-    # Stage 2: RLB high pass.
-    f0 = 38.13547087602444
-    q = 0.5003270373238773
-    k = math.tan(math.pi * f0 / fs)
-    d = 1.0 + k / q + k * k
-    stage2 = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / d, (1.0 - k / q + k * k) / d]
-    return np.array([stage1, stage2], dtype=np.float64)
+    layout = layouts.default(channels)
+    return layout.weights if layout is not None else (1.0,) * channels
 
 
 def oversampling_factor(sample_rate: int) -> int:
-    """True-peak oversampling: 4x below 176.4 kHz, 2x above.
+    """Oversampling of the true-peak candidate stage: 4x at every rate.
 
-    BS.1770-4 Annex 2 asks for >= 192 kHz after oversampling and allows 2x at 96 kHz, but a 2x
-    meter under-reads an fs/4 tone by up to 0.69 dB (Attachment 1: 20·log10(cos(π·f/(n·fs))))
-    and fails Tech 3341 cases 16 and 19 at 96 kHz; 4x keeps the bound at 0.17 dB there.
+    The value is not read off the 4x grid (which under-reads up to 0.69 dB at Nyquist,
+    BS.1770-4 Annex 2 Attachment 1) but computed exactly around the candidates it finds
+    (:mod:`producer.analysis.truepeak`); the candidate margin is set for a 4x grid.
     """
-    return 4 if sample_rate < 176400 else 2
+    if sample_rate <= 0:
+        raise ValidationError(f"sample rate must be positive, got {sample_rate}")
+    return FACTOR
 
 
-#: Taps per polyphase branch of the true-peak interpolator.
-TRUE_PEAK_TAPS_PER_PHASE = 33
+def true_peak_filter(factor: int = FACTOR) -> npt.NDArray[np.float32]:
+    """The 4x candidate interpolator as polyphase branches, shape (taps, 4).
 
-
-@lru_cache(maxsize=4)
-def true_peak_filter(factor: int) -> npt.NDArray[np.float32]:
-    """Polyphase true-peak interpolator for an oversampling ``factor``, shape (taps, factor).
-
-    Column p, applied as a dot product with ``taps`` consecutive input samples
-    x[n .. n + taps - 1], gives the signal at n + (taps - 1)/2 + p/factor: exactly p/factor
-    past an input sample (the prototype's delay is a whole number of input samples), so the
-    interpolated points include the tone peaks the EBU cases aim at. The prototype is an
-    equiripple (Parks-McClellan) low-pass, pass band to 0.45 fs, stop band from 0.55 fs. What
-    matters for a peak reader is each *branch*, whose gain error is set by the stop band (the
-    images): with 33 taps per branch every branch is within 0.026 dB of unity up to 0.45 fs.
-    BS.1770-4 Annex 2 allows any filter "that gives similar or superior results"; the branches
-    of its 12-tap example are off by up to 0.24 dB (STANDARDS.md §1.4).
+    Column p, applied as a dot product with ``taps`` consecutive input samples, gives the signal
+    exactly p/4 past a sample (:func:`producer.analysis.truepeak.interpolator_branches`).
     """
-    taps = TRUE_PEAK_TAPS_PER_PHASE
-    h = scipy.signal.remez(
-        (taps - 1) * factor + 1,
-        [0.0, 0.45 / factor, 0.55 / factor, 0.5],
-        [factor, 0.0],
-    )
-    padded = np.zeros(taps * factor)
-    padded[: len(h)] = h
-    # Branch p holds h[p], h[p + factor], ...; reversed so that a forward dot product with the
-    # window x[n .. n + taps - 1] is the convolution.
-    branches = padded.reshape(taps, factor)[::-1]
-    out = np.ascontiguousarray(branches, dtype=np.float32)
-    out.setflags(write=False)
-    return out
+    if factor != FACTOR:
+        raise ValidationError(f"the true-peak interpolator is {FACTOR}x, not {factor}x")
+    return interpolator_branches()
 
 
 def hop_frames(sample_rate: int) -> int:
@@ -228,7 +170,11 @@ class LoudnessReport:
     hop_s: float
     momentary_lufs: Floats = field(repr=False)
     short_term_lufs: Floats = field(repr=False)
-    oversampling: int = 4
+    oversampling: int = FACTOR
+    layout: str = ""
+    """Name of the loudspeaker layout the weights come from ("" when none is known)."""
+    layout_source: str = ""
+    """Where the layout came from: "--layout", "channel mask", "channel count" or "weights"."""
 
     @property
     def momentary_times_s(self) -> Floats:
@@ -292,12 +238,9 @@ class LoudnessReport:
 
 @dataclass
 class _ChannelState:
-    zi: npt.NDArray[np.float32]
-    history: npt.NDArray[np.float32]
+    kfilter: KFilter
+    peak: ChannelTruePeak
     carry_energy: float = 0.0
-    sample_peak: float = 0.0
-    true_peak: float = 0.0
-    true_peak_frame: int = 0
     event_hops: list[npt.NDArray[np.int64]] = field(default_factory=list)
 
 
@@ -306,31 +249,29 @@ class _BlockResult:
     energies: Floats
     carry_energy: float
     sample_peak: float
-    true_peak: float
-    true_peak_frame: int
     event_hops: npt.NDArray[np.int64]
 
 
 class Meter:
     """Streaming BS.1770-4 / EBU R 128 meter: ``add`` blocks, then ``result``.
 
-    Memory is bounded by the block plus one float64 per hop (10 ms). ``result`` may be called
-    at any time and does not change the meter; ``reset`` starts a new measurement.
+    Memory is bounded by the block, the true peak's window (about 6 MB per channel) and one
+    float64 per hop (10 ms). ``result`` may be called at any time and does not change the
+    meter; ``reset`` starts a new measurement.
 
     Parameters
     ----------
     sample_rate : int
     channels : int
     channel_weights : sequence of float, optional
-        G_i of BS.1770-4 eq. 2; default :func:`default_channel_weights`.
+        G_i of BS.1770-4 eq. 2; default: from ``layout``, else :func:`default_channel_weights`.
     event_threshold_dbtp : float
         True-peak events (for plots) are the hops where the interpolated signal exceeds this.
     threads : int, optional
         Worker threads for the channels (default: min(channels, CPUs)); 1 runs inline.
+    layout : Layout, optional
+        The loudspeaker layout (:mod:`producer.analysis.layouts`) the weights come from.
     """
-
-    #: Frames processed per matrix product of the true-peak interpolator (bounds temporaries).
-    _TP_CHUNK = 8192
 
     def __init__(
         self,
@@ -340,15 +281,25 @@ class Meter:
         *,
         event_threshold_dbtp: float = DEFAULT_EVENT_DBTP,
         threads: int | None = None,
+        layout: layouts.Layout | None = None,
     ) -> None:
         if int(sample_rate) != sample_rate or sample_rate <= 0:
             raise ValidationError(f"sample rate must be a positive integer, got {sample_rate}")
         self.sample_rate = int(sample_rate)
-        weights = (
-            default_channel_weights(channels)
-            if channel_weights is None
-            else tuple(float(w) for w in channel_weights)
-        )
+        if channels <= 0:
+            raise ValidationError(f"audio must have at least one channel, got {channels}")
+        if layout is not None and len(layout.labels) != channels:
+            raise ValidationError(
+                f"layout {layout.name} has {len(layout.labels)} channels, the audio {channels}"
+            )
+        if channel_weights is not None:
+            weights = tuple(float(w) for w in channel_weights)
+            self.layout_name, self.layout_source = "", "weights"
+        else:
+            layout = layout if layout is not None else layouts.default(channels)
+            weights = layout.weights if layout is not None else (1.0,) * channels
+            self.layout_name = layout.name if layout is not None else ""
+            self.layout_source = layout.source if layout is not None else ""
         if len(weights) != channels:
             raise ValidationError(
                 f"channel_weights has {len(weights)} values for {channels} channel(s)"
@@ -359,15 +310,6 @@ class Meter:
         self.channel_weights = weights
         self.event_threshold_dbtp = event_threshold_dbtp
         self._event_threshold = 10.0 ** (event_threshold_dbtp / 20.0)
-        self._sos = k_weighting_sos(self.sample_rate).astype(np.float32)
-        self._factor = oversampling_factor(self.sample_rate)
-        self._tp_branches = true_peak_filter(self._factor)
-        # Branch 0 (the sample instants) is not computed: there the signal *is* the sample,
-        # which is taken as it is (the branch would only add its ±0.03 dB ripple). A quarter
-        # less work, and a reading that never falls below the sample peak.
-        between = np.ascontiguousarray(self._tp_branches[:, 1:])
-        self._tp_now, self._tp_next = _frame_matrices(between)
-        self._tp_gain_l1 = float(np.abs(between.astype(np.float64)).sum(axis=0).max())
         self.hop_frames = hop_frames(self.sample_rate)
         self._block_hops = round(BLOCK_S * self.sample_rate) // self.hop_frames
         self._short_hops = round(SHORT_TERM_S * self.sample_rate) // self.hop_frames
@@ -383,11 +325,9 @@ class Meter:
 
     def reset(self) -> None:
         """Forget everything measured so far (filter states, series, peaks)."""
-        taps = self._tp_branches.shape[0]
         self._state = [
             _ChannelState(
-                zi=np.zeros((2, 2), dtype=np.float32),
-                history=np.zeros(taps - 1, dtype=np.float32),
+                KFilter(self.sample_rate), ChannelTruePeak(self._event_threshold, self.hop_frames)
             )
             for _ in range(self.channels)
         ]
@@ -424,9 +364,9 @@ class Meter:
         if n == 0:
             return
         jobs = [(c, x[c]) for c in range(self.channels)]
-        # One BLAS thread: the interpolator's small matrix products gain nothing from OpenBLAS
-        # threads, which spin against our channel threads (measured 30-70x slower on 2 cores).
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        # One BLAS thread: the small matrix products gain nothing from OpenBLAS threads, which
+        # spin against our channel threads (measured 30-70x slower on 2 cores).
+        with _one_blas_thread():
             if self._executor is None:
                 results = [self._channel_block(c, xc) for c, xc in jobs]
             else:
@@ -437,10 +377,6 @@ class Meter:
                 raise ValidationError("audio contains NaN or Inf samples")
             s = self._state[c]
             s.carry_energy = r.carry_energy
-            s.sample_peak = max(s.sample_peak, r.sample_peak)
-            if r.true_peak > s.true_peak:
-                s.true_peak = r.true_peak
-                s.true_peak_frame = r.true_peak_frame
             if len(r.event_hops):
                 s.event_hops.append(r.event_hops)
         if len(results[0].energies):
@@ -458,10 +394,10 @@ class Meter:
         n = len(x)
         sample_peak = float(np.max(np.abs(x)))
         if not math.isfinite(sample_peak):
-            return _BlockResult(np.empty(0), 0.0, sample_peak, 0.0, 0, np.empty(0, np.int64))
+            return _BlockResult(np.empty(0), 0.0, sample_peak, np.empty(0, np.int64))
         # K-weighting (BS.1770-4 Annex 1 stage 1+2) then squares. float32 is ample (the tests
-        # hold it to a float64 reference within 0.001 LU) and 2-3x faster than float64.
-        y, s.zi = scipy.signal.sosfilt(self._sos, x, zi=s.zi)
+        # hold it to a float64 reference within 0.001 LU).
+        y = s.kfilter.process(x)
         p = y * y
         # Energy per hop: finish the hop left open by the previous block, then whole hops.
         h = self.hop_frames
@@ -482,75 +418,8 @@ class Meter:
         if len(rest):
             carry += float(np.sum(rest, dtype=np.float64))
         energies = np.concatenate(parts) if parts else np.empty(0)
-        true_peak, tp_frame, events = self._true_peak(c, x)
-        return _BlockResult(energies, carry, sample_peak, true_peak, tp_frame, events)
-
-    def _true_peak(
-        self, c: int, x: npt.NDArray[np.float32]
-    ) -> tuple[float, int, npt.NDArray[np.int64]]:
-        """Max |interpolated signal| of one channel's block, its frame, and the event hops.
-
-        The polyphase interpolation runs as two matrix products on the block cut into frames
-        of ``taps - 1`` samples (a free reshape): every output frame depends on its input
-        frame and the next one, through two banded matrices (:func:`_frame_matrices`). One
-        BLAS call per chunk instead of a Python loop per sample or per branch, and no copy
-        of sliding windows.
-        """
-        s = self._state[c]
-        n = len(x)
-        width = len(s.history)  # taps - 1 = frame length
-        per_sample = self._factor - 1  # interpolated points between two samples
-        frames = -(-n // width)
-        buf = np.zeros((frames + 1) * width, dtype=np.float32)
-        buf[:width] = s.history
-        buf[width : width + n] = x
-        s.history = buf[n : n + width].copy()
-        framed = buf.reshape(frames + 1, width)
-        # Output (k, p) (0 <= k < n) is the signal at frame first_frame + k + (p + 1)/factor.
-        first_frame = self.frames - width + width // 2
-        best = s.true_peak
-        best_frame = s.true_peak_frame
-        j = int(np.argmax(np.abs(x)))
-        if abs(float(x[j])) > best:
-            # The samples count as they are: max(|sample|, |interpolated between samples|).
-            best = abs(float(x[j]))
-            best_frame = self.frames + j
-        events: list[npt.NDArray[np.int64]] = []
-        rows = max(1, self._TP_CHUNK // width)
-        # Exact pruning: an output of the chunk is at most gain_l1 · max|input it reads|, so a
-        # chunk whose bound cannot beat the peak found so far nor reach the event threshold
-        # needs no interpolation. Loudest chunks first, so the peak is found early.
-        frame_peak = np.abs(framed).max(axis=1)
-        starts = np.arange(0, frames, rows)
-        bounds = (
-            np.array([frame_peak[int(r0) : min(frames, int(r0) + rows) + 1].max() for r0 in starts])
-            * self._tp_gain_l1
-        )
-        for ci in np.argsort(-bounds, kind="stable"):
-            if bounds[ci] <= best and bounds[ci] <= self._event_threshold:
-                break
-            r0 = int(starts[ci])
-            r1 = min(frames, r0 + rows)
-            y = framed[r0:r1] @ self._tp_now
-            y += framed[r0 + 1 : r1 + 1] @ self._tp_next
-            y = np.abs(y.reshape(-1, per_sample)[: n - r0 * width])
-            # Max over the branches column by column (numpy's reduce along a short axis is slow).
-            peak_row = y[:, 0].copy()
-            for p in range(1, per_sample):
-                np.maximum(peak_row, y[:, p], out=peak_row)
-            i = int(np.argmax(peak_row))
-            if peak_row[i] > best:
-                best = float(peak_row[i])
-                best_frame = first_frame + r0 * width + i
-            if peak_row[i] > self._event_threshold:
-                over = np.flatnonzero(peak_row > self._event_threshold)
-                at = np.maximum(first_frame + r0 * width + over, 0)
-                events.append(np.unique(at // self.hop_frames))
-        if abs(float(x[j])) > self._event_threshold:  # samples over the threshold count too
-            over = np.flatnonzero(np.abs(x) > self._event_threshold)
-            events.append(np.unique((self.frames + over) // self.hop_frames))
-        ev = np.unique(np.concatenate(events)) if events else np.empty(0, np.int64)
-        return best, best_frame, ev.astype(np.int64)
+        events = s.peak.add(x)
+        return _BlockResult(energies, carry, sample_peak, events)
 
     def result(self) -> LoudnessReport:
         """The measurement of everything added so far (the meter is left unchanged)."""
@@ -567,11 +436,9 @@ class Meter:
         short_term = _db(short_power, LOUDNESS_OFFSET_DB)
         integrated = _gated_loudness(momentary_power[:: self._gate_step_hops])
         lra = loudness_range_of_short_term(short_term)
-        # The last taps // 2 samples (0.33 ms at 48 kHz) count by their sample value only:
-        # interpolating them needs samples after the end, and assuming silence there turns
-        # the abrupt end of an excerpt into ringing that is not in the programme (+0.7 dB on
-        # a 1 s orchestral excerpt of the test data). libebur128 does not flush either.
-        tp_linear = [s.true_peak for s in self._state]
+        with _one_blas_thread():
+            peaks = [s.peak.peak() for s in self._state]
+        tp_linear = [v for v, _ in peaks]
         tp_best = int(np.argmax(tp_linear)) if tp_linear else 0
         event_list = [h for s in self._state for h in s.event_hops]
         events = np.unique(np.concatenate(event_list)) if event_list else np.empty(0, np.int64)
@@ -579,7 +446,9 @@ class Meter:
             integrated_lufs=integrated,
             loudness_range_lu=lra,
             true_peak_dbtp=_amplitude_db(max(tp_linear, default=0.0)),
-            sample_peak_dbfs=_amplitude_db(max((s.sample_peak for s in self._state), default=0)),
+            sample_peak_dbfs=_amplitude_db(
+                max((s.peak.sample_peak for s in self._state), default=0)
+            ),
             momentary_max_lufs=float(np.max(momentary)) if len(momentary) else -math.inf,
             short_term_max_lufs=float(np.max(short_term)) if len(short_term) else -math.inf,
             duration_s=self.frames / fs,
@@ -587,43 +456,36 @@ class Meter:
             channels=self.channels,
             channel_weights=self.channel_weights,
             true_peak_per_channel_dbtp=tuple(_amplitude_db(v) for v in tp_linear),
-            sample_peak_per_channel_dbfs=tuple(_amplitude_db(s.sample_peak) for s in self._state),
-            true_peak_time_s=(
-                max(0, self._state[tp_best].true_peak_frame) / fs if tp_linear else 0.0
+            sample_peak_per_channel_dbfs=tuple(
+                _amplitude_db(s.peak.sample_peak) for s in self._state
             ),
+            true_peak_time_s=max(0.0, peaks[tp_best][1]) / fs if peaks else 0.0,
             true_peak_events_s=events.astype(np.float64) * hop_s,
             event_threshold_dbtp=self.event_threshold_dbtp,
             hop_s=hop_s,
             momentary_lufs=momentary,
             short_term_lufs=short_term,
-            oversampling=self._factor,
+            oversampling=FACTOR,
+            layout=self.layout_name,
+            layout_source=self.layout_source,
         )
 
 
-def _frame_matrices(
-    branches: npt.NDArray[np.float32],
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """The interpolator as two (frame, frame·factor) matrices on frames of ``taps - 1``.
+class _one_blas_thread:
+    """Hold BLAS to one thread meanwhile (threadpoolctl, imported when first needed)."""
 
-    With x cut into frames X_j of B = taps - 1 samples, output r (branch p) of frame j is
-    sum_k branches[k, p]·x[jB + r + k], which reads frames j and j + 1 only:
-    Y_j = X_j @ now + X_{j+1} @ next, Y_j of shape (B·factor,) laid out as (r, p).
-    """
-    taps, factor = branches.shape
-    width = taps - 1
-    now = np.zeros((width, width * factor), dtype=np.float32)
-    nxt = np.zeros((width, width * factor), dtype=np.float32)
-    for r in range(width):
-        for k in range(taps):
-            i = r + k
-            target = now if i < width else nxt
-            target[i % width, r * factor : (r + 1) * factor] = branches[k]
-    return now, nxt
+    _controller: Any = None
 
+    def __enter__(self) -> None:
+        if _one_blas_thread._controller is None:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-@lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()
+            _one_blas_thread._controller = ThreadpoolController()
+        self._limit = _one_blas_thread._controller.limit(limits=1, user_api="blas")
+        self._limit.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._limit.__exit__(*exc)
 
 
 def _window_sum(energies: Floats, width: int) -> Floats:
@@ -687,12 +549,19 @@ def _checked(audio: npt.ArrayLike) -> npt.NDArray[np.float32]:
     return a
 
 
+def _layout(channels: int, layout: str | layouts.Layout | None) -> layouts.Layout | None:
+    if layout is None or isinstance(layout, layouts.Layout):
+        return layout
+    return layouts.parse(layout, channels)
+
+
 def measure(
     audio: npt.ArrayLike,
     sample_rate: int,
     channel_weights: Sequence[float] | None = None,
     *,
     event_threshold_dbtp: float = DEFAULT_EVENT_DBTP,
+    layout: str | layouts.Layout | None = None,
 ) -> LoudnessReport:
     """Measure everything at once.
 
@@ -700,15 +569,35 @@ def measure(
     ----------
     audio : ndarray [shape=(channels, frames)], float32 (a 1-D array is mono)
     sample_rate : int
-    channel_weights : sequence of float, optional (default: :func:`default_channel_weights`)
+    channel_weights : sequence of float, optional (default: from ``layout``)
+    layout : str or Layout, optional
+        The loudspeaker layout (:func:`producer.analysis.layouts.parse`: "5.1", "7.1.4",
+        "0+7+0", "L,R,C,LFE,Lss,Rss,Lrs,Rrs"...); default: by the channel count.
     """
     a = _checked(audio)
     with Meter(
-        sample_rate, a.shape[0], channel_weights, event_threshold_dbtp=event_threshold_dbtp
+        sample_rate,
+        a.shape[0],
+        channel_weights,
+        event_threshold_dbtp=event_threshold_dbtp,
+        layout=_layout(a.shape[0], layout),
     ) as meter:
         for start in range(0, a.shape[1], BLOCK_FRAMES):
             meter.add(a[:, start : start + BLOCK_FRAMES])
         return meter.result()
+
+
+def file_layout(path: str | os.PathLike[str], layout: str | None = None) -> layouts.Layout | None:
+    """The layout of a file: ``layout`` (the user's), else its channel mask, else its count.
+
+    Raises UserError naming the file when ``layout`` does not fit the file's channel count.
+    """
+    p = Path(path)
+    meta = audio_io.info(p)
+    try:
+        return layouts.resolve(meta.channels, layout, audio_io.channel_mask(p))
+    except UserError as exc:
+        raise UserError(f"{p}: {exc.message}") from None
 
 
 def measure_file(
@@ -717,18 +606,26 @@ def measure_file(
     *,
     block_frames: int = BLOCK_FRAMES,
     event_threshold_dbtp: float = DEFAULT_EVENT_DBTP,
+    layout: str | None = None,
 ) -> LoudnessReport:
     """Measure an audio file, streamed in blocks (bounded memory for any length).
 
+    The channel weights come from ``layout`` (named by the user), else from the file's
+    WAVE_FORMAT_EXTENSIBLE channel mask, else from the channel count (:func:`file_layout`).
     Raises FormatError/NotFoundError naming the file when it is missing, not audio, empty, or
-    holds NaN/Inf samples.
+    holds NaN/Inf samples; UserError when ``layout`` does not fit it.
     """
     p = Path(path)
     meta = audio_io.info(p)
     if meta.frames == 0:
         raise FormatError(f"{p}: holds no audio (zero frames)")
+    found = None if channel_weights is not None else file_layout(p, layout)
     with Meter(
-        meta.sample_rate, meta.channels, channel_weights, event_threshold_dbtp=event_threshold_dbtp
+        meta.sample_rate,
+        meta.channels,
+        channel_weights,
+        event_threshold_dbtp=event_threshold_dbtp,
+        layout=found,
     ) as meter:
         try:
             for block in _prefetched(audio_io.blocks(p, block_frames)):
@@ -782,11 +679,13 @@ def sample_peak(audio: npt.ArrayLike) -> float:
 
 __all__ = [
     "ABSOLUTE_GATE_LUFS",
+    "BLOCK_FRAMES",
     "DEFAULT_EVENT_DBTP",
     "LOUDNESS_OFFSET_DB",
     "LoudnessReport",
     "Meter",
     "default_channel_weights",
+    "file_layout",
     "hop_frames",
     "integrated_loudness",
     "k_weighting_sos",
