@@ -195,7 +195,9 @@ def from_channel_mask(mask: int, channels: int) -> Layout | None:
             if flag not in table:
                 return None
             labels.append(table[flag])
-    return Layout(f"mask 0x{mask:X}", tuple(labels), "channel mask")
+    found = tuple(labels)
+    name = next((k for k, v in NAMES.items() if v == found), ",".join(found))
+    return Layout(name, found, "channel mask")
 
 
 #: Channel-count defaults: the WAVE/FLAC default channel orders (masks 0x4, 0x3, 0x7, 0x37,

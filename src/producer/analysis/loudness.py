@@ -587,17 +587,28 @@ def measure(
         return meter.result()
 
 
-def file_layout(path: str | os.PathLike[str], layout: str | None = None) -> layouts.Layout | None:
+def file_layout(
+    path: str | os.PathLike[str], layout: str | None = None
+) -> layouts.Layout | None:
     """The layout of a file: ``layout`` (the user's), else its channel mask, else its count.
 
-    Raises UserError naming the file when ``layout`` does not fit the file's channel count.
+    A named layout wins over the file's channel mask (the user may know better than a wrong
+    mask); the layout's ``source`` then says which mask it overrode. Raises UserError naming
+    the file when ``layout`` does not fit the file's channel count.
     """
     p = Path(path)
     meta = audio_io.info(p)
+    mask = audio_io.channel_mask(p)
     try:
-        return layouts.resolve(meta.channels, layout, audio_io.channel_mask(p))
+        found = layouts.resolve(meta.channels, layout, mask)
     except UserError as exc:
         raise UserError(f"{p}: {exc.message}") from None
+    if layout and mask:
+        in_file = layouts.from_channel_mask(mask, meta.channels)
+        if found is not None and in_file is not None and in_file.labels != found.labels:
+            source = f"--layout (overrides the file's channel mask 0x{mask:X})"
+            return layouts.Layout(found.name, found.labels, source)
+    return found
 
 
 def measure_file(

@@ -55,7 +55,8 @@ def _print_table(measurements: list[wf.FileMeasurement]) -> None:
             m.path.name,
             *(_cell(data[field]) for field, _, _ in _COLUMNS),
             f"{data['duration_s']:.2f}",
-            f"{data['sample_rate'] / 1000:g} kHz, {data['channels']} ch",
+            f"{data['sample_rate'] / 1000:g} kHz, {data['channels']} ch"
+            + (f" ({data['layout']})" if data["layout"] and data["channels"] > 2 else ""),
         )
         for field, why in m.reasons().items():
             title = next((t for f, t, _ in _COLUMNS if f == field), field)
@@ -72,6 +73,12 @@ def register(cli: click.Group) -> None:
     @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list for several files).")
     @click.option(
+        "--layout",
+        help="Loudspeaker layout of files that do not say it (WAV channel mask): mono, "
+        "stereo, 5.1, 7.1, 7.1.4, a BS.2051 system (0+7+0, 4+7+0) or labels "
+        "(L,R,C,LFE,Lss,Rss,Lrs,Rrs). Sets the BS.1770-4 channel weights; the LFE is not measured.",
+    )
+    @click.option(
         "--plot",
         "plot_png",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -79,7 +86,11 @@ def register(cli: click.Group) -> None:
     )
     @click.pass_context
     def meter(
-        ctx: click.Context, files: tuple[Path, ...], as_json: bool, plot_png: Path | None
+        ctx: click.Context,
+        files: tuple[Path, ...],
+        as_json: bool,
+        layout: str | None,
+        plot_png: Path | None,
     ) -> None:
         """Measure loudness (I, LRA, max M/S) and peaks (true, sample) of audio FILES.
 
@@ -87,7 +98,9 @@ def register(cli: click.Group) -> None:
         with the reason. Relative paths are taken from the -C folder.
         """
         root = project_dir(ctx)
-        measurements = wf.meter_files([f if f.is_absolute() else root / f for f in files])
+        measurements = wf.meter_files(
+            [f if f.is_absolute() else root / f for f in files], layout=layout
+        )
         if plot_png is not None:
             plot_png = plot_png if plot_png.is_absolute() else root / plot_png
             wf.plot_measurements(measurements, plot_png)

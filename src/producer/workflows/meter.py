@@ -21,21 +21,38 @@ class FileMeasurement:
     report: LoudnessReport
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``producer meter --json`` (null where a value does not exist)."""
-        return {"path": str(self.path), **self.report.to_json()}
+        """The JSON object of ``producer meter --json`` (null where a value does not exist).
+
+        Besides the report's figures: ``layout`` (the loudspeaker layout the channel weights
+        come from, null when the channel count names none), ``layout_source`` ("--layout",
+        "channel mask" or "channel count") and ``channel_weights`` (BS.1770-4 G_i, 0 = LFE).
+        """
+        r = self.report
+        return {
+            "path": str(self.path),
+            **r.to_json(),
+            "layout": r.layout or None,
+            "layout_source": r.layout_source or None,
+            "channel_weights": list(r.channel_weights),
+        }
 
     def reasons(self) -> dict[str, str]:
         """Why each null value is null, by JSON field."""
         return self.report.reasons()
 
 
-def meter_files(paths: Sequence[str | os.PathLike[str]]) -> list[FileMeasurement]:
+def meter_files(
+    paths: Sequence[str | os.PathLike[str]], layout: str | None = None
+) -> list[FileMeasurement]:
     """Measure each file, streamed in blocks, in the given order.
 
-    Raises FormatError/NotFoundError naming the first file that is missing, not audio,
-    empty, or holds NaN/Inf samples.
+    ``layout`` names the loudspeaker layout of files that do not say it (see
+    :mod:`producer.analysis.layouts`); a file's WAVE_FORMAT_EXTENSIBLE channel mask is used
+    otherwise, else its channel count. Raises FormatError/NotFoundError naming the first file
+    that is missing, not audio, empty, or holds NaN/Inf samples; UserError naming the file when
+    ``layout`` does not fit its channel count.
     """
-    return [FileMeasurement(Path(p), loudness.measure_file(p)) for p in paths]
+    return [FileMeasurement(Path(p), loudness.measure_file(p, layout=layout)) for p in paths]
 
 
 def plot_measurements(measurements: Sequence[FileMeasurement], png: str | os.PathLike[str]) -> Path:
