@@ -45,7 +45,9 @@ def test_weights_of_the_bs2051_systems() -> None:
     # The names follow the files' channel order: the rear pair before the side pair.
     assert layouts.parse("7.1", 8).weights == (1, 1, 1, 0, 1, 1, 1.41, 1.41)
     assert layouts.parse("7.1.4", 12).weights == (1, 1, 1, 0, 1, 1, 1.41, 1.41, 1, 1, 1, 1)
-    assert layouts.parse("L,R,C,LFE,Lss,Rss,Lrs,Rrs", 8).weights == layouts.parse("0+7+0", 8).weights
+    assert (
+        layouts.parse("L,R,C,LFE,Lss,Rss,Lrs,Rrs", 8).weights == layouts.parse("0+7+0", 8).weights
+    )
     assert layouts.weight("M+060") == layouts.weight("M-120") == 1.41
     assert layouts.weight("M+135") == layouts.weight("U+090") == layouts.weight("M+030") == 1.0
 
@@ -112,7 +114,9 @@ def test_layout_option_names_the_layout_of_a_file_without_mask(tmp_path: Path) -
     sf.write(path, audio.T, RATE, subtype="PCM_24", format="WAV")
     runner = CliRunner()
     plain = json.loads(runner.invoke(cli, ["meter", "--json", str(path)]).output)
-    named = json.loads(runner.invoke(cli, ["meter", "--json", "--layout", "0+7+0", str(path)]).output)
+    named = json.loads(
+        runner.invoke(cli, ["meter", "--json", "--layout", "0+7+0", str(path)]).output
+    )
     assert plain["layout"] == "7.1" and plain["layout_source"] == "channel count"
     assert named["layout"] == "0+7+0" and named["layout_source"] == "--layout"
     assert named["channel_weights"] == [1, 1, 1, 0, 1.41, 1.41, 1, 1]

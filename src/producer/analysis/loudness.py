@@ -587,9 +587,7 @@ def measure(
         return meter.result()
 
 
-def file_layout(
-    path: str | os.PathLike[str], layout: str | None = None
-) -> layouts.Layout | None:
+def file_layout(path: str | os.PathLike[str], layout: str | None = None) -> layouts.Layout | None:
     """The layout of a file: ``layout`` (the user's), else its channel mask, else its count.
 
     A named layout wins over the file's channel mask (the user may know better than a wrong
