@@ -264,9 +264,7 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def demo(ctx: click.Context, directory: Path, soundfont: Path | None) -> None:
         """Make a whole demo album in DIRECTORY: arrangement, SoundFont renders, mix, masters."""
-        result = demo_wf.run_demo(
-            project_dir(ctx) / directory, soundfont, progress=lambda msg: click.echo(msg, err=True)
-        )
+        result = demo_wf.run_demo(project_dir(ctx) / directory, soundfont)
         click.echo(f"{'song':<14} {'profile':<10} {'length':>7} {'LUFS':>7} {'dBTP':>6}  file")
         for line in result.lines:
             mark = "" if line.passed else "  (missed its profile)"

@@ -27,6 +27,7 @@ from producer.preproduction.analyze import Estimate, estimate
 from producer.preproduction.click import click_track
 from producer.preproduction.instruments import parse_instrument, program_name
 from producer.storage import Project
+from producer.workflows.progress import report as progress
 from producer.workflows.project import parse_time_signature
 
 RENDERED_LANE = "rendered"
@@ -63,7 +64,8 @@ def _render_to_media(
     # Recorded relative to the project folder: documents hold no absolute paths.
     record = Path(os.path.relpath(chosen, project.root.resolve())).as_posix() if chosen else ""
     with tempfile.TemporaryDirectory(prefix="producer-render-") as tmp:
-        for name in names:
+        for i, name in enumerate(names):
+            progress(f"rendering {name} ({i + 1}/{len(names)}) with the SoundFont", i, len(names))
             track = ed.get_track(song, name)
             if not any(c.notes for c in track.midi_clips):
                 continue
@@ -379,7 +381,9 @@ def _delivery_changes(
 def song_analyze(root: Path, slug: str, file: Path, apply: bool = False) -> Estimate:
     """Estimate tempo and key of a rough recording; with ``apply`` make them the song's."""
     _open(root).song(slug)
+    progress(f"reading {Path(file).name}")
     data, rate = audio.read(file)
+    progress(f"estimating the tempo and key of {Path(file).name}")
     est = estimate(data, rate)
     if apply:
         song_set(root, slug, tempo_bpm=est.tempo_bpm, key=est.key or None)

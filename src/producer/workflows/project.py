@@ -27,6 +27,7 @@ from producer.model import (
 )
 from producer.model import edit as ed
 from producer.storage import HistoryEntry, Project
+from producer.workflows.progress import report as progress
 
 
 def open_project(root: Path) -> Project:
@@ -177,7 +178,10 @@ def import_audio(
     """
     project = Project.open(root)
     start = seconds_to_frames(at_seconds, project.song(slug).sample_rate, "--at")
-    refs = [(Path(f), project.import_media(Path(f))) for f in files]
+    refs = []
+    for i, f in enumerate(files):
+        progress(f"copying {Path(f).name} into media/", i, len(files))
+        refs.append((Path(f), project.import_media(Path(f))))
     placed: list[Placed] = []
     with project.transaction(f"import {', '.join(f.name for f, _ in refs)} into {slug}") as tx:
         song = tx.song(slug)
