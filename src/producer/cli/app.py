@@ -26,7 +26,7 @@ class ProducerGroup(click.Group):
 
         try:
             # Long work shows its progress on a terminal (producer.cli.progress).
-            with shown(ctx.invoked_subcommand or ctx.info_name or "producer"):
+            with shown(ctx.info_name or "producer"):
                 return super().invoke(ctx)
         except ProducerError as exc:
             click.echo(f"producer: {exc.message}", err=True)

@@ -66,8 +66,8 @@ def _midi_group(cli: click.Group) -> None:
     @click.pass_context
     def midi_export(ctx: click.Context, song: str, track: str, file: Path) -> None:
         """Write TRACK of SONG as a Standard MIDI File."""
-        n = wf.midi_export(project_dir(ctx), song, track, file)
-        click.echo(f"{file}: {n} notes")
+        n, replaced = wf.midi_export(project_dir(ctx), song, track, file)
+        click.echo(f"{file}: {n} notes" + (" (replaced the earlier file)" if replaced else ""))
 
     @midi.command("render")
     @click.argument("song")
@@ -253,8 +253,11 @@ def register(cli: click.Group) -> None:
         ctx: click.Context, song: str, output: Path, count_in: int, bars: int | None
     ) -> None:
         """Write SONG's click track with a count-in."""
-        start, frames = wf.write_click(project_dir(ctx), song, output, bars, count_in)
-        click.echo(f"{output}: {frames} frames, starting at song frame {start}")
+        start, frames, replaced = wf.write_click(project_dir(ctx), song, output, bars, count_in)
+        click.echo(
+            f"{output}: {frames} frames, starting at song frame {start}"
+            + (" (replaced the earlier file)" if replaced else "")
+        )
 
     @cli.command("demo")
     @click.argument(

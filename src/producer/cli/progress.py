@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -48,6 +49,10 @@ class _LazyBar:
     def update(self, stage: str, done: float, total: float | None) -> None:
         with self.lock:
             if self.bar is None:
+                # The command that is running ("master", "midi import"), known by now.
+                ctx = click.get_current_context(silent=True)
+                if ctx is not None and ctx.parent is not None:
+                    self.label = ctx.command_path.split(" ", 1)[-1]
                 self.bar = Progress(
                     SpinnerColumn(),
                     TextColumn("[bold]{task.fields[label]}[/bold] {task.description}"),

@@ -454,11 +454,19 @@ class Project:
             raise UserError(f"snapshot name {name!r}: use letters, digits, '.', '_' and '-'")
         return self.root / META_DIR / "snapshots" / f"{name}.json"
 
-    def snapshot_save(self, name: str) -> None:
-        """Store the current documents under ``name`` (replacing a snapshot of that name)."""
+    def snapshot_save(self, name: str, replace: bool = False) -> bool:
+        """Store the current documents under ``name``; returns whether an older snapshot of
+        that name was replaced. Without ``replace`` an existing name is refused: a snapshot
+        is the user's saved state and nothing else brings it back."""
         path = self._snapshot_path(name)
         self._lock.acquire()
         try:
+            existed = path.is_file()
+            if existed and not replace:
+                raise UserError(
+                    f"snapshot {name!r} exists already; choose another name, or replace it "
+                    "with --replace"
+                )
             self._history.recover()
             self._refresh()
             files = {ALBUM_FILE: encode(self.album)}
@@ -466,6 +474,7 @@ class Project:
             atomic_write_text(path, dumps({"name": name, "time": time.time(), "files": files}))
         finally:
             self._lock.release()
+        return existed
 
     def snapshots(self) -> list[str]:
         folder = self.root / META_DIR / "snapshots"

@@ -379,8 +379,9 @@ def history(root: Path) -> list[HistoryEntry]:
     return Project.open(root).history()
 
 
-def snapshot_save(root: Path, name: str) -> None:
-    Project.open(root).snapshot_save(name)
+def snapshot_save(root: Path, name: str, replace: bool = False) -> bool:
+    """Save the documents as snapshot ``name``; True when an older one was replaced."""
+    return Project.open(root).snapshot_save(name, replace)
 
 
 def snapshot_restore(root: Path, name: str) -> None:
