@@ -275,6 +275,8 @@ def register(cli: click.Group) -> None:
                 f"{line.song:<14} {line.profile:<10} {line.length_s:6.1f}s "
                 f"{line.integrated_lufs:7.1f} {line.true_peak_dbtp:6.1f}  {line.path}{mark}"
             )
+        for note in result.notes:
+            click.echo(note)
         if result.cue:
             click.echo(f"CD image and CUE sheet: {result.cue.with_suffix('.wav')}, {result.cue}")
         click.echo(

@@ -242,7 +242,7 @@ def format_problem(profile: DeliveryProfile, path: Path) -> str:
 
 def _loudness_row(result: MasterResult, goal: LoudnessGoal) -> Requirement:
     got = result.integrated_lufs
-    err = got - goal.target_lufs
+    err = round(got - goal.target_lufs, 2) + 0.0  # no "-0.00 LU"
     if goal.kind == "album" and not goal.sets_album_gain:
         same_gain = abs(result.gain_db - goal.album_gain_db) <= ALBUM_GAIN_TOLERANCE_DB
         not_louder = got <= goal.target_lufs + goal.tolerance_lu

@@ -83,6 +83,8 @@ class DemoResult:
     mixes: tuple[Path, ...]
     cue: Path | None
     seconds: float
+    notes: tuple[str, ...] = ()
+    """What the figures need to be read right (the CD's album normalisation)."""
 
 
 _PARTIAL_RE = re.compile(r"\.(.+)\.(\d+)\.partial")
@@ -274,7 +276,14 @@ def _build(
         tmp.write_text(write_cue(image.cue), encoding="utf-8")
     final_mixes = tuple(destination / m.relative_to(root) for m in mixes)
     cue_path = destination / "masters" / "cd" / "album.cue"
-    return DemoResult(destination, tuple(lines), final_mixes, cue_path, time.perf_counter() - t0)
+    goal = album_goals(cd_results, titles, cd, "album")[0]
+    note = (
+        f"cd: album-normalised, one gain ({goal.album_gain_db:+.2f} dB) for every song: "
+        f"{goal.loudest_song} at {goal.target_lufs:.1f} LUFS, the others keep their differences"
+    )
+    return DemoResult(
+        destination, tuple(lines), final_mixes, cue_path, time.perf_counter() - t0, (note,)
+    )
 
 
 __all__ = ["ARTIST", "PEOPLE", "TITLE", "DemoResult", "MasterLine", "run_demo"]
