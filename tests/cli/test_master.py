@@ -365,6 +365,16 @@ def test_single_and_album_masters_never_share_a_name(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert r.stdout.count("replaced an earlier master") == 2
     assert "album run of 2 songs" in r.stdout
+    assert "CD image and CUE sheet" in r.stdout and "replaced the earlier ones" in r.stdout
+    # A new running order: the earlier run's numbered files are not this album; said, kept.
+    project = Project.open(root)
+    with project.transaction("reorder") as tx:
+        tx.put_album(dataclasses.replace(tx.album, songs=tuple(reversed(tx.album.songs))))
+    r = run("-C", str(root), "master", "--album", "--profile", "cd")
+    assert r.exit_code == 0, r.stderr
+    stale = [x for x in r.stderr.splitlines() if "from an earlier run" in x]
+    assert len(stale) == 2 and "01-song-1.wav" in stale[0] and "02-song-2.wav" in stale[1]
+    assert in_album.is_file()
 
 
 def test_album_verdict_follows_album_normalisation_in_words(tmp_path: Path) -> None:

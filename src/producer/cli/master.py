@@ -50,7 +50,8 @@ def _album_notes(result: wf.AlbumDelivery, as_json: bool) -> None:
             "differences"
         )
     if result.image is not None and result.cue is not None:
-        lines.append(f"CD image and CUE sheet: {result.image}, {result.cue}")
+        again = " (replaced the earlier ones)" if result.image_replaced else ""
+        lines.append(f"CD image and CUE sheet: {result.image}, {result.cue}{again}")
     for p in result.stale:
         lines.append(f"warning: {p} is from an earlier run and not part of this album")
     for line in lines:

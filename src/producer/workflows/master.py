@@ -49,6 +49,7 @@ from producer.mastering.verdict import LoudnessGoal, Verdict
 from producer.model import Song
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
+from producer.workflows.outputs import check_output, existing
 from producer.workflows.progress import frames as progress_frames
 from producer.workflows.progress import report as progress
 
@@ -84,6 +85,8 @@ class AlbumDelivery:
     cue: Path | None = None
     stale: tuple[Path, ...] = ()
     """Masters in the folder from an earlier run that are not part of this album."""
+    image_replaced: bool = False
+    """The CD image and CUE sheet replaced those of an earlier run."""
 
 
 @dataclass(frozen=True)
@@ -251,14 +254,6 @@ def _outputs(
     return paths
 
 
-def _not_an_input(paths: list[Path], *inputs: Path | None) -> None:
-    """Refuse to write a master over the file it is made from (or the reference)."""
-    for p in paths:
-        for source in inputs:
-            if source is not None and p.exists() and source.exists() and p.samefile(source):
-                raise UserError(f"{p}: is an input of this run; name another output with -o")
-
-
 def _goal(
     profile: DeliveryProfile, profile_name: str, target: float | None, opts: MasterOptions
 ) -> LoudnessGoal:
@@ -278,7 +273,8 @@ def master_file(
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
     paths = _outputs(path.parent, f"{path.stem}-{profile.name}{_variant(opts)}", profile, out)
-    _not_an_input(paths, path, opts.reference)
+    for p in paths:
+        check_output(p, None, path, opts.reference)
     progress(f"reading {path.name}")
     src, rate = audio_io.read(path)
     reference, target = _reference_target(opts)
@@ -339,7 +335,8 @@ def master_song(
     isrc = isrc or _song_isrc(song)  # --isrc overrides the song's own
     folder = project.root / "masters" / profile.name / SINGLES_DIR
     paths = _outputs(folder, f"{n:02d}-{slug}{_variant(opts)}", profile, out)
-    _not_an_input(paths, opts.reference)
+    for p in paths:
+        check_output(p, project.root, opts.reference)
     reference, target = _reference_target(opts)
     mix = _render_mix(project, song)
     if not np.any(mix):
@@ -450,6 +447,8 @@ def master_project_album(
         zip(songs, results, isrcs, goals, strict=True), start=1
     ):
         paths = [folder / f"{n:02d}-{song.slug}.{ext}" for ext in profile.formats]
+        for p in paths:
+            check_output(p, project.root)
         written += paths
         tags = Tags(
             song.title, album.artist, album.title, n, len(songs), isrc, year, song.songwriter
@@ -457,6 +456,7 @@ def master_project_album(
         context = report_mod.ReportContext(tags, f"the mix of song {song.slug}", run)
         rows.extend(deliver(result, profile, goal, paths, tags, context))
     image_path = cue = None
+    image_replaced = bool(existing(folder / "album.wav", folder / "album.cue"))
     if image is not None:
         progress("writing the CD image and its CUE sheet")
         image_path = write_master(
@@ -469,7 +469,8 @@ def master_project_album(
         cue = folder / "album.cue"
         with atomic_output(cue) as tmp:
             tmp.write_text(write_cue(image.cue), encoding="utf-8")
-    return AlbumDelivery(rows, mode, image_path, cue, _stale(folder, profile, written))
+    stale = _stale(folder, profile, written)
+    return AlbumDelivery(rows, mode, image_path, cue, stale, image is not None and image_replaced)
 
 
 __all__ = [
