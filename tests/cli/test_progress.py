@@ -96,3 +96,32 @@ def test_progress_reports_reach_the_shell_callback(tmp_path: Path) -> None:
     stages = [s for s, _, _ in seen]
     assert stages[0] == "reading piece.wav" and "mastering piece.wav to streaming" in stages
     assert any(s.startswith("writing the report") for s in stages)
+
+
+def test_mix_import_and_renders_report_their_progress(tmp_path: Path, testdata: Path) -> None:
+    """The other long commands report through the same callback: imports per file, the mix in
+    frames against its length, MIDI renders per part."""
+    from producer.workflows import mix as mix_wf
+    from producer.workflows import preproduction as pre_wf
+    from producer.workflows import project as project_wf
+    from producer.workflows.progress import reporting
+
+    seen: list[tuple[str, float, float | None]] = []
+    runner = CliRunner()
+    root = tmp_path / "p"
+    assert runner.invoke(cli, ["new", str(root), "--title", "T", "--artist", "A"]).exit_code == 0
+    assert runner.invoke(cli, ["-C", str(root), "song", "add", "S"]).exit_code == 0
+    take = _wav(tmp_path / "take.wav", 2.0)
+    with reporting(lambda stage, done, total: seen.append((stage, done, total))):
+        project_wf.import_audio(root, "s", [take])
+        mix_wf.render(root, "s", output=tmp_path / "m.wav")
+        pre_wf.midi_import(
+            root, "s", testdata / "midi" / "music21" / "test12.mid", render_parts_too=True
+        )
+    stages = [s for s, _, _ in seen]
+    assert ("copying take.wav into media/", 0, 1) in seen
+    mixing = [(d, t) for s, d, t in seen if s == "mixing s"]
+    assert mixing and all(t and 0 <= d <= t for d, t in mixing) and mixing[-1][0] > 0
+    renders = [s for s in stages if s.startswith("rendering ")]
+    assert renders == [f"rendering {n} ({i}/4) with the SoundFont" for i, n in
+                       enumerate(["ALTO", "BASS", "SOPRANO", "TENOR"], 1)]  # fmt: skip
