@@ -39,13 +39,13 @@ def ipi_problem(ipi: str) -> str | None:
     """Why ``ipi`` is not a valid IPI name number, or None.
 
     11 digits, the last two a check over the first nine (CISAC; the rule as in
-    django-music-publisher's validators): t = Σ dᵢ·(10 − i) mod 101 for i = 1…9, then
-    t = (101 − t) mod 100 when t ≠ 0; e.g. 00000000297.
+    django-music-publisher's validators): t = Σ dᵢ·(10 − i) mod 101 for i = 0…8 (weights 10
+    down to 2), then t = (101 − t) mod 100 when t ≠ 0; e.g. 00000000297 (2·2 = 4, 101 − 4 = 97).
     """
     code = normalise_ipi(ipi)
     if len(code) != 11 or not code.isascii() or not code.isdigit():
         return f"IPI name number {ipi!r} must be 11 digits"
-    total = sum(int(d) * (10 - i) for i, d in enumerate(code[:9], start=1)) % 101
+    total = sum(int(d) * (10 - i) for i, d in enumerate(code[:9])) % 101
     if total != 0:
         total = (101 - total) % 100
     if int(code[9:]) != total:

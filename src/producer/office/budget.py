@@ -1,8 +1,8 @@
 """The budget against what was spent: estimate, committed (booked), actual, variance.
 
 Per category: the line's estimate; *committed*, the estimated cost of bookings not yet settled
-(a booking is settled once an expense names it), a cancelled booking counting its cancellation
-charge; *actual*, the expenses; *variance* = estimate − committed − actual (negative: over).
+(a booking's costs of a category are settled once an expense of that category names the
+booking), a cancelled booking counting its cancellation charge; *actual*, the expenses; *variance* = estimate − committed − actual (negative: over).
 The approved total is ``Budget.approved_total``, else the sum of the lines; a warning says when
 actual + committed passes it.
 """
@@ -100,8 +100,9 @@ class BudgetReport:
         }
 
 
-def settled(budget: Budget) -> set[str]:
-    return {e.booking for e in budget.expenses if e.booking}
+def settled(budget: Budget) -> set[tuple[str, Category]]:
+    """(booking, category) pairs an expense has paid."""
+    return {(e.booking, e.category) for e in budget.expenses if e.booking}
 
 
 def report(office: Office, currency: str) -> BudgetReport:
@@ -110,10 +111,9 @@ def report(office: Office, currency: str) -> BudgetReport:
     items: list[CostItem] = []
     notes: list[str] = []
     for b in office.bookings.bookings:
-        if b.id in done:
-            continue
-        items += costs(b, office, currency)
-        notes += booking_costs(b, office, currency)[1]
+        items += [i for i in costs(b, office, currency) if (b.id, i.category) not in done]
+        if not any(key[0] == b.id for key in done):
+            notes += booking_costs(b, office, currency)[1]
     estimate = {line.category: line.estimate for line in budget.lines}
     committed: dict[Category, Decimal] = {}
     for i in items:

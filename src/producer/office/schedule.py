@@ -152,10 +152,10 @@ def add_booking(
     schedule: Schedule, roster: Roster, booking: Booking, tz: str
 ) -> tuple[Schedule, Booking]:
     """``schedule`` with ``booking`` (given the next id); ValidationError listing every conflict."""
-    booking = replace(booking, id=next_id(schedule))
-    found = problems(schedule, roster, booking, tz)
+    found = problems(schedule, roster, replace(booking, id=""), tz)
     if found:
         raise ValidationError(found[0], found)
+    booking = replace(booking, id=next_id(schedule))
     return replace(schedule, bookings=(*schedule.bookings, booking)), booking
 
 
