@@ -145,6 +145,8 @@ def _decoder(tp: Any) -> Decoder:
             # of ``float | int | str | bool`` must stay an int, not come back as 3.0.
             if type(value) in exact:
                 return value
+            if len(decoders) == 1:
+                return decoders[0](value, path)  # its own message: "expected a date like ..."
             for dec in decoders:
                 try:
                     return dec(value, path)

@@ -37,7 +37,7 @@ PEOPLE = (
         email="ada@example.org",
         pro="PRS",
         ipi="00000000297",
-        isni="0000000122819550",
+        isni="000000012146438X",
     ),
     Person(
         PRODUCER,
