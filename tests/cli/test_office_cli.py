@@ -450,7 +450,9 @@ def test_royalty_statement_reproduces_the_worked_example(office: Path, tmp_path:
     code, out, err = run(
         office, "royalty", "statement", "record-one", "--sales", str(sales), "--period", "2027-Q1"
     )
-    assert code == 0 and "artist-owes-producer" in err and "payable now          EUR 5,000.00" in out
+    assert (
+        code == 0 and "artist-owes-producer" in err and "payable now          EUR 5,000.00" in out
+    )
     sales.write_text("period,units,song\n2027-Q1,10,Third Song\n")
     code, _, err = run(office, "royalty", "statement", "net", "--sales", str(sales))
     assert code == 2 and "line 2: no song 'Third Song'" in err
@@ -467,7 +469,7 @@ def test_credits_follow_a_recorded_take_through_the_comp_to_the_mix(
 ) -> None:
     ok(office, "person", "add", "Sam Rivera", "--role", "StudioMusician", "--instrument", "bass")
     # Take 1: recorded (from a file source) by Jane; takes 2 and 3 imported, played by Sam, Ben.
-    code, out, err = run(
+    code, _, err = run(
         office,
         "record",
         "first-song",

@@ -66,8 +66,8 @@ from producer.model.office import (
     Schedule,
     SessionKind,
     Share,
-    SplitSheet,
     Splits,
+    SplitSheet,
 )
 from producer.storage import FORMAT_VERSION
 from producer.storage.project import decode, encode

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -113,7 +112,7 @@ def test_a_broken_office_document_does_not_block_the_songs(
     with pytest.raises(ValidationError) as exc:
         p.office  # noqa: B018
     assert exc.value.message.startswith(words)
-    with pytest.raises(ValidationError, match="office/budget.json"):
+    with pytest.raises(ValidationError, match=r"office/budget\.json"):
         wo.budget_report(root)
     assert any(x.startswith(words) for x in Project.check(root))
     assert (root / "office/budget.json").read_text() == text  # nothing rewrote it

@@ -346,14 +346,14 @@ def liner_lines(sc: SongCredits) -> list[str]:
     producers = sc.by_role(PRODUCER_ROLES)
     if producers:
         lines.append(f"Produced by {_names(producers)}")
-    players = sc.by_role(PERFORMER_ROLES)
+    players: dict[str, list[str]] = {}
+    for c in sc.by_role(PERFORMER_ROLES):
+        what = players.setdefault(c.person, [])
+        for item in c.instruments or (role_name(c.role).lower(),):
+            if item not in what:
+                what.append(item)
     if players:
-        lines.append(
-            " · ".join(
-                f"{c.person}: {', '.join(c.instruments) or role_name(c.role).lower()}"
-                for c in players
-            )
-        )
+        lines.append(" · ".join(f"{p}: {', '.join(what)}" for p, what in players.items()))
     tech = []
     for label, roles in (
         ("Recorded by", RECORDING_ENGINEER_ROLES),

@@ -45,7 +45,6 @@ PEOPLE = (
         ("drum machine",),
         email="ben@example.org",
         pro="PRS",
-        rates=(Rate("day", Decimal("600.00")),),
     ),
     Person(
         "Chloé Martin",
@@ -64,9 +63,13 @@ PEOPLE = (
     Person(LABEL, ("UserDefined:Label",), organisation=True),
 )
 
-PLAYERS = {"Bass": ("Sam Rivera", "bass"), "Drums": (PRODUCER, "drum machine")}
-"""Who played which part (by track name); the other parts are the artist's, on keyboards."""
-FLUTE = ("Flute", "Nadia Haddad", "flute")
+PLAYERS = {
+    "Bass": ("Sam Rivera", "bass", "StudioMusician"),
+    "Drums": (PRODUCER, "drum machine", "Programmer"),
+    "Flute": ("Nadia Haddad", "flute", "StudioMusician"),
+}
+"""Who played which part (by track name); the other parts are the artist's, programmed on
+keyboards."""
 
 SESSIONS = (
     # what, songs, room, start, hours, people ("name:role[:instruments]")
@@ -128,8 +131,9 @@ SESSIONS = (
 EXPENSES = (
     # category, amount, booking, day, note
     ("studio", "405.00", "b1", "2026-02-02", "Studio A invoice"),
-    ("musicians", "1104.72", "b1", "2026-02-02", "Sam Rivera (AFM scale + fringes), Nadia Haddad"),
+    ("musicians", "1380.53", "b1", "2026-02-02", "Sam Rivera (AFM scale + fringes), Nadia Haddad"),
     ("studio", "405.00", "b2", "2026-02-03", "Studio A invoice"),
+    ("musicians", "1080.53", "b2", "2026-02-03", "Sam Rivera (AFM scale + fringes)"),
     ("studio", "260.00", "b3", "2026-02-04", "Studio A invoice"),
     ("mixing", "1650.00", "b4", "2026-02-09", "Mix Room day + Chloé Martin, three songs"),
     ("mastering", "1050.00", "b5", "2026-02-12", "Mix Room + mastering, three songs"),
@@ -139,7 +143,7 @@ EXPENSES = (
 
 BUDGET_LINES = {
     "studio": "1500.00",
-    "musicians": "1800.00",
+    "musicians": "2500.00",
     "engineers": "300.00",
     "producer": "2000.00",
     "mixing": "1800.00",
@@ -193,7 +197,7 @@ def demo_office(songs: list[Song], timezone: str, currency: str) -> Office:
     for category, estimate in BUDGET_LINES.items():
         budget = bud.set_line(budget, Category(category), Decimal(estimate), None, None)
     budget = bud.set_line(budget, Category.MARKETING, Decimal("1000.00"), False, "not recoupable")
-    budget = replace(budget, approved_total=Decimal("12000.00"))
+    budget = replace(budget, approved_total=Decimal("12500.00"))
     office = replace(office, budget=budget)
     for category, amount, booking, day, note in EXPENSES:
         budget, _ = bud.add_expense(
@@ -237,12 +241,7 @@ def credit_parts(song: Song, office: Office) -> Song:
         "",
     )
     for track in song.tracks:
-        name, instrument = PLAYERS.get(track.name, (WRITER, "keyboards"))
-        if track.name == FLUTE[0]:
-            name, instrument = FLUTE[1], FLUTE[2]
-        person = office.people.person(name)
-        assert person is not None
-        role = ros.performer_role(person)
+        name, instrument, role = PLAYERS.get(track.name, (WRITER, "keyboards", "Programmer"))
         for lane in track.lanes:
             song = credit_lane(
                 song, track.name, lane.id, TakeCredit(name, instrument, role, session)
