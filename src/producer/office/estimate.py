@@ -220,6 +220,11 @@ def booking_costs(
     return items, notes
 
 
+def _window(window: timedelta) -> str:
+    hours = int(window.total_seconds() // 3600)
+    return f"{hours // 24} days" if hours % 24 == 0 and hours >= 72 else f"{hours} h"
+
+
 def cancellation_costs(booking: Booking, office: Office, currency: str) -> list[CostItem]:
     """What cancelling ``booking`` at ``booking.cancelled_at`` costs under the terms of its room
     and of its union musicians' scale (full charge inside the window, by default)."""
@@ -234,7 +239,7 @@ def cancellation_costs(booking: Booking, office: Office, currency: str) -> list[
                 CostItem(
                     item.booking,
                     item.category,
-                    f"cancellation ({_n(item.cancel_pct)} % inside {item.cancel_window}): "
+                    f"cancellation ({_n(item.cancel_pct)} % inside {_window(item.cancel_window)}): "
                     + item.what,
                     charge,
                 )
