@@ -1,12 +1,13 @@
 """The main job: ``producer demo [DIR]`` makes a whole demo album from nothing.
 
-Stages: a project (artist, title, people) → three songs from the arrangements written for
+Stages: a project (artist, title) → three songs from the arrangements written for
 producer (``producer.preproduction.arrangements``), with sections, MIDI parts and a default mix
 (balances, high-pass/peak EQ, compression, a reverb bus fed by sends) → every part rendered
 with the SoundFont into its ``rendered`` take → each song mixed by the engine → each mix
 mastered to the ``streaming`` profile, and the album to the ``cd`` profile as one image with a
 CUE sheet → a JSON and an HTML report per master (the mastering reports) and a summary
-for the shell to print.
+for the shell to print. The album gets an office too (``producer.workflows.demo_office``):
+roster, past sessions with expenses, budget, a producer agreement, accepted split sheets.
 
 The demo never replaces anything: it refuses a folder that holds a project (the user's edits
 live there) or other files, and builds the album beside it in a hidden ``.NAME.<pid>.partial``
@@ -39,16 +40,17 @@ from producer.mastering.export import Tags, write_master
 from producer.mastering.profiles import get_profile
 from producer.mastering.report import ReportContext
 from producer.mastering.verdict import album_goals
-from producer.model import Person, Song
+from producer.model import Song
 from producer.model import timing as tm
 from producer.preproduction import arrangements
 from producer.storage import Project
+from producer.workflows.demo_office import WRITER, add_demo_office
 from producer.workflows.master import deliver
 from producer.workflows.preproduction import _place_render, _render_to_media
 from producer.workflows.progress import current as current_progress
 
-DEMO_STEPS = 12
-"""Stages the demo reports (3 renders, 3 mixes, 4 masters, writing, the image): its progress."""
+DEMO_STEPS = 13
+"""Stages the demo reports (3 renders, the office, 3 mixes, 4 masters, writing, the image): its progress."""
 
 TAIL_S = 3.0
 """Seconds of each mix after its last bar; the masters fade out over the last ``FADE_OUT_S``."""
@@ -56,11 +58,6 @@ FADE_OUT_S = 2.5
 
 ARTIST = "The Producers"
 TITLE = "First Light (demo)"
-PEOPLE = (
-    Person("Ada Lindqvist", ("artist", "songwriter")),
-    Person("Ben Okafor", ("producer",)),
-    Person("Chloé Martin", ("mix engineer", "mastering engineer")),
-)
 
 
 @dataclass(frozen=True)
@@ -188,8 +185,8 @@ def _build(
             shown(msg, next(steps), DEMO_STEPS)
 
     project = Project.create(root, TITLE, ARTIST)
-    with project.transaction("demo: album people") as tx:
-        tx.put_album(replace(tx.album, people=PEOPLE, year=2026))
+    with project.transaction("demo: album year") as tx:
+        tx.put_album(replace(tx.album, year=2026))
     songs = arrangements.demo_songs()
     for i, song in enumerate(songs, 1):
         song = replace(song, sample_rate=project.album.sample_rate)
@@ -199,6 +196,8 @@ def _build(
             for name, (ref, start, sf_record) in renders.items():
                 song = _place_render(song, name, ref, start, sf_record)
             tx.put_song(song)
+    say("the office: roster, sessions, budget, contract, split sheets")
+    add_demo_office(project)
     mixes: list[Path] = []
     mix_audio: list[np.ndarray] = []
     for i, song in enumerate(project.songs(), 1):
@@ -211,7 +210,7 @@ def _build(
     rate = project.album.sample_rate
     final = project.songs()
     cd_inputs = [
-        AlbumInput(m, rate, title=s.title, performer=ARTIST, songwriter=PEOPLE[0].name)
+        AlbumInput(m, rate, title=s.title, performer=ARTIST, songwriter=WRITER)
         for s, m in zip(final, mix_audio, strict=True)
     ]
 
@@ -252,9 +251,7 @@ def _build(
         folder = root / "masters" / profile.name
         for i, (song, result, goal) in enumerate(zip(final, results, goals, strict=True), 1):
             path = folder / f"{i:02d}-{song.slug}.wav"
-            tags = Tags(
-                song.title, ARTIST, TITLE, i, len(final), year="2026", composer=PEOPLE[0].name
-            )
+            tags = Tags(song.title, ARTIST, TITLE, i, len(final), year="2026", composer=WRITER)
             context = ReportContext(tags, f"the mix of song {song.slug} (demo)", run)
             (delivered,) = deliver(result, profile, goal, [path], tags, context)
             lines.append(
@@ -286,4 +283,4 @@ def _build(
     )
 
 
-__all__ = ["ARTIST", "PEOPLE", "TITLE", "DemoResult", "MasterLine", "run_demo"]
+__all__ = ["ARTIST", "TITLE", "DemoResult", "MasterLine", "run_demo"]

@@ -1,7 +1,8 @@
 """The rules every writer of a user-visible file follows (mixes, stems, masters, MIDI, click).
 
 * Never over the project itself: a render, a MIDI export or a click track named into
-  ``media/`` (the pool the documents point into, never modified), ``songs/``, ``.producer/``
+  ``media/`` (the pool the documents point into, never modified), ``songs/``, ``office/``,
+  ``.producer/``
   or over ``album.json`` would destroy work that cannot be re-created. Refused, one line.
 * Never over the file it is made from (a master written over its input, a click over the
   recording it is for): refused.
@@ -16,7 +17,7 @@ from pathlib import Path
 from producer.errors import UserError
 
 #: Folders and files of a project that hold the user's work (``storage`` owns them).
-PROJECT_PARTS = ("media", "songs", ".producer", "album.json")
+PROJECT_PARTS = ("media", "songs", "office", ".producer", "album.json")
 
 
 def _inside(path: Path, folder: Path) -> bool:
