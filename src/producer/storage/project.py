@@ -581,15 +581,13 @@ class Project:
             raise UserError(f"snapshot name {name!r}: use letters, digits, '.', '_' and '-'")
         return self.root / META_DIR / "snapshots" / f"{name}.json"
 
-    def snapshot_save(self, name: str, replace: bool = False) -> bool:
-        """Store the current documents under ``name``; returns whether an older snapshot of
-        that name was replaced. Without ``replace`` an existing name is refused: a snapshot
-        is the user's saved state and nothing else brings it back."""
+    def snapshot_save(self, name: str, replace: bool = False) -> None:
+        """Store the current documents under ``name``. Without ``replace`` an existing name is
+        refused: a snapshot is the user's saved state and nothing else brings it back."""
         path = self._snapshot_path(name)
         self._lock.acquire()
         try:
-            existed = path.is_file()
-            if existed and not replace:
+            if path.is_file() and not replace:
                 raise UserError(
                     f"snapshot {name!r} exists already; choose another name, or replace it "
                     "with --replace"
@@ -610,7 +608,6 @@ class Project:
             atomic_write_text(path, dumps({"name": name, "time": time.time(), "files": files}))
         finally:
             self._lock.release()
-        return existed
 
     def snapshots(self) -> list[str]:
         folder = self.root / META_DIR / "snapshots"

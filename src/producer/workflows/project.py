@@ -401,7 +401,10 @@ def history(root: Path) -> list[HistoryEntry]:
 
 def snapshot_save(root: Path, name: str, replace: bool = False) -> bool:
     """Save the documents as snapshot ``name``; True when an older one was replaced."""
-    return Project.open(root).snapshot_save(name, replace)
+    project = Project.open(root)
+    existed = name in project.snapshots()
+    project.snapshot_save(name, replace)
+    return existed
 
 
 def snapshot_restore(root: Path, name: str) -> None:
