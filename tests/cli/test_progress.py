@@ -63,7 +63,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
 
 
 def test_master_shows_its_stages_on_a_terminal(tmp_path: Path) -> None:
-    src = _wav(tmp_path / "piece.wav")
+    src = _wav(tmp_path / "piece.wav", 2.0)
     code, out, terminal = _on_a_terminal(["master", str(src), "--profile", "streaming"], tmp_path)
     assert code == 0, terminal
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)  # what the terminal displays
@@ -74,7 +74,7 @@ def test_master_shows_its_stages_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_no_progress_when_not_on_a_terminal(tmp_path: Path) -> None:
-    src = _wav(tmp_path / "piece.wav", 3.0)
+    src = _wav(tmp_path / "piece.wav", 1.0)
     r = CliRunner().invoke(cli, ["master", str(src), "--profile", "streaming"])
     assert r.exit_code == 0 and r.stderr == ""
     done = subprocess.run(
