@@ -84,7 +84,10 @@ def register(cli: click.Group) -> None:
         extra = {"path": str(result.path), "files": [str(p) for p in result.files]}
         _print_report(result.report, as_json, extra)
         if not as_json:
-            click.echo(f"wrote {result.path}" + (f" ({len(result.files)} files)" if result.format == "stems" else ""))
+            click.echo(
+                f"wrote {result.path}"
+                + (f" ({len(result.files)} files)" if result.format == "stems" else "")
+            )
 
     @session.command("import")
     @click.argument("file", type=click.Path(path_type=Path))
@@ -96,8 +99,13 @@ def register(cli: click.Group) -> None:
         type=click.Path(file_okay=False, path_type=Path),
         help="Also look for the session's audio here (by file name; may repeat).",
     )
-    @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), default=None,
-                  help="Default: from the extension of FILE.")
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(IMPORT_FORMATS),
+        default=None,
+        help="Default: from the extension of FILE.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the loss report as JSON.")
     @click.pass_context
     def import_(

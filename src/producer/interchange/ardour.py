@@ -52,7 +52,9 @@ def _yes(v: str | None) -> bool:
 
 
 class _Reader:
-    def __init__(self, b: Builder, root: etree._Element, path: Path, media_dirs: tuple[Path, ...]) -> None:
+    def __init__(
+        self, b: Builder, root: etree._Element, path: Path, media_dirs: tuple[Path, ...]
+    ) -> None:
         self.b = b
         self.root = root
         self.path = path
@@ -89,7 +91,11 @@ class _Reader:
             self.b.song = replace(self.b.song, tempo_bpm=bpm * 4.0 / note)
             self.r.carry("tempo")
             if len(tempos) > 1:
-                self.r.lose(f"{len(tempos) - 1} tempo change(s)", "TempoMap", "read as the first tempo (later tempos are not placed)")
+                self.r.lose(
+                    f"{len(tempos) - 1} tempo change(s)",
+                    "TempoMap",
+                    "read as the first tempo (later tempos are not placed)",
+                )
         meters = tm.findall("Meter")
         if meters:
             m = meters[0]
@@ -107,18 +113,29 @@ class _Reader:
             where = f"Location {loc.get('name')!r}"
             if "IsMark" in flags:
                 t = self.seconds(loc.get("start"), where)
-                self.b.song = replace(self.b.song, markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))))
+                self.b.song = replace(
+                    self.b.song,
+                    markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))),
+                )
                 self.r.carry("markers")
             elif "IsRangeMarker" in flags:
                 t = self.seconds(loc.get("start"), where)
-                self.b.song = replace(self.b.song, markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))))
-                self.r.lose(f"end of range {loc.get('name')!r}", where, "read as a marker at its start")
-        self.b.song = replace(self.b.song, markers=tuple(sorted(self.b.song.markers, key=lambda m: m.frame)))
+                self.b.song = replace(
+                    self.b.song,
+                    markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))),
+                )
+                self.r.lose(
+                    f"end of range {loc.get('name')!r}", where, "read as a marker at its start"
+                )
+        self.b.song = replace(
+            self.b.song, markers=tuple(sorted(self.b.song.markers, key=lambda m: m.frame))
+        )
 
     def playlists(self) -> dict[str, etree._Element]:
         out: dict[str, etree._Element] = {}
         for pl in self.root.iter("Playlist"):
-            if pl.getparent() is not None and pl.getparent().tag == "UnusedPlaylists":
+            parent = pl.getparent()
+            if parent is not None and parent.tag == "UnusedPlaylists":
                 continue
             out[pl.get("id", "") or pl.get("name", "")] = pl
             out.setdefault(pl.get("name", ""), pl)
@@ -130,7 +147,9 @@ class _Reader:
         io = route.find("IO")
         return io.get("name", "Route") if io is not None else "Route"
 
-    def playlist_of(self, route: etree._Element, playlists: dict[str, etree._Element]) -> etree._Element | None:
+    def playlist_of(
+        self, route: etree._Element, playlists: dict[str, etree._Element]
+    ) -> etree._Element | None:
         for attr in ("audio-playlist", "midi-playlist"):
             if route.get(attr):
                 return playlists.get(route.get(attr, ""))
@@ -215,13 +234,25 @@ class _Reader:
         for tag in ("Insert", "Processor"):
             for p in route.findall(tag):
                 kind = p.get("type") or ""
-                if kind in ("amp", "meter", "main-outs", "trim", "polarity", "diskreader", "diskwriter", "monitor", "intreturn"):
+                if kind in (
+                    "amp",
+                    "meter",
+                    "main-outs",
+                    "trim",
+                    "polarity",
+                    "diskreader",
+                    "diskwriter",
+                    "monitor",
+                    "intreturn",
+                ):
                     continue
                 label = p.get("name") or kind
                 if kind in ("intsend", "send", "extsend", "port"):
                     self.r.lose(f"send {label!r}", where, "Ardour sends are not imported")
                 else:
-                    self.r.lose(f"plug-in {label!r} ({kind})", where, "Ardour plug-ins are not imported")
+                    self.r.lose(
+                        f"plug-in {label!r} ({kind})", where, "Ardour plug-ins are not imported"
+                    )
         for al in route.iter("AutomationList"):
             ev = al.find("events")
             if ev is not None and (ev.text or "").strip():
@@ -239,9 +270,15 @@ class _Reader:
         length = self.seconds(reg.get("length"), where)
         src = self.sources.get(reg.get("source-0") or "")
         if src is None:
-            raise FormatError(f"{self.path}: {where}: source-0 {reg.get('source-0')!r} is not among <Sources>")
+            raise FormatError(
+                f"{self.path}: {where}: source-0 {reg.get('source-0')!r} is not among <Sources>"
+            )
         if reg.get("source-1"):
-            self.r.lose("channels after the first", where, "a region of several mono files: the first file is used")
+            self.r.lose(
+                "channels after the first",
+                where,
+                "a region of several mono files: the first file is used",
+            )
         fname = src.get("name") or ""
         if kind == TrackKind.MIDI or src.get("type") == "midi":
             self.midi_region(fname, strip, pos, start, length, name, where)
@@ -253,8 +290,21 @@ class _Reader:
         env = reg.find("Envelope")
         if env is not None and not _yes(env.get("default")) and _yes(reg.get("envelope-active")):
             self.r.lose("region gain envelope", where, "not imported")
-        mf = self.b.media.get(fname) or self.b.media_file(fname, find_media(fname, self.path.parent, self.media_dirs))
-        if self.b.clip(strip, mf, pos, start, length, where, gain_db=to_db(gain), fade_in_s=fin, fade_out_s=fout, name=name):
+        mf = self.b.media.get(fname) or self.b.media_file(
+            fname, find_media(fname, self.path.parent, self.media_dirs)
+        )
+        if self.b.clip(
+            strip,
+            mf,
+            pos,
+            start,
+            length,
+            where,
+            gain_db=to_db(gain),
+            fade_in_s=fin,
+            fade_out_s=fout,
+            name=name,
+        ):
             self.r.carry("regions (position, length, source offset)")
             if gain != 1.0:
                 self.r.carry("region gain")
@@ -275,7 +325,9 @@ class _Reader:
         length = max(xs) / self.session_rate if xs else 64 / self.session_rate
         return length
 
-    def midi_region(self, fname: str, strip: str, pos: float, start: float, length: float, name: str, where: str) -> None:
+    def midi_region(
+        self, fname: str, strip: str, pos: float, start: float, length: float, name: str, where: str
+    ) -> None:
         found = find_media(fname, self.path.parent, self.media_dirs)
         if found is None:
             self.r.lose(f"MIDI file {fname!r}", where, "not found: the part is empty")
@@ -285,8 +337,14 @@ class _Reader:
         b0 = float(timing.seconds_to_beat(self.b.song, pos))
         b1 = float(timing.seconds_to_beat(self.b.song, pos + length))
         skip = float(timing.seconds_to_beat(self.b.song, start))
-        kept = tuple(replace(n, start_beat=n.start_beat - skip) for n in notes if skip <= n.start_beat < skip + (b1 - b0))
-        self.b.midi_clip(strip, MidiClip(id="m", start_beat=b0, length_beats=b1 - b0, notes=kept, name=name))
+        kept = tuple(
+            replace(n, start_beat=n.start_beat - skip)
+            for n in notes
+            if skip <= n.start_beat < skip + (b1 - b0)
+        )
+        self.b.midi_clip(
+            strip, MidiClip(id="m", start_beat=b0, length_beats=b1 - b0, notes=kept, name=name)
+        )
         self.r.carry("MIDI regions as parts")
 
     def routes(self) -> None:
@@ -302,7 +360,11 @@ class _Reader:
             if "MonitorOut" in (route.get("flags") or ""):
                 continue
             pl = self.playlist_of(route, playlists)
-            is_track = pl is not None or route.get("diskstream-id") is not None or route.find("Diskstream") is not None
+            is_track = (
+                pl is not None
+                or route.get("diskstream-id") is not None
+                or route.find("Diskstream") is not None
+            )
             if is_track:
                 midi = route.get("default-type") == "midi"
                 names[i] = self.b.track(rname, TrackKind.MIDI if midi else TrackKind.AUDIO)
@@ -324,7 +386,11 @@ class _Reader:
             self.strip_settings(route, strip, kinds[i] == "track")
             if strip != MASTER:
                 outs = [by_route.get(o) for o in self.outputs(route)]
-                buses = [o for o in outs if o is not None and o != MASTER and self.b.song.bus(o) is not None]
+                buses = [
+                    o
+                    for o in outs
+                    if o is not None and o != MASTER and self.b.song.bus(o) is not None
+                ]
                 if buses:
                     target = buses[0]
                     if kinds[i] == "bus" and target == strip:
@@ -336,7 +402,11 @@ class _Reader:
                             self.b.song = ed.update_bus(self.b.song, strip, output=target)
                         self.r.carry("routing to buses")
                     if len(buses) > 1 or MASTER in outs:
-                        self.r.lose("connections to more than one bus", f"route {strip!r}", f"a producer strip has one output: {target}")
+                        self.r.lose(
+                            "connections to more than one bus",
+                            f"route {strip!r}",
+                            f"a producer strip has one output: {target}",
+                        )
             if kinds[i] == "track":
                 pl = self.playlist_of(route, playlists)
                 if pl is None:
@@ -344,11 +414,21 @@ class _Reader:
                 kind = self.b.song.track(strip).kind  # type: ignore[union-attr]
                 regions = pl.findall("Region")
                 if any(r.get("layer") not in (None, "0") for r in regions):
-                    self.r.lose("layered regions", f"playlist {pl.get('name')!r}", "producer crossfades overlaps where Ardour plays the top layer")
+                    self.r.lose(
+                        "layered regions",
+                        f"playlist {pl.get('name')!r}",
+                        "producer crossfades overlaps where Ardour plays the top layer",
+                    )
                 for reg in sorted(regions, key=lambda r: self.seconds(r.get("position"), "Region")):
                     self.region(reg, strip, kind, f"playlist {pl.get('name')!r}")
-        if self.root.find("Crossfades") is not None or any(True for _ in self.root.iter("Crossfade")):
-            self.r.lose("crossfades", "Playlists", "producer crossfades overlaps with its own equal-power rule")
+        if self.root.find("Crossfades") is not None or any(
+            True for _ in self.root.iter("Crossfade")
+        ):
+            self.r.lose(
+                "crossfades",
+                "Playlists",
+                "producer crossfades overlaps with its own equal-power rule",
+            )
 
 
 def _midi_notes(path: Path, where: str) -> tuple[Note, ...]:
@@ -381,7 +461,7 @@ def read(path: Path, title: str, rate: int, media_dirs: tuple[Path, ...]) -> Imp
     except OSError as exc:
         raise FormatError(f"{path}: cannot be read ({exc})") from None
     if root.tag != "Session":
-        raise FormatError(f"{path}: root element <{root.tag}> is not an Ardour <Session>")
+        raise FormatError(f"{path}: root element <{root.tag!s}> is not an Ardour <Session>")
     b = Builder(title, rate, path, FORMAT)
     version = root.get("version") or "?"
     b.report.carry(f"Ardour session format {version}")
@@ -391,7 +471,9 @@ def read(path: Path, title: str, rate: int, media_dirs: tuple[Path, ...]) -> Imp
         r.markers()
         r.routes()
     except FormatError as exc:
-        raise FormatError(exc.message if exc.message.startswith(str(path)) else f"{path}: {exc.message}") from None
+        raise FormatError(
+            exc.message if exc.message.startswith(str(path)) else f"{path}: {exc.message}"
+        ) from None
     meta = {"title": root.get("name", "")} if root.get("name") else {}
     return b.finish(meta)
 

@@ -32,8 +32,14 @@ BEXT_FIXED = 602
 """Bytes of the fixed part of a ``bext`` chunk (EBU Tech 3285 v1/v2)."""
 
 
-def bext_chunk(description: str, originator: str, reference: str, time_reference: int,
-               when: datetime.datetime, coding_history: str = "") -> bytes:
+def bext_chunk(
+    description: str,
+    originator: str,
+    reference: str,
+    time_reference: int,
+    when: datetime.datetime,
+    coding_history: str = "",
+) -> bytes:
     """The body of a ``bext`` chunk (version 1)."""
 
     def text(s: str, n: int) -> bytes:
@@ -55,8 +61,18 @@ def bext_chunk(description: str, originator: str, reference: str, time_reference
     return body
 
 
-def ixml_chunk(project: str, scene: str, tape: str, note: str, rate: int, channels: int,
-               track_names: Sequence[str], family: str, index: int, total: int) -> bytes:
+def ixml_chunk(
+    project: str,
+    scene: str,
+    tape: str,
+    note: str,
+    rate: int,
+    channels: int,
+    track_names: Sequence[str],
+    family: str,
+    index: int,
+    total: int,
+) -> bytes:
     root = etree.Element("BWFXML")
     for tag, value in (
         ("IXML_VERSION", "1.61"),
@@ -95,7 +111,7 @@ def _chunks(f: BinaryIO, where: Path) -> list[tuple[bytes, int, int]]:
     head = f.read(12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise FormatError(f"{where}: not a RIFF WAVE file")
-    out = []
+    out: list[tuple[bytes, int, int]] = []
     pos = 12
     while True:
         f.seek(pos)
@@ -182,7 +198,9 @@ def cue_list(song: Song, files: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_stems(folder: Path, song: Song, sources: Sequence[tuple[Path, str]], album: str) -> list[Path]:
+def write_stems(
+    folder: Path, song: Song, sources: Sequence[tuple[Path, str]], album: str
+) -> list[Path]:
     """Wrap each rendered WAV of ``sources`` (path, stem name) as ``NN Name.wav`` BWF in
     ``folder``, and write ``cues.txt``; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -197,10 +215,20 @@ def write_stems(folder: Path, song: Song, sources: Sequence[tuple[Path, str]], a
             f"{song.slug}-{i:02d}",
             0,
             now,
-            "A=PCM,F=%d,W=24,M=stereo,T=producer\r\n" % song.sample_rate,
+            f"A=PCM,F={song.sample_rate},W=24,M=stereo,T=producer\r\n",
         )
-        ixml = ixml_chunk(album, song.title, song.slug, f"stem {name}", song.sample_rate, 2,
-                          [f"{name} L", f"{name} R"], family, i + 1, len(sources))
+        ixml = ixml_chunk(
+            album,
+            song.title,
+            song.slug,
+            f"stem {name}",
+            song.sample_rate,
+            2,
+            [f"{name} L", f"{name} R"],
+            family,
+            i + 1,
+            len(sources),
+        )
         add_chunks(src, dst, [(b"bext", bext), (b"iXML", ixml)])
         files.append(dst)
     cues = folder / "cues.txt"

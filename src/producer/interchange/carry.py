@@ -15,6 +15,7 @@ read back); ``reduce`` reports them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -151,16 +152,16 @@ def song_end_frame(song: Song) -> int:
 # ---------------------------------------------------------------- reduce
 
 
-def _reduce_clips(
-    track: Track, caps: Carries, rate: int, report: LossReport, where: str
-) -> Track:
+def _reduce_clips(track: Track, caps: Carries, rate: int, report: LossReport, where: str) -> Track:
     lanes = []
     for lane in track.lanes:
         clips = []
         for c in lane.clips:
             cw = f"clip {c.id} of {where}"
             if c.gain_db != 0.0 and not caps.clip_gain:
-                report.lose(f"clip gain {_db(c.gain_db)}", cw, caps.reason("clip_gain", "has no clip gain"))
+                report.lose(
+                    f"clip gain {_db(c.gain_db)}", cw, caps.reason("clip_gain", "has no clip gain")
+                )
                 c = replace(c, gain_db=0.0)
             fades = {"fade-in": c.fade_in, "fade-out": c.fade_out}
             for label, fade in list(fades.items()):
@@ -191,7 +192,11 @@ def _reduce_clips(
         for lane in track.lanes
         if lane.clips
         and lane.id != track.active
-        and not (track.active == COMP and track.comp and any(s.lane == lane.id for s in track.comp.segments))
+        and not (
+            track.active == COMP
+            and track.comp
+            and any(s.lane == lane.id for s in track.comp.segments)
+        )
         and not (track.kind == TrackKind.MIDI and caps.midi and lane.name == "rendered")
     ]
     if others:
@@ -207,7 +212,7 @@ def _reduce_clips(
         track = _reduce_lane_edges(track, caps, rate, report, where)
     if not caps.overlaps:
         clips_ = playing_clips(track)
-        for a, b in zip(clips_, clips_[1:], strict=False):
+        for a, b in itertools.pairwise(clips_):
             if a.end_frame > b.start_frame:
                 report.lose(
                     f"crossfade of clips {a.id} and {b.id}",
@@ -217,30 +222,44 @@ def _reduce_clips(
     return track
 
 
-def _reduce_lane_edges(track: Track, caps: Carries, rate: int, report: LossReport, where: str) -> Track:
+def _reduce_lane_edges(
+    track: Track, caps: Carries, rate: int, report: LossReport, where: str
+) -> Track:
     """For formats that hold one clip at a time and fades only against silence: drop the
     clips that overlap more than their neighbour and the fades on overlapped edges."""
     lane = track.active_lane()
     assert lane is not None
     kept: list[Clip] = []
     for c in sorted(lane.clips, key=lambda c: (c.start_frame, c.id)):
-        if not caps.overlaps_nested and kept and (
-            c.end_frame <= kept[-1].end_frame
-            or (len(kept) > 1 and kept[-2].end_frame > c.start_frame)
+        if (
+            not caps.overlaps_nested
+            and kept
+            and (
+                c.end_frame <= kept[-1].end_frame
+                or (len(kept) > 1 and kept[-2].end_frame > c.start_frame)
+            )
         ):
-            report.lose(f"clip {c.id}", where, caps.reason("overlaps_nested", "holds one clip at a time"))
+            report.lose(
+                f"clip {c.id}", where, caps.reason("overlaps_nested", "holds one clip at a time")
+            )
             continue
         kept.append(c)
     if caps.fades_at_gaps_only:
         for i, c in enumerate(kept):
             fin, fout = c.fade_in, c.fade_out
             if fin.length_frames and i and kept[i - 1].end_frame > c.start_frame:
-                report.lose(f"fade-in of {_seconds(fin.length_frames, rate)}", f"clip {c.id} of {where}",
-                            f"{caps.name}: the clip overlaps the one before; the dissolve is the crossfade")
+                report.lose(
+                    f"fade-in of {_seconds(fin.length_frames, rate)}",
+                    f"clip {c.id} of {where}",
+                    f"{caps.name}: the clip overlaps the one before; the dissolve is the crossfade",
+                )
                 fin = Fade()
             if fout.length_frames and i + 1 < len(kept) and kept[i + 1].start_frame < c.end_frame:
-                report.lose(f"fade-out of {_seconds(fout.length_frames, rate)}", f"clip {c.id} of {where}",
-                            f"{caps.name}: the clip overlaps the next; the dissolve is the crossfade")
+                report.lose(
+                    f"fade-out of {_seconds(fout.length_frames, rate)}",
+                    f"clip {c.id} of {where}",
+                    f"{caps.name}: the clip overlaps the next; the dissolve is the crossfade",
+                )
                 fout = Fade()
             kept[i] = replace(c, fade_in=fin, fade_out=fout)
     lanes = tuple(replace(x, clips=tuple(kept)) if x.id == lane.id else x for x in track.lanes)
@@ -315,7 +334,11 @@ def _reduce_inserts(
     # A lane of a parameter the held insert lost goes too.
     for lane in strip.automation:
         parts = lane.target.split(".")
-        if parts[0] == "fx" and len(parts) == 3 and parts[2] in lost_params.get(int(parts[1]), set()):
+        if (
+            parts[0] == "fx"
+            and len(parts) == 3
+            and parts[2] in lost_params.get(int(parts[1]), set())
+        ):
             lost_fx.add(int(parts[1]))
     return tuple(slots), lost_fx
 
@@ -328,7 +351,9 @@ def _reduce_strip(
         if caps.track_gain:
             report.carry("fader levels")
         else:
-            report.lose(f"fader {_db(strip.gain_db)}", where, caps.reason("track_gain", "has no faders"))
+            report.lose(
+                f"fader {_db(strip.gain_db)}", where, caps.reason("track_gain", "has no faders")
+            )
             changes["gain_db"] = 0.0
     if strip.pan != 0.0:
         if caps.track_pan:
@@ -352,14 +377,22 @@ def _reduce_strip(
         if caps.polarity:
             report.carry("polarity")
         else:
-            report.lose("polarity inversion", where, caps.reason("polarity", "has no polarity switch"))
+            report.lose(
+                "polarity inversion", where, caps.reason("polarity", "has no polarity switch")
+            )
             changes["polarity_inverted"] = False
     sends = []
     for s in strip.sends:
         if not caps.sends:
-            report.lose(f"send to {s.bus} ({_db(s.level_db)})", where, caps.reason("sends", "has no sends"))
+            report.lose(
+                f"send to {s.bus} ({_db(s.level_db)})", where, caps.reason("sends", "has no sends")
+            )
         elif s.pre_fader and not caps.pre_fader_sends:
-            report.lose(f"pre-fader send to {s.bus}", where, caps.reason("pre_fader_sends", "sends are post-fader only"))
+            report.lose(
+                f"pre-fader send to {s.bus}",
+                where,
+                caps.reason("pre_fader_sends", "sends are post-fader only"),
+            )
             sends.append(replace(s, pre_fader=False))
         else:
             report.carry("sends")
@@ -369,7 +402,9 @@ def _reduce_strip(
         if caps.buses:
             report.carry("routing to buses")
         else:
-            report.lose(f"output to bus {strip.output}", where, caps.reason("buses", "has no buses"))
+            report.lose(
+                f"output to bus {strip.output}", where, caps.reason("buses", "has no buses")
+            )
             changes["output"] = MASTER
     inserts, lost_fx = _reduce_inserts(strip, caps, report, where)
     changes["inserts"] = inserts
@@ -405,7 +440,11 @@ def _reduce_track(track: Track, caps: Carries, song: Song, report: LossReport) -
                 f"MIDI notes ({sum(len(m.notes) for m in track.midi_clips)})",
                 where,
                 caps.reason("midi", "carries audio only")
-                + ("; exported as the SoundFont render" if rendered else "; the part was never rendered"),
+                + (
+                    "; exported as the SoundFont render"
+                    if rendered
+                    else "; the part was never rendered"
+                ),
             )
             track = replace(track, kind=TrackKind.AUDIO, midi_clips=(), instrument=None)
     track = _reduce_clips(track, caps, song.sample_rate, report, where)
@@ -439,7 +478,11 @@ def reduce(song: Song, caps: Carries, report: LossReport) -> Song:
         assert isinstance(m, Bus)
         master = m
     elif master != Bus(name=MASTER, output=""):
-        report.lose("master bus settings (fader, pan, inserts, automation)", "the master", caps.reason("master", "has no master bus"))
+        report.lose(
+            "master bus settings (fader, pan, inserts, automation)",
+            "the master",
+            caps.reason("master", "has no master bus"),
+        )
         master = Bus(name=MASTER, output="")
     out = replace(song, tracks=tracks, buses=tuple(buses), master=master)
     # Song-level things.
@@ -447,8 +490,12 @@ def reduce(song: Song, caps: Carries, report: LossReport) -> Song:
         if caps.markers:
             report.carry("markers")
         else:
-            for m in song.markers:
-                report.lose(f"marker {m.name!r} at {_seconds(m.frame, rate)}", "", caps.reason("markers", "has no markers"))
+            for marker in song.markers:
+                report.lose(
+                    f"marker {marker.name!r} at {_seconds(marker.frame, rate)}",
+                    "",
+                    caps.reason("markers", "has no markers"),
+                )
             out = replace(out, markers=())
     if song.sections:
         if caps.sections:
@@ -465,29 +512,48 @@ def reduce(song: Song, caps: Carries, report: LossReport) -> Song:
                 starts = tuple(
                     Marker(s.name, timing.bar_to_frame(song, s.start_bar)) for s in song.sections
                 )
-                out = replace(out, markers=tuple(sorted((*out.markers, *starts), key=lambda m: m.frame)))
+                out = replace(
+                    out, markers=tuple(sorted((*out.markers, *starts), key=lambda m: m.frame))
+                )
     if caps.tempo:
         report.carry("tempo")
     elif song.tempo_bpm != 120.0 or song.tempo_changes:
         report.lose(f"tempo {song.tempo_bpm:g} BPM", "", caps.reason("tempo", "has no tempo"))
     if song.tempo_changes and not caps.tempo_changes:
-        report.lose(f"{len(song.tempo_changes)} tempo change(s)", "", caps.reason("tempo_changes", "has no tempo changes"))
+        report.lose(
+            f"{len(song.tempo_changes)} tempo change(s)",
+            "",
+            caps.reason("tempo_changes", "has no tempo changes"),
+        )
         out = replace(out, tempo_changes=())
     if caps.time_signature:
         report.carry("time signature")
     elif str(song.time_signature) != "4/4":
-        report.lose(f"time signature {song.time_signature}", "", caps.reason("time_signature", "has no time signature"))
-    for key, value in (("title", song.title), ("songwriter", song.songwriter), ("key", song.key), ("isrc", song.isrc)):
+        report.lose(
+            f"time signature {song.time_signature}",
+            "",
+            caps.reason("time_signature", "has no time signature"),
+        )
+    for key, value in (
+        ("title", song.title),
+        ("songwriter", song.songwriter),
+        ("key", song.key),
+        ("isrc", song.isrc),
+    ):
         if not value:
             continue
         if key in caps.metadata:
             report.carry(key)
         else:
-            report.lose(f"{key} {value!r}", "", caps.reason(f"metadata.{key}", f"has no {key} field"))
+            report.lose(
+                f"{key} {value!r}", "", caps.reason(f"metadata.{key}", f"has no {key} field")
+            )
     if song.tuning_hz != 440.0:
         report.lose(f"tuning A = {song.tuning_hz:g} Hz", "", f"{caps.name} has no tuning reference")
     if song.gap_before_s is not None or song.crossfade_s:
-        report.lose("album gap and crossfade", "", "album sequencing stays in the project, not the session")
+        report.lose(
+            "album gap and crossfade", "", "album sequencing stays in the project, not the session"
+        )
     if not math.isfinite(rate):  # pragma: no cover - model validation forbids it
         raise AssertionError(rate)
     return out

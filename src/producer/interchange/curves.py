@@ -60,7 +60,9 @@ def convert_lane(
     return out
 
 
-def db_lane_to_gains(points: list[tuple[float, float]], min_step: float) -> list[tuple[float, float]]:
+def db_lane_to_gains(
+    points: list[tuple[float, float]], min_step: float
+) -> list[tuple[float, float]]:
     """A dB lane (linear in dB) as amplitude points (linear in amplitude)."""
     return convert_lane(
         points,
@@ -70,7 +72,9 @@ def db_lane_to_gains(points: list[tuple[float, float]], min_step: float) -> list
     )
 
 
-def gain_lane_to_db(points: list[tuple[float, float]], min_step: float) -> list[tuple[float, float]]:
+def gain_lane_to_db(
+    points: list[tuple[float, float]], min_step: float
+) -> list[tuple[float, float]]:
     """Amplitude points (linear in amplitude) as a dB lane (linear in dB)."""
     tol_db = 20 * math.log10(1 + GAIN_TOLERANCE)
     return convert_lane(points, to_db, lambda a, b: abs(a - b) <= tol_db, min_step)
@@ -78,7 +82,7 @@ def gain_lane_to_db(points: list[tuple[float, float]], min_step: float) -> list[
 
 def semitones_to_hz(st: float) -> float:
     """MIDI note number → Hz (A4 = note 69 = 440 Hz): Bitwig writes EQ frequencies so."""
-    return 440.0 * 2.0 ** ((st - 69.0) / 12.0)
+    return float(440.0 * 2.0 ** ((st - 69.0) / 12.0))
 
 
 __all__ = [

@@ -49,7 +49,6 @@ from producer.model import (
     TrackKind,
 )
 
-
 APPLICATION = ("producer", "0.1.0")
 
 
@@ -196,8 +195,14 @@ class _Writer:
     # ---------------------------------------------------------------- parameters
 
     def real(
-        self, parent: etree._Element, tag: str, value: float, unit: str, name: str = "",
-        lo: float | None = None, hi: float | None = None,
+        self,
+        parent: etree._Element,
+        tag: str,
+        value: float,
+        unit: str,
+        name: str = "",
+        lo: float | None = None,
+        hi: float | None = None,
     ) -> etree._Element:
         e = etree.SubElement(parent, tag)
         if hi is not None:
@@ -211,7 +216,9 @@ class _Writer:
             e.set("name", name)
         return e
 
-    def boolean(self, parent: etree._Element, tag: str, value: bool, name: str = "") -> etree._Element:
+    def boolean(
+        self, parent: etree._Element, tag: str, value: bool, name: str = ""
+    ) -> etree._Element:
         e = etree.SubElement(parent, tag, value="true" if value else "false", id=self.ids())
         if name:
             e.set("name", name)
@@ -253,7 +260,9 @@ class _Writer:
                 self.params[(strip, f"fx.{n}.{freq}")] = (e.get("id", ""), "hertz")
                 gain = f"{prefix}gain_db"
                 if gain in values:
-                    e = self.real(band, "Gain", float(values[gain]), "decibel", f"Band {label} Gain")
+                    e = self.real(
+                        band, "Gain", float(values[gain]), "decibel", f"Band {label} Gain"
+                    )
                     self.params[(strip, f"fx.{n}.{gain}")] = (e.get("id", ""), "decibel")
                 q = f"{prefix}q"
                 e = self.real(band, "Q", float(values[q]), "linear", f"Band {label} Q")
@@ -346,11 +355,21 @@ class _Writer:
             self.channel(el, t, "regular", 1 if mono else 2)
         for b in song.buses:
             el = etree.SubElement(
-                structure, "Track", contentType="audio", loaded="true", id=track_ids[b.name], name=b.name
+                structure,
+                "Track",
+                contentType="audio",
+                loaded="true",
+                id=track_ids[b.name],
+                name=b.name,
             )
             self.channel(el, b, "submix" if b.name in fed_by_output else "effect", 2)
         el = etree.SubElement(
-            structure, "Track", contentType="audio notes", loaded="true", id=track_ids[MASTER], name="Master"
+            structure,
+            "Track",
+            contentType="audio notes",
+            loaded="true",
+            id=track_ids[MASTER],
+            name="Master",
         )
         self.channel(el, song.master, "master", 2)
         return track_ids
@@ -441,11 +460,17 @@ class _Writer:
             interp = "hold" if lane.interpolation == Interpolation.STEP else "linear"
             for t, v in self.lane_points(strip, lane, unit):
                 if unit == "bool":
-                    etree.SubElement(pts, "BoolPoint", time=_num(t), value="true" if v >= 0.5 else "false")
+                    etree.SubElement(
+                        pts, "BoolPoint", time=_num(t), value="true" if v >= 0.5 else "false"
+                    )
                 else:
-                    etree.SubElement(pts, "RealPoint", time=_num(t), value=_num(v), interpolation=interp)
+                    etree.SubElement(
+                        pts, "RealPoint", time=_num(t), value=_num(v), interpolation=interp
+                    )
 
-    def lane_points(self, strip: Track | Bus, lane: AutomationLane, unit: str) -> list[tuple[float, float]]:
+    def lane_points(
+        self, strip: Track | Bus, lane: AutomationLane, unit: str
+    ) -> list[tuple[float, float]]:
         """(seconds, value in the parameter's DAWproject unit) of a lane."""
         raw = [(p.frame / self.rate, p.value) for p in lane.points]
         target = lane.target
@@ -458,7 +483,9 @@ class _Writer:
         if target.startswith("fx."):
             _, n, param = target.split(".")
             slot = strip.inserts[int(n) - 1]
-            scale = next((p.scale for p in DEVICES.get(slot.kind, ("", ()))[1] if p.ours == param), 1.0)
+            scale = next(
+                (p.scale for p in DEVICES.get(slot.kind, ("", ()))[1] if p.ours == param), 1.0
+            )
             return [(t, v * scale) for t, v in raw]
         return raw
 
@@ -485,11 +512,17 @@ class _Writer:
             for frame, name in sorted(points):
                 etree.SubElement(markers, "Marker", time=self.seconds(frame), name=name)
         if song.tempo_changes:
-            tempo = etree.SubElement(arr, "TempoAutomation", timeUnit="beats", unit="bpm", id=self.ids())
+            tempo = etree.SubElement(
+                arr, "TempoAutomation", timeUnit="beats", unit="bpm", id=self.ids()
+            )
             etree.SubElement(tempo, "Target", parameter=self.tempo_id)
-            etree.SubElement(tempo, "RealPoint", time="0.0", value=_num(song.tempo_bpm), interpolation="hold")
+            etree.SubElement(
+                tempo, "RealPoint", time="0.0", value=_num(song.tempo_bpm), interpolation="hold"
+            )
             for c in sorted(song.tempo_changes, key=lambda c: c.beat):
-                etree.SubElement(tempo, "RealPoint", time=_num(c.beat), value=_num(c.bpm), interpolation="hold")
+                etree.SubElement(
+                    tempo, "RealPoint", time=_num(c.beat), value=_num(c.bpm), interpolation="hold"
+                )
 
     def project(self) -> bytes:
         song = self.song
@@ -507,7 +540,9 @@ class _Writer:
         )
         track_ids = self.structure(root)
         self.arrangement(root, track_ids)
-        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+        return bytes(
+            etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        )
 
 
 def metadata_xml(song: Song, album: Album) -> bytes:

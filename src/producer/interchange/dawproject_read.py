@@ -13,6 +13,7 @@ EQ band types we lack, metadata fields a song does not hold.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Callable
@@ -62,13 +63,13 @@ def _f(el: etree._Element, name: str, default: float | None = None) -> float | N
     try:
         return float(text)
     except ValueError:
-        raise FormatError(f"<{el.tag}> {name}={text!r} is not a number") from None
+        raise FormatError(f"<{el.tag!s}> {name}={text!r} is not a number") from None
 
 
 def _req(el: etree._Element, name: str) -> float:
     v = _f(el, name)
     if v is None:
-        raise FormatError(f"<{el.tag}> has no {name}")
+        raise FormatError(f"<{el.tag!s}> has no {name}")
     return v
 
 
@@ -101,8 +102,14 @@ class _Scope:
 
 
 class _Reader:
-    def __init__(self, b: Builder, source: Path, archive: zipfile.ZipFile | None, workdir: Path,
-                 media_dirs: tuple[Path, ...]) -> None:
+    def __init__(
+        self,
+        b: Builder,
+        source: Path,
+        archive: zipfile.ZipFile | None,
+        workdir: Path,
+        media_dirs: tuple[Path, ...],
+    ) -> None:
         self.b = b
         self.source = source
         self.archive = archive
@@ -141,7 +148,12 @@ class _Reader:
                 self.carry("tempo")
             ts = tr.find("TimeSignature")
             if ts is not None:
-                song = replace(song, time_signature=TimeSignature(int(_req(ts, "numerator")), int(_req(ts, "denominator"))))
+                song = replace(
+                    song,
+                    time_signature=TimeSignature(
+                        int(_req(ts, "numerator")), int(_req(ts, "denominator"))
+                    ),
+                )
                 self.carry("time signature")
         self.b.song = song
         arr = root.find("Arrangement")
@@ -149,7 +161,10 @@ class _Reader:
             return
         ta = arr.find("TempoAutomation")
         if ta is not None:
-            unit = ta.get("timeUnit") or (arr.find("Lanes").get("timeUnit") if arr.find("Lanes") is not None else None) or "beats"
+            top = arr.find("Lanes")
+            unit = (
+                ta.get("timeUnit") or (top.get("timeUnit") if top is not None else None) or "beats"
+            )
             changes: list[TempoChange] = []
             pts = ta.findall("RealPoint")
             for i, p in enumerate(pts):
@@ -160,13 +175,25 @@ class _Reader:
                 else:
                     changes.append(TempoChange(beat, bpm))
                 self.b.song = replace(self.b.song, tempo_changes=tuple(changes))
-                if p.get("interpolation") == "linear" and i + 1 < len(pts) and _req(pts[i + 1], "value") != bpm:
-                    self.lose("tempo ramp", f"TempoAutomation at {t:g} {unit}", "producer tempo changes are steps")
+                if (
+                    p.get("interpolation") == "linear"
+                    and i + 1 < len(pts)
+                    and _req(pts[i + 1], "value") != bpm
+                ):
+                    self.lose(
+                        "tempo ramp",
+                        f"TempoAutomation at {t:g} {unit}",
+                        "producer tempo changes are steps",
+                    )
             if changes:
                 self.carry("tempo changes")
         tsa = arr.find("TimeSignatureAutomation")
         if tsa is not None and len(tsa.findall("TimeSignaturePoint")) > 1:
-            self.lose("time signature changes", "TimeSignatureAutomation", "a producer song has one time signature")
+            self.lose(
+                "time signature changes",
+                "TimeSignatureAutomation",
+                "a producer song has one time signature",
+            )
 
     # ---------------------------------------------------------------- structure
 
@@ -206,7 +233,9 @@ class _Reader:
                     strip = self.channel(ch, MASTER, group, as_bus=True)
             elif role in ("effect", "submix", "vca") or children:
                 if role == "vca":
-                    self.lose("VCA fader", f"track {name!r}", "producer has no VCA: imported as a bus")
+                    self.lose(
+                        "VCA fader", f"track {name!r}", "producer has no VCA: imported as a bus"
+                    )
                 strip = self.channel(ch, name, group, as_bus=True)
             else:
                 midi = "notes" in content and "audio" not in content
@@ -219,9 +248,13 @@ class _Reader:
         if strip is not None and el.get("id"):
             self.strip_of_track[el.get("id", "")] = strip
         for child in children:
-            self.track(child, strip if strip and strip != MASTER and self.b.song.bus(strip) else group)
+            self.track(
+                child, strip if strip and strip != MASTER and self.b.song.bus(strip) else group
+            )
 
-    def channel(self, ch: etree._Element, name: str, group: str | None, as_bus: bool, midi: bool = False) -> str:
+    def channel(
+        self, ch: etree._Element, name: str, group: str | None, as_bus: bool, midi: bool = False
+    ) -> str:
         if name == MASTER:
             strip = MASTER
         elif as_bus:
@@ -244,7 +277,9 @@ class _Reader:
         if vol is not None:
             conv = self.level_converter(vol, where)
             if conv is not None:
-                changes["gain_db"] = conv[0](_f(vol, "value", 1.0 if conv[1] == "gain" else 0.0) or 0.0)
+                changes["gain_db"] = conv[0](
+                    _f(vol, "value", 1.0 if conv[1] == "gain" else 0.0) or 0.0
+                )
                 self.register(vol, strip, "gain_db", *conv)
                 self.carry("fader levels")
         pan = ch.find("Pan")
@@ -287,17 +322,30 @@ class _Reader:
         song = self.b.song
         return song.master if strip == MASTER else song.bus(strip) or song.track(strip)
 
-    def register(self, el: etree._Element, strip: str, target: str, convert: Callable[[float], float], kind: str = "real") -> None:
+    def register(
+        self,
+        el: etree._Element,
+        strip: str,
+        target: str,
+        convert: Callable[[float], float],
+        kind: str = "real",
+    ) -> None:
         if el.get("id"):
             self.params[el.get("id", "")] = _Param(strip, target, convert, kind)
 
-    def level_converter(self, el: etree._Element, where: str) -> tuple[Callable[[float], float], str] | None:
+    def level_converter(
+        self, el: etree._Element, where: str
+    ) -> tuple[Callable[[float], float], str] | None:
         unit = el.get("unit")
         if unit == "linear":
             return to_db, "gain"
         if unit == "decibel":
             return float, "real"
-        self.lose(f"level in unit {unit!r}", where, "only linear and decibel levels are understood (0 dB used)")
+        self.lose(
+            f"level in unit {unit!r}",
+            where,
+            "only linear and decibel levels are understood (0 dB used)",
+        )
         return None
 
     @staticmethod
@@ -319,7 +367,9 @@ class _Reader:
             self.lose(f"send to {dest}", where, "it would close a routing cycle")
             return
         if enable is not None and enable.get("value") == "false":
-            self.lose(f"disabled send to {dest}", where, "producer sends are always on: not imported")
+            self.lose(
+                f"disabled send to {dest}", where, "producer sends are always on: not imported"
+            )
             return
         level = 0.0
         if vol is not None:
@@ -331,7 +381,10 @@ class _Reader:
         if pan is not None and abs(self.pan_converter(pan)(_f(pan, "value", 0.5) or 0.5)) > 1e-6:
             self.lose("send pan", where, "producer sends have no pan")
         strip_obj = self._strip(strip)
-        sends = (*getattr(strip_obj, "sends", ()), Send(bus=dest, level_db=level, pre_fader=el.get("type") == "pre"))
+        sends = (
+            *getattr(strip_obj, "sends", ()),
+            Send(bus=dest, level_db=level, pre_fader=el.get("type") == "pre"),
+        )
         self._set(strip, sends=sends)
         self.carry("sends")
 
@@ -343,8 +396,8 @@ class _Reader:
         if devs is None:
             return slots
         for d in devs:
-            label = d.get("deviceName") or d.get("name") or d.tag
-            where = f"{d.tag} {label!r} on {name!r}"
+            label = d.get("deviceName") or d.get("name") or str(d.tag)
+            where = f"{d.tag!s} {label!r} on {name!r}"
             enabled = d.find("Enabled")
             bypass = enabled is not None and enabled.get("value") == "false"
             if d.tag in ("Compressor", "NoiseGate", "Limiter"):
@@ -352,14 +405,22 @@ class _Reader:
             elif d.tag == "Equalizer":
                 slots += self.equalizer(d, strip, bypass, len(slots), where)
             elif d.get("deviceRole") == "instrument":
-                self.lose("instrument", where, "producer plays MIDI parts with the SoundFont's GM piano")
+                self.lose(
+                    "instrument", where, "producer plays MIDI parts with the SoundFont's GM piano"
+                )
             else:
-                self.lose("device", where, "not a DAWproject standard device (plug-in state cannot be played here)")
+                self.lose(
+                    "device",
+                    where,
+                    "not a DAWproject standard device (plug-in state cannot be played here)",
+                )
         if slots:
             self.carry("effects (DAWproject standard devices)")
         return slots
 
-    def _gain_slot(self, d: etree._Element, tag: str, slots_before: int, strip: str, where: str) -> EffectSlot | None:
+    def _gain_slot(
+        self, d: etree._Element, tag: str, slots_before: int, strip: str, where: str
+    ) -> EffectSlot | None:
         el = d.find(tag)
         if el is None:
             return None
@@ -369,11 +430,15 @@ class _Reader:
         if abs(value) < 1e-9:
             return None
         if el.get("id"):
-            self.lose(f"{tag} automation", where, "an input/output gain is imported as a fixed gain")
+            self.lose(
+                f"{tag} automation", where, "an input/output gain is imported as a fixed gain"
+            )
         return EffectSlot(kind="gain", params={"gain_db": value}, name=tag)
 
-    def dynamics(self, d: etree._Element, strip: str, bypass: bool, before: int, where: str) -> list[EffectSlot]:
-        kind = {"Compressor": "compressor", "NoiseGate": "gate", "Limiter": "limiter"}[d.tag]
+    def dynamics(
+        self, d: etree._Element, strip: str, bypass: bool, before: int, where: str
+    ) -> list[EffectSlot]:
+        kind = {"Compressor": "compressor", "NoiseGate": "gate", "Limiter": "limiter"}[str(d.tag)]
         n = before + 1
         out: list[EffectSlot] = []
         pre = self._gain_slot(d, "InputGain", before, strip, where)
@@ -394,14 +459,18 @@ class _Reader:
                 continue
             value = raw / scale if scale != -1.0 else abs(raw)
             params[p.ours] = value
-            conv: Callable[[float], float] = (lambda v, s=scale: v / s) if scale != -1.0 else abs
+            conv: Callable[[float], float] = _divide_by(scale) if scale != -1.0 else abs
             self.register(el, strip, f"fx.{n}.{p.ours}", conv)
         if kind == "compressor":
             if d.tag == "Compressor" and d.find("OutputGain") is None:
                 params.setdefault("makeup_db", 0.0)
             am = d.find("AutoMakeup")
             if am is not None and am.get("value") == "true":
-                self.lose("automatic make-up gain", where, "producer's compressor has a fixed make-up gain")
+                self.lose(
+                    "automatic make-up gain",
+                    where,
+                    "producer's compressor has a fixed make-up gain",
+                )
         if kind == "limiter":
             post = self._gain_slot(d, "OutputGain", before, strip, where)
         else:
@@ -410,13 +479,17 @@ class _Reader:
 
         clean = {k: v for k, v in params.items() if not catalog.check_params(kind, {k: v})}
         for k in params.keys() - clean.keys():
-            self.lose(f"{k} = {params[k]:g}", where, f"outside producer's {kind} range: default used")
+            self.lose(
+                f"{k} = {params[k]:g}", where, f"outside producer's {kind} range: default used"
+            )
         out.append(EffectSlot(kind=kind, params=clean, bypass=bypass, name=d.get("name") or ""))
         if post is not None:
             out.append(post)
         return out
 
-    def equalizer(self, d: etree._Element, strip: str, bypass: bool, before: int, where: str) -> list[EffectSlot]:
+    def equalizer(
+        self, d: etree._Element, strip: str, bypass: bool, before: int, where: str
+    ) -> list[EffectSlot]:
         bands: list[tuple[str, etree._Element]] = []
         for band in d.findall("Band"):
             btype = band.get("type") or ""
@@ -429,7 +502,11 @@ class _Reader:
                 continue
             order = band.get("order")
             if ours in ("highpass", "lowpass") and order not in (None, "2"):
-                self.lose(f"{btype} band of order {order}", where, "producer's EQ bands are 2nd order (12 dB/octave)")
+                self.lose(
+                    f"{btype} band of order {order}",
+                    where,
+                    "producer's EQ bands are 2nd order (12 dB/octave)",
+                )
             bands.append((ours, band))
         out: list[EffectSlot] = []
         pre = self._gain_slot(d, "InputGain", before, strip, where)
@@ -493,7 +570,7 @@ class _Reader:
         if el.get("timeUnit") and el.get("timeUnit") != scope.unit:
             scope = self.root_scope(el.get("timeUnit", "beats"))
         for child in el:
-            tag = child.tag
+            tag = str(child.tag)
             local = scope
             if child.get("timeUnit") and child.get("timeUnit") != scope.unit:
                 local = self.root_scope(child.get("timeUnit", "beats"))
@@ -517,14 +594,23 @@ class _Reader:
             t = scope.to_song(_req(m, "time"))
             self.b.song = replace(
                 self.b.song,
-                markers=tuple(sorted((*self.b.song.markers, Marker(m.get("name") or "", self.b.frames(t))), key=lambda x: x.frame)),
+                markers=tuple(
+                    sorted(
+                        (*self.b.song.markers, Marker(m.get("name") or "", self.b.frames(t))),
+                        key=lambda x: x.frame,
+                    )
+                ),
             )
             self.carry("markers")
 
     def top_clip(self, clip: etree._Element, scope: _Scope, strip: str) -> None:
         kind = self.kinds.get(strip, TrackKind.AUDIO)
         name = clip.get("name") or ""
-        where = f"Clip {name!r} on track {strip!r}" if name else f"Clip at {clip.get('time')} on track {strip!r}"
+        where = (
+            f"Clip {name!r} on track {strip!r}"
+            if name
+            else f"Clip at {clip.get('time')} on track {strip!r}"
+        )
         if clip.get("enable") == "false":
             self.lose("disabled clip", where, "not imported")
             return
@@ -533,16 +619,29 @@ class _Reader:
         start_s, end_s = self.clip(clip, scope, pieces, notes, where, top=True)
         if pieces:
             if kind == TrackKind.MIDI:
-                self.lose("audio clip on a note track", where, "a MIDI track of producer holds notes only")
+                self.lose(
+                    "audio clip on a note track", where, "a MIDI track of producer holds notes only"
+                )
                 return
             for p in pieces:
                 mf = self.b.media[p.media]
-                self.b.clip(strip, mf, p.start, p.source, p.length, where, fade_in_s=p.fade_in,
-                            fade_out_s=p.fade_out, name=p.name or name)
+                self.b.clip(
+                    strip,
+                    mf,
+                    p.start,
+                    p.source,
+                    p.length,
+                    where,
+                    fade_in_s=p.fade_in,
+                    fade_out_s=p.fade_out,
+                    name=p.name or name,
+                )
             self.carry("audio clips (position, length, source offset)")
         if notes or (kind == TrackKind.MIDI and clip.find("Notes") is not None):
             if kind != TrackKind.MIDI:
-                self.lose("note clip on an audio track", where, "a producer audio track holds audio only")
+                self.lose(
+                    "note clip on an audio track", where, "a producer audio track holds audio only"
+                )
                 return
             b0 = self.s_to_beat(start_s)
             b1 = self.s_to_beat(end_s)
@@ -550,14 +649,26 @@ class _Reader:
                 id="m",
                 start_beat=b0,
                 length_beats=b1 - b0,
-                notes=tuple(sorted((Note(k, v, s - b0, d) for s, d, k, v in notes), key=lambda n: (n.start_beat, n.pitch))),
+                notes=tuple(
+                    sorted(
+                        (Note(k, v, s - b0, d) for s, d, k, v in notes),
+                        key=lambda n: (n.start_beat, n.pitch),
+                    )
+                ),
                 name=name,
             )
             self.b.midi_clip(strip, mc)
             self.carry("MIDI notes")
 
-    def clip(self, clip: etree._Element, scope: _Scope, pieces: list[_Piece], notes: list[tuple[float, float, int, int]],
-             where: str, top: bool = False) -> tuple[float, float]:
+    def clip(
+        self,
+        clip: etree._Element,
+        scope: _Scope,
+        pieces: list[_Piece],
+        notes: list[tuple[float, float, int, int]],
+        where: str,
+        top: bool = False,
+    ) -> tuple[float, float]:
         """Unroll ``clip`` into audio pieces and notes (song seconds / song beats); returns its
         song-time extent in seconds."""
         time = _req(clip, "time")
@@ -570,7 +681,11 @@ class _Reader:
             if play_stop is None:
                 raise FormatError(f"{where}: has neither duration nor playStop")
             span = play_stop - play_start
-            end_s = start_s + span if cu == "seconds" else self.beat_to_s(self.s_to_beat(start_s) + span)
+            end_s = (
+                start_s + span
+                if cu == "seconds"
+                else self.beat_to_s(self.s_to_beat(start_s) + span)
+            )
         else:
             end_s = scope.to_song(time + duration)
         # Content length in content units.
@@ -586,6 +701,7 @@ class _Reader:
 
             def content_song(x: float) -> float:
                 return self.beat_to_s(b0 + x)
+
         loop_start, loop_end = _f(clip, "loopStart"), _f(clip, "loopEnd")
         segments: list[tuple[float, float, float]] = []  # (content a, content b, elapsed)
         if loop_start is not None and loop_end is not None and loop_end > loop_start:
@@ -605,14 +721,16 @@ class _Reader:
             segments.append((play_start, min(stop, play_start + total), 0.0))
         first_piece = len(pieces)
         for a, b, elapsed in segments:
-            sub = _Scope(cu, lambda c, a=a, e=elapsed: content_song(e + (c - a)))
+            sub = _Scope(cu, _shifted(content_song, a, elapsed))
             window = (sub.to_song(a), sub.to_song(b))
             self.content(clip, sub, (a, b), window, pieces, notes, where)
         # Fades (on the whole clip: the first and the last piece).
         fu = clip.get("fadeTimeUnit") or scope.unit
         fin, fout = _f(clip, "fadeInTime", 0.0) or 0.0, _f(clip, "fadeOutTime", 0.0) or 0.0
         if fin < 0:
-            self.lose("crossfade by a negative fadeInTime", where, "read as a fade-in of that length")
+            self.lose(
+                "crossfade by a negative fadeInTime", where, "read as a fade-in of that length"
+            )
             fin = -fin
 
         def seconds_of(x: float, at: float) -> float:
@@ -623,15 +741,25 @@ class _Reader:
             first = min(mine, key=lambda p: p.start)
             last = max(mine, key=lambda p: p.start + p.length)
             first.fade_in = max(first.fade_in, seconds_of(fin, start_s))
-            last.fade_out = max(last.fade_out, seconds_of(fout, end_s - (fout if fu == "seconds" else 0)))
+            last.fade_out = max(
+                last.fade_out, seconds_of(fout, end_s - (fout if fu == "seconds" else 0))
+            )
             self.carry("fades")
         return start_s, end_s
 
-    def content(self, clip: etree._Element, sub: _Scope, span: tuple[float, float], window: tuple[float, float],
-                pieces: list[_Piece], notes: list[tuple[float, float, int, int]], where: str) -> None:
+    def content(
+        self,
+        clip: etree._Element,
+        sub: _Scope,
+        span: tuple[float, float],
+        window: tuple[float, float],
+        pieces: list[_Piece],
+        notes: list[tuple[float, float, int, int]],
+        where: str,
+    ) -> None:
         a, b = span
         for child in clip:
-            tag = child.tag
+            tag = str(child.tag)
             if tag == "Audio":
                 key = self.audio_file(child, where)
                 if key is not None:
@@ -660,13 +788,28 @@ class _Reader:
                     s_beat = self.s_to_beat(sub.to_song(t))
                     e_beat = self.s_to_beat(sub.to_song(t + d))
                     vel = _f(n, "vel", 0.8) or 0.0
-                    notes.append((s_beat, e_beat - s_beat, int(_req(n, "key")), max(1, min(127, round(vel * 127)))))
+                    notes.append(
+                        (
+                            s_beat,
+                            e_beat - s_beat,
+                            int(_req(n, "key")),
+                            max(1, min(127, round(vel * 127))),
+                        )
+                    )
             elif tag == "Points":
                 self.lose("clip automation", where, "producer automation lives on tracks")
             else:
                 self.lose(f"<{tag}> in a clip", where, "not understood here")
 
-    def warps(self, w: etree._Element, sub: _Scope, span: tuple[float, float], pieces: list[_Piece], where: str, name: str) -> None:
+    def warps(
+        self,
+        w: etree._Element,
+        sub: _Scope,
+        span: tuple[float, float],
+        pieces: list[_Piece],
+        where: str,
+        name: str,
+    ) -> None:
         pts = sorted((_req(p, "time"), _req(p, "contentTime")) for p in w.findall("Warp"))
         if len(pts) < 2:
             raise FormatError(f"{where}: <Warps> needs at least two <Warp> points")
@@ -675,7 +818,7 @@ class _Reader:
             return
 
         def to_content(t: float) -> float:
-            for (t0, c0), (t1, c1) in zip(pts, pts[1:], strict=False):
+            for (t0, c0), (t1, c1) in itertools.pairwise(pts):
                 if t <= t1 or (t1, c1) == pts[-1]:
                     return c0 + (t - t0) * (c1 - c0) / (t1 - t0) if t1 != t0 else c0
             return pts[-1][1]
@@ -684,7 +827,11 @@ class _Reader:
         ca, cb = to_content(a), to_content(b)
         song_span = sub.to_song(b) - sub.to_song(a)
         if cb > ca and abs(song_span / (cb - ca) - 1.0) > 1e-3:
-            self.lose("time-stretched audio (warps)", where, "producer plays audio at its own speed: placed unstretched")
+            self.lose(
+                "time-stretched audio (warps)",
+                where,
+                "producer plays audio at its own speed: placed unstretched",
+            )
         audio = w.find("Audio")
         if audio is None:
             self.lose("warped content other than audio", where, "not understood here")
@@ -726,7 +873,9 @@ class _Reader:
                 while chunk := src.read(1 << 20):
                     out.write(chunk)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise FormatError(f"{self.source}: {member}: cannot be read from the archive ({exc})") from None
+            raise FormatError(
+                f"{self.source}: {member}: cannot be read from the archive ({exc})"
+            ) from None
         return dst
 
     # ---------------------------------------------------------------- automation
@@ -736,23 +885,45 @@ class _Reader:
         pid = target.get("parameter") if target is not None else None
         if pid is None:
             what = target.get("expression") if target is not None else "?"
-            self.lose(f"{what} expression automation", "a Points lane", "producer automates mixer and effect parameters")
+            self.lose(
+                f"{what} expression automation",
+                "a Points lane",
+                "producer automates mixer and effect parameters",
+            )
             return
         if pid == self.tempo_id:
-            self.lose("tempo automation as Points", "a Points lane", "read from TempoAutomation only")
+            self.lose(
+                "tempo automation as Points", "a Points lane", "read from TempoAutomation only"
+            )
             return
         param = self.params.get(pid)
         if param is None:
-            self.lose("automation of an unknown parameter", f"Points {el.get('id') or ''}".strip(), "its parameter is not one producer imports")
+            self.lose(
+                "automation of an unknown parameter",
+                f"Points {el.get('id') or ''}".strip(),
+                "its parameter is not one producer imports",
+            )
             return
         raw: list[tuple[float, float, str]] = []
         for p in el:
             if p.tag == "BoolPoint":
-                raw.append((scope.to_song(_req(p, "time")), 1.0 if p.get("value") == "true" else 0.0, "hold"))
+                raw.append(
+                    (
+                        scope.to_song(_req(p, "time")),
+                        1.0 if p.get("value") == "true" else 0.0,
+                        "hold",
+                    )
+                )
             elif p.tag == "RealPoint":
-                raw.append((scope.to_song(_req(p, "time")), _req(p, "value"), p.get("interpolation") or "linear"))
+                raw.append(
+                    (
+                        scope.to_song(_req(p, "time")),
+                        _req(p, "value"),
+                        p.get("interpolation") or "linear",
+                    )
+                )
             elif p.tag != "Target":
-                self.lose(f"<{p.tag}> automation point", param.strip, "not understood here")
+                self.lose(f"<{p.tag!s}> automation point", param.strip, "not understood here")
         if not raw:
             return
         raw.sort(key=lambda x: x[0])
@@ -761,22 +932,40 @@ class _Reader:
         pts: list[tuple[float, float]] = []
         for i, (t, v, interp) in enumerate(raw):
             pts.append((max(t, 0.0), v))
-            if not step and interp == "hold" and i + 1 < len(raw) and raw[i + 1][0] - t > 1.0 / rate:
+            if (
+                not step
+                and interp == "hold"
+                and i + 1 < len(raw)
+                and raw[i + 1][0] - t > 1.0 / rate
+            ):
                 pts.append((raw[i + 1][0] - 1.0 / rate, v))  # a hold in a linear lane
         if param.kind == "gain" and not step:
             conv = gain_lane_to_db(pts, 1.0 / rate)
         elif param.kind == "hz" and not step:
             from producer.interchange.curves import convert_lane
 
-            conv = convert_lane(pts, semitones_to_hz, lambda x, y: abs(x - y) <= 1e-4 * max(x, y), 1.0 / rate)
+            conv = convert_lane(
+                pts, semitones_to_hz, lambda x, y: abs(x - y) <= 1e-4 * max(x, y), 1.0 / rate
+            )
         else:
             conv = [(t, param.convert(v)) for t, v in pts]
         points = tuple(AutomationPoint(self.b.frames(t), v) for t, v in conv)
-        lane = AutomationLane(param.target, points, Interpolation.STEP if step else Interpolation.LINEAR)
+        lane = AutomationLane(
+            param.target, points, Interpolation.STEP if step else Interpolation.LINEAR
+        )
         strip = self._strip(param.strip)
         lanes = tuple(x for x in getattr(strip, "automation", ()) if x.target != param.target)
         self._set(param.strip, automation=(*lanes, lane))
         self.carry("automation")
+
+
+def _divide_by(scale: float) -> Callable[[float], float]:
+    return lambda v: v / scale
+
+
+def _shifted(f: Callable[[float], float], a: float, elapsed: float) -> Callable[[float], float]:
+    """Content time of a loop pass starting at content ``a`` after ``elapsed`` → song time."""
+    return lambda c: f(elapsed + (c - a))
 
 
 def _cut(pieces: list[_Piece], window: tuple[float, float]) -> list[_Piece]:
@@ -786,9 +975,16 @@ def _cut(pieces: list[_Piece], window: tuple[float, float]) -> list[_Piece]:
         a, b = max(p.start, w0), min(p.start + p.length, w1)
         if b - a <= 1e-9:
             continue
-        out.append(replace(p, start=a, source=p.source + (a - p.start), length=b - a,
-                           fade_in=p.fade_in if a == p.start else 0.0,
-                           fade_out=p.fade_out if b == p.start + p.length else 0.0))
+        out.append(
+            replace(
+                p,
+                start=a,
+                source=p.source + (a - p.start),
+                length=b - a,
+                fade_in=p.fade_in if a == p.start else 0.0,
+                fade_out=p.fade_out if b == p.start + p.length else 0.0,
+            )
+        )
     return out
 
 
@@ -797,7 +993,7 @@ def _metadata(data: bytes | None, b: Builder, where: str) -> dict[str, str]:
         return {}
     root = parse_xml(data, where)
     if root.tag != "MetaData":
-        raise FormatError(f"{where}: root element <{root.tag}> is not a DAWproject <MetaData>")
+        raise FormatError(f"{where}: root element <{root.tag!s}> is not a DAWproject <MetaData>")
     out: dict[str, str] = {}
     for el in root:
         text = (el.text or "").strip()
@@ -816,11 +1012,15 @@ def _metadata(data: bytes | None, b: Builder, where: str) -> dict[str, str]:
         elif el.tag == "Year":
             out["year"] = text
         else:
-            b.report.lose(f"{el.tag} {text!r}", "metadata.xml", "a producer song has no such field")
+            b.report.lose(
+                f"{el.tag!s} {text!r}", "metadata.xml", "a producer song has no such field"
+            )
     return out
 
 
-def read(path: Path, title: str, rate: int, workdir: Path, media_dirs: tuple[Path, ...]) -> ImportedSession:
+def read(
+    path: Path, title: str, rate: int, workdir: Path, media_dirs: tuple[Path, ...]
+) -> ImportedSession:
     """Read ``path`` (a ``.dawproject`` ZIP or a bare ``project.xml``); FormatError naming the
     file and element on anything malformed."""
     archive: zipfile.ZipFile | None = None
@@ -835,14 +1035,16 @@ def read(path: Path, title: str, rate: int, workdir: Path, media_dirs: tuple[Pat
             data = archive.read("project.xml")
             meta_data = archive.read("metadata.xml") if "metadata.xml" in names else None
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise FormatError(f"{path}: not a readable DAWproject archive (a damaged or truncated ZIP: {exc})") from None
+            raise FormatError(
+                f"{path}: not a readable DAWproject archive (a damaged or truncated ZIP: {exc})"
+            ) from None
         where = f"{path}: project.xml"
     else:
         data = path.read_bytes()
         where = str(path)
     root = parse_xml(data, where)
     if root.tag != "Project":
-        raise FormatError(f"{where}: root element <{root.tag}> is not a DAWproject <Project>")
+        raise FormatError(f"{where}: root element <{root.tag!s}> is not a DAWproject <Project>")
     if root.find("Application") is None:
         raise FormatError(f"{where}: <Project> has no <Application> (not a DAWproject)")
     b = Builder(title, rate, path, FORMAT)

@@ -65,8 +65,15 @@ _WHY = {
 def _caps(name: str, **extra: Any) -> Carries:
     why = {k: v.format(fmt=name) for k, v in _WHY.items()}
     why.update(extra.pop("why", {}))
-    return Carries(name=name, fades=True, fades_at_gaps_only=True, overlaps_nested=False,
-                   metadata=frozenset({"title"}), why=why, **extra)
+    return Carries(
+        name=name,
+        fades=True,
+        fades_at_gaps_only=True,
+        overlaps_nested=False,
+        metadata=frozenset({"title"}),
+        why=why,
+        **extra,
+    )
 
 
 CARRIES = {
@@ -171,8 +178,13 @@ def _timeline(song: Song, album: Album, fmt: str, media: MediaLookup) -> Any:
             if overlap:
                 assert nxt is not None
                 end = nxt.start_frame + (c.end_frame - nxt.start_frame) // 2
-            track.append(otio.schema.Clip(name=c.name or c.id, media_reference=reference(c),
-                                          source_range=tr(src, end - start)))
+            track.append(
+                otio.schema.Clip(
+                    name=c.name or c.id,
+                    media_reference=reference(c),
+                    source_range=tr(src, end - start),
+                )
+            )
             pos = end
             if overlap:
                 assert nxt is not None
@@ -199,7 +211,9 @@ def _mob_id(digest: bytes) -> str:
     return str(mob)
 
 
-def write(song: Song, album: Album, fmt: str, out: Path, media: MediaLookup, report: LossReport) -> None:
+def write(
+    song: Song, album: Album, fmt: str, out: Path, media: MediaLookup, report: LossReport
+) -> None:
     """Write ``song`` (reduced with ``CARRIES[fmt]``) as OTIO JSON or AAF."""
     otio = _otio()
     tl = _timeline(song, album, fmt, media)
@@ -207,7 +221,9 @@ def write(song: Song, album: Album, fmt: str, out: Path, media: MediaLookup, rep
     with atomic_output(out) as tmp:
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # the adapter prints warnings
-                otio.adapters.write_to_file(tl, str(tmp), adapter_name="AAF" if fmt == "aaf" else "otio_json")
+                otio.adapters.write_to_file(
+                    tl, str(tmp), adapter_name="AAF" if fmt == "aaf" else "otio_json"
+                )
         except Exception as exc:
             raise FormatError(f"{out}: {fmt.upper()} writer failed: {exc}") from None
 
@@ -215,7 +231,9 @@ def write(song: Song, album: Album, fmt: str, out: Path, media: MediaLookup, rep
 # ---------------------------------------------------------------- reading
 
 
-def read(path: Path, fmt: str, title: str, rate: int, media_dirs: tuple[Path, ...]) -> ImportedSession:
+def read(
+    path: Path, fmt: str, title: str, rate: int, media_dirs: tuple[Path, ...]
+) -> ImportedSession:
     otio = _otio()
     if fmt == "aaf":
         with open(path, "rb") as f:
@@ -228,7 +246,9 @@ def read(path: Path, fmt: str, title: str, rate: int, media_dirs: tuple[Path, ..
             if fmt == "aaf":
                 tl = otio.adapters.read_from_file(str(path), adapter_name="AAF")
             else:
-                tl = otio.adapters.read_from_string(_downgrade(path, newer), adapter_name="otio_json")
+                tl = otio.adapters.read_from_string(
+                    _downgrade(path, newer), adapter_name="otio_json"
+                )
     except FormatError:
         raise
     except Exception as exc:
@@ -297,17 +317,30 @@ class _Reader:
     def markers(self, item: Any, offset: float) -> None:
         for m in item.markers:
             t = offset + self.seconds(m.marked_range.start_time)
-            self.b.song = replace(self.b.song, markers=tuple(sorted(
-                (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))), key=lambda x: x.frame)))
+            self.b.song = replace(
+                self.b.song,
+                markers=tuple(
+                    sorted(
+                        (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))),
+                        key=lambda x: x.frame,
+                    )
+                ),
+            )
             self.r.carry("markers")
 
-    def stack(self, stack: Any, offset: float, window: tuple[float, float] | None, prefix: str) -> None:
+    def stack(
+        self, stack: Any, offset: float, window: tuple[float, float] | None, prefix: str
+    ) -> None:
         self.markers(stack, offset)
         n = 0
         for child in stack:
             if isinstance(child, self.otio.schema.Track):
                 if child.kind != self.otio.schema.TrackKind.Audio:
-                    self.r.lose(f"{child.kind.lower()} track {child.name!r}", "", "producer takes the audio tracks")
+                    self.r.lose(
+                        f"{child.kind.lower()} track {child.name!r}",
+                        "",
+                        "producer takes the audio tracks",
+                    )
                     continue
                 n += 1
                 name = child.name if child.name and child.name != "Sequence" else f"Audio {n}"
@@ -315,7 +348,9 @@ class _Reader:
             else:
                 self.r.lose(f"{type(child).__name__} in a stack", "", "not understood here")
 
-    def track(self, track: Any, offset: float, window: tuple[float, float] | None, name: str) -> None:
+    def track(
+        self, track: Any, offset: float, window: tuple[float, float] | None, name: str
+    ) -> None:
         otio = self.otio
         strip = self.b.track(name)
         if not track.enabled:
@@ -345,8 +380,16 @@ class _Reader:
             else:
                 self.r.lose(f"{type(item).__name__}", f"track {strip!r}", "not understood here")
 
-    def clip(self, clip: Any, items: list[Any], i: int, track: Any, strip: str, offset: float,
-             window: tuple[float, float] | None) -> None:
+    def clip(
+        self,
+        clip: Any,
+        items: list[Any],
+        i: int,
+        track: Any,
+        strip: str,
+        offset: float,
+        window: tuple[float, float] | None,
+    ) -> None:
         otio = self.otio
         where = f"clip {clip.name!r} on track {strip!r}"
         rng = track.range_of_child_at_index(i)
@@ -382,15 +425,30 @@ class _Reader:
             source += a - start
             start, length = a, b - a
         for fx in clip.effects:
-            self.r.lose(f"effect {fx.effect_name or fx.name or type(fx).__name__}", where, "not carried into producer")
+            self.r.lose(
+                f"effect {fx.effect_name or fx.name or type(fx).__name__}",
+                where,
+                "not carried into producer",
+            )
         aaf = clip.metadata.get("AAF", {}) if hasattr(clip.metadata, "get") else {}
         if "Pan" in aaf or "Volume" in aaf:
             self.r.lose("clip pan/volume automation", where, "not read from AAF")
-        key, mf = self.media(ref, clip, where)
+        _key, mf = self.media(ref, clip, where)
         if mf is None:
             return
-        cid = self.b.clip(strip, mf, start, source, length, where, fade_in_s=fin, fade_out_s=fout,
-                          fade_in_shape=FadeShape.LINEAR, fade_out_shape=FadeShape.LINEAR, name=clip.name or "")
+        cid = self.b.clip(
+            strip,
+            mf,
+            start,
+            source,
+            length,
+            where,
+            fade_in_s=fin,
+            fade_out_s=fout,
+            fade_in_shape=FadeShape.LINEAR,
+            fade_out_shape=FadeShape.LINEAR,
+            name=clip.name or "",
+        )
         if cid is not None:
             self.r.carry("audio clips (position, length, source offset)")
             if fin or fout:
@@ -401,8 +459,15 @@ class _Reader:
         for m in clip.markers:
             t = offset + self.seconds(m.marked_range.start_time)
             if t >= 0:
-                self.b.song = replace(self.b.song, markers=tuple(sorted(
-                    (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))), key=lambda x: x.frame)))
+                self.b.song = replace(
+                    self.b.song,
+                    markers=tuple(
+                        sorted(
+                            (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))),
+                            key=lambda x: x.frame,
+                        )
+                    ),
+                )
                 self.r.carry("markers")
 
     def media(self, ref: Any, clip: Any, where: str) -> tuple[str, Any]:

@@ -23,7 +23,9 @@ class Lost:
     why: str
 
     def __str__(self) -> str:
-        return f"{self.what} on {self.where}: {self.why}" if self.where else f"{self.what}: {self.why}"
+        return (
+            f"{self.what} on {self.where}: {self.why}" if self.where else f"{self.what}: {self.why}"
+        )
 
 
 @dataclass

@@ -30,6 +30,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+
 import rpp as rpplib
 
 from producer.errors import FormatError
@@ -119,8 +120,16 @@ def _n(x: float) -> str:
 
 
 def _envelope(tag: str, points: list[tuple[float, float]], step: bool) -> rpplib.Element:
-    env = rpplib.Element(tag, [], [["ACT", "1", "-1"], ["VIS", "1", "1", "1"], ["ARM", "0"],
-                                   ["DEFSHAPE", "1" if step else "0", "-1", "-1"]])
+    env = rpplib.Element(
+        tag,
+        [],
+        [
+            ["ACT", "1", "-1"],
+            ["VIS", "1", "1", "1"],
+            ["ARM", "0"],
+            ["DEFSHAPE", "1" if step else "0", "-1", "-1"],
+        ],
+    )
     for t, v in points:
         env.append(["PT", _n(t), _n(v), "1" if step else "0"])
     return env
@@ -145,27 +154,52 @@ def _items(t: Track, song: Song, media: MediaLookup, root: Path) -> list[rpplib.
                 src.append(["E", str(tick - last), f"{status:02x}", f"{key:02x}", f"{vel:02x}"])
                 last = tick
             src.append(["E", str(max(round(mc.length_beats * PPQ) - last, 0)), "b0", "7b", "00"])
-            items.append(rpplib.Element("ITEM", [], [
-                ["POSITION", _n(start)], ["LENGTH", _n(end - start)], ["LOOP", "0"],
-                ["NAME", mc.name or mc.id], src,
-            ]))
+            items.append(
+                rpplib.Element(
+                    "ITEM",
+                    [],
+                    [
+                        ["POSITION", _n(start)],
+                        ["LENGTH", _n(end - start)],
+                        ["LOOP", "0"],
+                        ["NAME", mc.name or mc.id],
+                        src,
+                    ],
+                )
+            )
         return items
     for c in playing_clips(t):
         path = media(c.media)
         file_name = str(path.resolve()) if path is not None else c.media.source_name
-        items.append(rpplib.Element("ITEM", [], [
-            ["POSITION", _n(c.start_frame / rate)],
-            ["LENGTH", _n(c.length_frames / rate)],
-            ["LOOP", "0"],
-            ["FADEIN", str(SHAPE_OUT[c.fade_in.shape]), _n(c.fade_in.length_frames / rate), "0"],
-            ["FADEOUT", str(SHAPE_OUT[c.fade_out.shape]), _n(c.fade_out.length_frames / rate), "0"],
-            ["MUTE", "0"],
-            ["NAME", c.name or c.media.source_name or c.id],
-            ["VOLPAN", _n(to_gain(c.gain_db)), "0", "1", "-1"],
-            ["SOFFS", _n(c.source_start_frame / rate)],
-            ["PLAYRATE", "1", "1", "0", "-1", "0", "0.0025"],
-            rpplib.Element("SOURCE", ["WAVE"], [["FILE", file_name]]),
-        ]))
+        items.append(
+            rpplib.Element(
+                "ITEM",
+                [],
+                [
+                    ["POSITION", _n(c.start_frame / rate)],
+                    ["LENGTH", _n(c.length_frames / rate)],
+                    ["LOOP", "0"],
+                    [
+                        "FADEIN",
+                        str(SHAPE_OUT[c.fade_in.shape]),
+                        _n(c.fade_in.length_frames / rate),
+                        "0",
+                    ],
+                    [
+                        "FADEOUT",
+                        str(SHAPE_OUT[c.fade_out.shape]),
+                        _n(c.fade_out.length_frames / rate),
+                        "0",
+                    ],
+                    ["MUTE", "0"],
+                    ["NAME", c.name or c.media.source_name or c.id],
+                    ["VOLPAN", _n(to_gain(c.gain_db)), "0", "1", "-1"],
+                    ["SOFFS", _n(c.source_start_frame / rate)],
+                    ["PLAYRATE", "1", "1", "0", "-1", "0", "0.0025"],
+                    rpplib.Element("SOURCE", ["WAVE"], [["FILE", file_name]]),
+                ],
+            )
+        )
     return items
 
 
@@ -192,14 +226,14 @@ def write(song: Song, out: Path, media: MediaLookup) -> None:
     ts = song.time_signature
     proj.append(["TEMPO", _n(song.tempo_bpm), str(ts.numerator), str(ts.denominator)])
     idx = 0
-    for m in song.markers:
+    for marker in song.markers:
         idx += 1
-        proj.append(["MARKER", str(idx), _n(m.frame / rate), m.name, "0"])
-    for s in song.sections:
+        proj.append(["MARKER", str(idx), _n(marker.frame / rate), marker.name, "0"])
+    for section in song.sections:
         idx += 1
-        a = timing.bar_to_frame(song, s.start_bar) / rate
-        b = timing.bar_to_frame(song, s.end_bar) / rate
-        proj.append(["MARKER", str(idx), _n(a), s.name, "1"])
+        a = timing.bar_to_frame(song, section.start_bar) / rate
+        b = timing.bar_to_frame(song, section.end_bar) / rate
+        proj.append(["MARKER", str(idx), _n(a), section.name, "1"])
         proj.append(["MARKER", str(idx), _n(b), "", "1"])
     if song.tempo_changes:
         env = rpplib.Element("TEMPOENVEX", [], [["ACT", "1", "-1"]])
@@ -224,12 +258,29 @@ def write(song: Song, out: Path, media: MediaLookup) -> None:
         tr.append(["IPHASE", "1" if isinstance(s, Track) and s.polarity_inverted else "0"])
         tr.append(["ISBUS", "1" if depth > 0 else "2" if depth < 0 else "0", str(depth)])
         tr.append(["MAINSEND", "1", "0"])
-        for src in [*song.tracks, *song.buses]:
+        feeders: list[Track | Bus] = [*song.tracks, *song.buses]
+        for src in feeders:
             for send in src.sends:
                 if send.bus == s.name:
                     mode = "3" if send.pre_fader else "0"
-                    tr.append(["AUXRECV", str(index[src.name]), mode, _n(to_gain(send.level_db)),
-                               "0", "0", "0", "0", "0", "0", "-1:U", "0", "-1", ""])
+                    tr.append(
+                        [
+                            "AUXRECV",
+                            str(index[src.name]),
+                            mode,
+                            _n(to_gain(send.level_db)),
+                            "0",
+                            "0",
+                            "0",
+                            "0",
+                            "0",
+                            "0",
+                            "-1:U",
+                            "0",
+                            "-1",
+                            "",
+                        ]
+                    )
         for env in _automation(s, rate):
             tr.append(env)
         if isinstance(s, Track):
@@ -244,7 +295,8 @@ def write(song: Song, out: Path, media: MediaLookup) -> None:
 def _folders(song: Song) -> list[tuple[Track | Bus, int]]:
     """Strips in folder order, each with REAPER's folder depth change."""
     kids: dict[str, list[Track | Bus]] = {}
-    for s in [*song.tracks, *song.buses]:
+    strips: list[Track | Bus] = [*song.tracks, *song.buses]
+    for s in strips:
         kids.setdefault(s.output, []).append(s)
     out: list[tuple[Track | Bus, int]] = []
 
@@ -274,7 +326,9 @@ def _check_blocks(text: str, path: Path) -> None:
             stack.append((s[1:].split(" ", 1)[0] or "?", no))
         elif s == ">":
             if not stack:
-                raise FormatError(f"{path}: line {no}: '>' closes no open block (unbalanced blocks)")
+                raise FormatError(
+                    f"{path}: line {no}: '>' closes no open block (unbalanced blocks)"
+                )
             stack.pop()
     if stack:
         tag, no = stack[-1]
@@ -317,13 +371,20 @@ def read(path: Path, title: str, rate: int, media_dirs: tuple[Path, ...]) -> Imp
     try:
         proj = rpplib.loads(text)
     except Exception as exc:
-        raise FormatError(f"{path}: not a readable REAPER project ({str(exc).splitlines()[0]})") from None
+        raise FormatError(
+            f"{path}: not a readable REAPER project ({str(exc).splitlines()[0]})"
+        ) from None
     b = Builder(title, rate, path, FORMAT)
     r = b.report
     tempo = _get(proj, "TEMPO")
     if tempo is not None:
-        b.song = replace(b.song, tempo_bpm=_num(tempo, 1, 120.0, "TEMPO"),
-                         time_signature=TimeSignature(int(_num(tempo, 2, 4, "TEMPO")), int(_num(tempo, 3, 4, "TEMPO"))))
+        b.song = replace(
+            b.song,
+            tempo_bpm=_num(tempo, 1, 120.0, "TEMPO"),
+            time_signature=TimeSignature(
+                int(_num(tempo, 2, 4, "TEMPO")), int(_num(tempo, 3, 4, "TEMPO"))
+            ),
+        )
         r.carry("tempo")
         r.carry("time signature")
     env = proj.find("TEMPOENVEX")
@@ -339,14 +400,32 @@ def read(path: Path, title: str, rate: int, media_dirs: tuple[Path, ...]) -> Imp
                     changes.append(TempoChange(beat, bpm))
                     b.song = replace(b.song, tempo_changes=tuple(changes))
                 if _num(line, 3, 1, "PT") == 0:
-                    r.lose("tempo ramp", f"TEMPOENVEX point at {t:g} s", "producer tempo changes are steps")
+                    r.lose(
+                        "tempo ramp",
+                        f"TEMPOENVEX point at {t:g} s",
+                        "producer tempo changes are steps",
+                    )
         if changes:
             r.carry("tempo changes")
     _markers(proj, b)
     master = _get(proj, "MASTER_VOLUME")
     if master is not None:
-        b.song = replace(b.song, master=replace(b.song.master, gain_db=to_db(_num(master, 1, 1, "MASTER_VOLUME")),
-                                               pan=_num(master, 2, 0, "MASTER_VOLUME")))
+        b.song = replace(
+            b.song,
+            master=replace(
+                b.song.master,
+                gain_db=to_db(_num(master, 1, 1, "MASTER_VOLUME")),
+                pan=_num(master, 2, 0, "MASTER_VOLUME"),
+            ),
+        )
+    master_lanes = []
+    for c in proj.children:
+        if isinstance(c, rpplib.Element) and c.tag in ("MASTERVOLENV2", "MASTERPANENV2"):
+            lane = _envelope_lane(rpplib.Element(c.tag[6:], c.attrib, c.children), b, "the master")
+            if lane is not None:
+                master_lanes.append(lane)
+    if master_lanes:
+        b.song = replace(b.song, master=replace(b.song.master, automation=tuple(master_lanes)))
     tracks = [c for c in proj.children if isinstance(c, rpplib.Element) and c.tag == "TRACK"]
     _tracks(tracks, b, path, media_dirs)
     for c in proj.children:
@@ -377,15 +456,23 @@ def _markers(proj: rpplib.Element, b: Builder) -> None:
         bar1 = timing.frame_to_bar_beat(song, b.frames(t1))
         name = name or f"Region {idx}"
         if bar0[1] == 0 and bar1[1] == 0 and bar1[0] > bar0[0]:
-            b.song = replace(b.song, sections=(*b.song.sections, Section(name, bar0[0], bar1[0] - bar0[0])))
+            b.song = replace(
+                b.song, sections=(*b.song.sections, Section(name, bar0[0], bar1[0] - bar0[0]))
+            )
             b.report.carry("sections")
         else:
             b.song = replace(b.song, markers=(*b.song.markers, Marker(name, b.frames(t0))))
-            b.report.lose(f"end of region {name!r}", "MARKER", "not on a bar line: read as a marker at its start")
+            b.report.lose(
+                f"end of region {name!r}",
+                "MARKER",
+                "not on a bar line: read as a marker at its start",
+            )
     b.song = replace(b.song, markers=tuple(sorted(b.song.markers, key=lambda m: m.frame)))
 
 
-def _tracks(tracks: list[rpplib.Element], b: Builder, path: Path, media_dirs: tuple[Path, ...]) -> None:
+def _tracks(
+    tracks: list[rpplib.Element], b: Builder, path: Path, media_dirs: tuple[Path, ...]
+) -> None:
     r = b.report
     # Which tracks are buses: folder parents, and receivers of sends without items.
     receivers = {i for i, t in enumerate(tracks) if _get(t, "AUXRECV") is not None}
@@ -402,7 +489,11 @@ def _tracks(tracks: list[rpplib.Element], b: Builder, path: Path, media_dirs: tu
         is_bus = depth > 0 or (i in receivers and not items)
         if is_bus:
             if items:
-                r.lose(f"items of folder track {name!r}", f"track {name!r}", "a folder is a bus here: its own items are not imported")
+                r.lose(
+                    f"items of folder track {name!r}",
+                    f"track {name!r}",
+                    "a folder is a bus here: its own items are not imported",
+                )
             taken = {x.name for x in b.song.tracks} | {x.name for x in b.song.buses}
             unique, k = name, 1
             while unique in taken or unique == MASTER:
@@ -420,7 +511,7 @@ def _tracks(tracks: list[rpplib.Element], b: Builder, path: Path, media_dirs: tu
         if depth > 0:
             depth_stack.append(strip)
         elif depth < 0:
-            del depth_stack[len(depth_stack) + depth:]
+            del depth_stack[len(depth_stack) + depth :]
     for i, t in enumerate(tracks):
         _strip(t, i, names, kinds, parents, tracks, b, path, media_dirs)
 
@@ -437,8 +528,17 @@ def _set(b: Builder, name: str, **changes: object) -> None:
         b.song = ed.update_track(b.song, name, **changes)
 
 
-def _strip(t: rpplib.Element, i: int, names: list[str], kinds: list[str], parents: list[str],
-           tracks: list[rpplib.Element], b: Builder, path: Path, media_dirs: tuple[Path, ...]) -> None:
+def _strip(
+    t: rpplib.Element,
+    i: int,
+    names: list[str],
+    kinds: list[str],
+    parents: list[str],
+    tracks: list[rpplib.Element],
+    b: Builder,
+    path: Path,
+    media_dirs: tuple[Path, ...],
+) -> None:
     name = names[i]
     where = f"track {name!r}"
     r = b.report
@@ -463,7 +563,11 @@ def _strip(t: rpplib.Element, i: int, names: list[str], kinds: list[str], parent
             r.carry("routing to buses")
     else:
         changes["output"] = MASTER
-        r.lose("master send off", where, "every producer strip has a main output: routed to its folder or the master")
+        r.lose(
+            "master send off",
+            where,
+            "every producer strip has a main output: routed to its folder or the master",
+        )
     _set(b, name, **changes)
     for line in _lines(t):
         if line[0] != "AUXRECV":
@@ -473,19 +577,29 @@ def _strip(t: rpplib.Element, i: int, names: list[str], kinds: list[str], parent
             r.lose("receive", where, "its source is not a track of the project")
             continue
         if kinds[i] != "bus":
-            r.lose(f"receive from {names[src]}", where, "a track with items takes no sends in producer (only buses do)")
+            r.lose(
+                f"receive from {names[src]}",
+                where,
+                "a track with items takes no sends in producer (only buses do)",
+            )
             continue
         if feeds(b.song, name, names[src]):
             r.lose(f"send from {names[src]}", where, "it would close a routing cycle")
             continue
         mode = int(_num(line, 2, 0, where))
         if mode == 1:
-            r.lose(f"pre-FX send from {names[src]}", where, "producer sends tap after the inserts (read as pre-fader)")
+            r.lose(
+                f"pre-FX send from {names[src]}",
+                where,
+                "producer sends tap after the inserts (read as pre-fader)",
+            )
         send = Send(bus=name, level_db=to_db(_num(line, 3, 1.0, where)), pre_fader=mode in (1, 3))
         if abs(_num(line, 4, 0, where)) > 1e-9:
             r.lose(f"send pan from {names[src]}", where, "producer sends have no pan")
         if _num(line, 5, 0, where):
-            r.lose(f"muted send from {names[src]}", where, "producer sends are always on: not imported")
+            r.lose(
+                f"muted send from {names[src]}", where, "producer sends are always on: not imported"
+            )
             continue
         strip = b.song.bus(names[src]) if kinds[src] == "bus" else b.song.track(names[src])
         assert strip is not None
@@ -499,11 +613,30 @@ def _strip(t: rpplib.Element, i: int, names: list[str], kinds: list[str], parent
             lane = _envelope_lane(c, b, where)
             if lane is not None:
                 lanes.append(lane)
-        elif c.tag in ("VOLENV", "PANENV", "VOLENV3", "WIDTHENV", "WIDTHENV2", "PARMENV", "AUXVOLENV", "AUXPANENV", "AUXMUTEENV"):
+        elif c.tag in (
+            "VOLENV",
+            "PANENV",
+            "VOLENV3",
+            "WIDTHENV",
+            "WIDTHENV2",
+            "PARMENV",
+            "AUXVOLENV",
+            "AUXPANENV",
+            "AUXMUTEENV",
+        ):
             if any(line[0] == "PT" for line in _lines(c)):
-                r.lose(f"{c.tag} envelope", where, "only the volume, pan and mute envelopes (post-FX) are imported")
+                r.lose(
+                    f"{c.tag} envelope",
+                    where,
+                    "only the volume, pan and mute envelopes (post-FX) are imported",
+                )
         elif c.tag == "FXCHAIN":
-            plugins = [x for x in c.children if isinstance(x, rpplib.Element) and x.tag in ("VST", "JS", "AU", "CLAP", "DX", "LV2")]
+            plugins = [
+                x
+                for x in c.children
+                if isinstance(x, rpplib.Element)
+                and x.tag in ("VST", "JS", "AU", "CLAP", "DX", "LV2")
+            ]
             for p in plugins:
                 label = p.attrib[0] if p.attrib else p.tag
                 r.lose(f"effect {label}", where, CARRIES.why["inserts"])
@@ -525,7 +658,11 @@ def _envelope_lane(env: rpplib.Element, b: Builder, where: str) -> AutomationLan
         return None
     rate = b.rate
     if any(s not in (0, 1) for s in shapes):
-        b.report.lose(f"{env.tag} curve shapes", where, "producer automation is linear or stepped: read as linear")
+        b.report.lose(
+            f"{env.tag} curve shapes",
+            where,
+            "producer automation is linear or stepped: read as linear",
+        )
     step = env.tag == "MUTEENV" or all(s == 1 for s in shapes)
     if not step and any(s == 1 for s in shapes):  # square points in a linear lane
         held: list[tuple[float, float]] = []
@@ -547,12 +684,18 @@ def _envelope_lane(env: rpplib.Element, b: Builder, where: str) -> AutomationLan
     return AutomationLane(target, points, Interpolation.STEP if step else Interpolation.LINEAR)
 
 
-def _item(item: rpplib.Element, track: str, b: Builder, path: Path, media_dirs: tuple[Path, ...]) -> None:
+def _item(
+    item: rpplib.Element, track: str, b: Builder, path: Path, media_dirs: tuple[Path, ...]
+) -> None:
     r = b.report
     name_line = _get(item, "NAME")
     label = name_line[1] if name_line and len(name_line) > 1 else ""
     pos = _num(_get(item, "POSITION"), 1, 0.0, f"track {track!r} ITEM")
-    where = f"ITEM {label!r} at {pos:g} s on track {track!r}" if label else f"ITEM at {pos:g} s on track {track!r}"
+    where = (
+        f"ITEM {label!r} at {pos:g} s on track {track!r}"
+        if label
+        else f"ITEM at {pos:g} s on track {track!r}"
+    )
     length = _num(_get(item, "LENGTH"), 1, 0.0, where)
     if _num(_get(item, "MUTE"), 1, 0, where):
         r.lose("muted item", where, "producer clips have no mute: not imported")
@@ -588,12 +731,25 @@ def _item(item: rpplib.Element, track: str, b: Builder, path: Path, media_dirs: 
     for line in (fin, fout):
         code = int(_num(line, 1, 0, where))
         if code in (3, 4, 6):
-            r.lose(f"fade shape {code}", where, f"read as the nearest producer shape ({SHAPE_IN[code]})")
+            r.lose(
+                f"fade shape {code}",
+                where,
+                f"read as the nearest producer shape ({SHAPE_IN[code]})",
+            )
         shapes.append(SHAPE_IN.get(code, FadeShape.LINEAR))
     clip = b.clip(
-        track, mf, pos, _num(_get(item, "SOFFS"), 1, 0.0, where), length, where,
-        gain_db=to_db(gain), fade_in_s=_num(fin, 2, 0.0, where), fade_out_s=_num(fout, 2, 0.0, where),
-        fade_in_shape=shapes[0], fade_out_shape=shapes[1], name=label,
+        track,
+        mf,
+        pos,
+        _num(_get(item, "SOFFS"), 1, 0.0, where),
+        length,
+        where,
+        gain_db=to_db(gain),
+        fade_in_s=_num(fin, 2, 0.0, where),
+        fade_out_s=_num(fout, 2, 0.0, where),
+        fade_in_shape=shapes[0],
+        fade_out_shape=shapes[1],
+        name=label,
     )
     if clip is not None:
         r.carry("audio clips (position, length, source offset)")
@@ -603,8 +759,16 @@ def _item(item: rpplib.Element, track: str, b: Builder, path: Path, media_dirs: 
             r.carry("fades with shapes")
 
 
-def _midi_item(src: rpplib.Element, item: rpplib.Element, track: str, pos: float, length: float,
-               label: str, b: Builder, where: str) -> None:
+def _midi_item(
+    src: rpplib.Element,
+    item: rpplib.Element,
+    track: str,
+    pos: float,
+    length: float,
+    label: str,
+    b: Builder,
+    where: str,
+) -> None:
     r = b.report
     if b.song.track(track) is not None and b.song.track(track).kind != TrackKind.MIDI:  # type: ignore[union-attr]
         r.lose("MIDI item on an audio track", where, "a producer audio track holds audio only")
@@ -635,13 +799,19 @@ def _midi_item(src: rpplib.Element, item: rpplib.Element, track: str, pos: float
         elif not (kind == 0xB0 and d1 == 0x7B):
             other += 1
     if other:
-        r.lose(f"{other} MIDI event(s) other than notes", where, "producer MIDI parts hold notes only")
+        r.lose(
+            f"{other} MIDI event(s) other than notes", where, "producer MIDI parts hold notes only"
+        )
     start = float(timing.seconds_to_beat(b.song, pos))
     end = float(timing.seconds_to_beat(b.song, pos + length))
     keep = tuple(n for n in notes if n.start_beat < end - start)
     if len(keep) < len(notes):
-        r.lose("notes past the item's end (looped MIDI item)", where, "only the first pass is imported")
-    b.midi_clip(track, MidiClip(id="m", start_beat=start, length_beats=end - start, notes=keep, name=label))
+        r.lose(
+            "notes past the item's end (looped MIDI item)", where, "only the first pass is imported"
+        )
+    b.midi_clip(
+        track, MidiClip(id="m", start_beat=start, length_beats=end - start, notes=keep, name=label)
+    )
     r.carry("MIDI items as parts")
 
 

@@ -23,6 +23,7 @@ from producer import audio
 from producer.errors import FormatError, UserError
 from producer.interchange.report import LossReport
 from producer.model import (
+    Bus,
     Clip,
     Fade,
     FadeShape,
@@ -250,9 +251,11 @@ def feeds(song: Song, a: str, b: str) -> bool:
     """Whether strip ``a`` reaches strip ``b`` through outputs and sends (a send from ``b`` to
     ``a`` would then close a routing cycle)."""
     edges: dict[str, set[str]] = {}
-    for s in [*song.tracks, *song.buses]:
+    strips: list[Track | Bus] = [*song.tracks, *song.buses]
+    for s in strips:
         edges.setdefault(s.name, set()).update({s.output, *(x.bus for x in s.sends)})
-    seen, todo = set(), [a]
+    seen: set[str] = set()
+    todo = [a]
     while todo:
         x = todo.pop()
         if x == b:

@@ -412,7 +412,9 @@ class Project:
         except (FormatError, NotFoundError) as exc:
             return [exc.message]
         offline = [
-            line for slug, song in state.songs.items() for line in offline_media(song, song_file(slug))
+            line
+            for slug, song in state.songs.items()
+            for line in offline_media(song, song_file(slug))
         ]
         return problems + state.office_problems + offline
 

@@ -23,6 +23,7 @@ from producer.interchange import (
     NAMES,
     ImportedSession,
     LossReport,
+    bwf,
     export_format,
     export_song,
     import_format,
@@ -30,7 +31,6 @@ from producer.interchange import (
     read_session,
     song_end_frame,
 )
-from producer.interchange import bwf
 from producer.model import MediaRef, Song, TrackKind
 from producer.model import edit as ed
 from producer.storage import Project
@@ -150,11 +150,11 @@ def import_session(
         try:
             slug = ed.slugify(name)
         except ValidationError:
-            raise ValidationError(f"title {name!r}: needs a letter or digit; give --title") from None
-        if slug in project.album.songs:
             raise ValidationError(
-                f"song {slug!r} exists already; give the import another --title"
-            )
+                f"title {name!r}: needs a letter or digit; give --title"
+            ) from None
+        if slug in project.album.songs:
+            raise ValidationError(f"song {slug!r} exists already; give the import another --title")
         song = replace(session.song, title=name, slug=slug)
         song, offline = _bring_media(project, session, song)
     report = session.report
