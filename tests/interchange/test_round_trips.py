@@ -18,11 +18,11 @@ import soundfile as sf
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).parent))
-import sink  # noqa: E402
+import sink
 
-from producer.interchange import LossReport, carries, carry  # noqa: E402
-from producer.storage import Project  # noqa: E402
-from producer.workflows import mix, session  # noqa: E402
+from producer.interchange import LossReport, carries, carry
+from producer.storage import Project
+from producer.workflows import mix, session
 
 COMMON_OTIO_AAF = [
     ("clip gain +2.00 dB", "clip c1 of track Vox"),
@@ -166,8 +166,13 @@ def test_stems_are_bwf_with_time_reference_ixml_and_a_cue_list(
     wavs = sorted(out.glob("*.wav"))
     # The mix, every track and every bus.
     assert [w.name for w in wavs] == [
-        "00 Mix.wav", "01 Vox.wav", "02 Gtr.wav", "03 Perc.wav", "04 Keys.wav",
-        "05 bus_Group.wav", "06 bus_Verb.wav",
+        "00 Mix.wav",
+        "01 Vox.wav",
+        "02 Gtr.wav",
+        "03 Perc.wav",
+        "04 Keys.wav",
+        "05 bus_Group.wav",
+        "06 bus_Verb.wav",
     ]
     song = Project.open(root).song(sink.SLUG)
     frames = carry.song_end_frame(song)

@@ -318,20 +318,28 @@ def _folders(song: Song) -> list[tuple[Track | Bus, int]]:
 
 
 def _check_blocks(text: str, path: Path) -> None:
-    """FormatError naming the line of the first unbalanced block."""
-    stack: list[tuple[str, int]] = []
+    """FormatError naming the line of the first unbalanced block. REAPER indents each block by
+    two spaces: a ``>`` less indented than the innermost open block closes an outer one, so the
+    inner one is the block never closed."""
+    stack: list[tuple[str, int, int]] = []
     for no, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
+        indent = len(line) - len(line.lstrip())
         if s.startswith("<"):
-            stack.append((s[1:].split(" ", 1)[0] or "?", no))
+            stack.append((s[1:].split(" ", 1)[0] or "?", no, indent))
         elif s == ">":
             if not stack:
                 raise FormatError(
                     f"{path}: line {no}: '>' closes no open block (unbalanced blocks)"
                 )
+            tag, opened, at = stack[-1]
+            if at > indent:
+                raise FormatError(
+                    f"{path}: <{tag} opened at line {opened} is never closed (unbalanced blocks)"
+                )
             stack.pop()
     if stack:
-        tag, no = stack[-1]
+        tag, no, _ = stack[-1]
         raise FormatError(f"{path}: <{tag} opened at line {no} is never closed (unbalanced blocks)")
 
 
