@@ -87,11 +87,13 @@ EXPECTED = {
         ("isrc 'GBAYE0601498'", ""),
     ],
     "otio": COMMON_OTIO_AAF + TAIL_OTIO_AAF + SONG_OTIO_AAF,
-    "aaf": COMMON_OTIO_AAF
-    + [("mute", "track Perc")]
-    + TAIL_OTIO_AAF
-    + [("marker 'Hook' at 1.500 s", "")]
-    + SONG_OTIO_AAF,
+    "aaf": [
+        *COMMON_OTIO_AAF,
+        ("mute", "track Perc"),
+        *TAIL_OTIO_AAF,
+        ("marker 'Hook' at 1.500 s", ""),
+        *SONG_OTIO_AAF,
+    ],
 }
 EXTENSION = {"dawproject": "dawproject", "rpp": "RPP", "otio": "otio", "aaf": "aaf"}
 
