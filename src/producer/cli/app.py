@@ -99,9 +99,18 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import master, meter, mix, office, preproduction, project, tracking
+    from producer.cli import (
+        master,
+        meter,
+        mix,
+        office,
+        preproduction,
+        project,
+        session,
+        tracking,
+    )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session):
         module.register(cli)
 
 
