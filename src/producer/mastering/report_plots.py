@@ -145,7 +145,12 @@ def _block_peaks_db(
     blocks = frames // n
     if blocks == 0:
         return np.zeros(0), np.zeros(0)
-    peaks = np.abs(audio[:, : blocks * n]).reshape(audio.shape[0], blocks, n).max(axis=(0, 2))
+    peaks = np.empty(blocks, dtype=np.float32)
+    step = 200  # blocks per pass: 10 s at a time, no full-length temporary
+    for b0 in range(0, blocks, step):
+        b1 = min(blocks, b0 + step)
+        chunk = np.abs(audio[:, b0 * n : b1 * n]).reshape(audio.shape[0], b1 - b0, n)
+        peaks[b0:b1] = chunk.max(axis=(0, 2))
     with np.errstate(divide="ignore"):
         db = 20.0 * np.log10(peaks.astype(np.float64))
     return np.arange(blocks) * (n / rate), db
