@@ -121,7 +121,7 @@ def _row(name: str, tool: Tool, inputs: dict[str, tuple[Audio, int]]) -> str:
                 continue
             seconds += time.perf_counter() - start
         errors.append(abs(refs.ebu_integrated(y, rate) - TARGET))
-        peaks.append(refs.peak_8x_dbtp(y, rate))
+        peaks.append(refs.true_peak_fft_dbtp(y, rate))
         before, after = refs.ebu_lra(x, sr), refs.ebu_lra(y, rate)
         if math.isfinite(before) and math.isfinite(after):
             lra_changes.append(after - before)

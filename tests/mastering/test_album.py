@@ -16,7 +16,7 @@ from producer.mastering.cue import SAMPLES_PER_FRAME, parse_cue, write_cue
 from producer.mastering.profiles import get_profile
 from producer.model import Song, validate_song
 
-from .refs import ebu_integrated, peak_8x_dbtp, pinkish
+from .refs import ebu_integrated, true_peak_fft_dbtp, pinkish
 
 SR = 48000
 
@@ -50,7 +50,7 @@ def test_album_normalisation_keeps_differences(album_inputs: list[AlbumInput]) -
         assert m - measured[0] == pytest.approx(i - inputs_lufs[0], abs=0.3)
     assert len({round(r.gain_db, 6) for r in results}) == 1
     for r in results:
-        assert peak_8x_dbtp(r.audio, r.sample_rate) <= prof.ceiling_dbtp
+        assert true_peak_fft_dbtp(r.audio, r.sample_rate) <= prof.ceiling_dbtp
 
 
 def test_track_normalisation_puts_every_track_on_target(album_inputs: list[AlbumInput]) -> None:
@@ -229,7 +229,7 @@ def test_crossfade_index_at_the_midpoint_and_audio_elsewhere_bit_for_bit(
     np.testing.assert_array_equal(got * 32768, np.round(got * 32768))  # on the 16-bit grid
     assert np.max(np.abs(got - expected)) < 1.5 * lsb  # TPDF: round(x + d), |d| < 1 LSB
     assert abs(float(np.mean(got - expected))) < 0.01 * lsb  # dither is unbiased
-    assert peak_8x_dbtp(audio, 44100) <= get_profile("cd").ceiling_dbtp
+    assert true_peak_fft_dbtp(audio, 44100) <= get_profile("cd").ceiling_dbtp
 
 
 def test_crossfade_longer_than_half_a_track_is_refused() -> None:

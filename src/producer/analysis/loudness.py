@@ -512,6 +512,21 @@ def _gated_loudness(block_power: Floats) -> float:
     return float(_db(float(np.mean(gated)), LOUDNESS_OFFSET_DB))
 
 
+def integrated_of_hop_energies(hop_energy: npt.ArrayLike, sample_rate: int) -> float:
+    """Integrated loudness (LUFS) from channel-weighted K-weighted energies per 10 ms hop.
+
+    ``hop_energy[k]`` is sum_i G_i sum of y_i^2 over hop k (:func:`hop_frames` frames each),
+    what the meter accumulates; gating as :class:`Meter` does (400 ms blocks every 100 ms).
+    Lets a model of a signal (the mastering chain's limiter model) be measured like the
+    signal itself.
+    """
+    hop = hop_frames(sample_rate)
+    block_hops = round(BLOCK_S * sample_rate) // hop
+    step = max(1, round(BLOCK_S * sample_rate / 4 / hop))
+    power = _window_sum(np.asarray(hop_energy, dtype=np.float64), block_hops) / (block_hops * hop)
+    return _gated_loudness(power[::step])
+
+
 def loudness_range_of_short_term(short_term_lufs: npt.ArrayLike) -> float:
     """EBU Tech 3342 LRA of short-term loudness values (LUFS); nan when nothing passes.
 
@@ -696,6 +711,7 @@ __all__ = [
     "default_channel_weights",
     "file_layout",
     "hop_frames",
+    "integrated_of_hop_energies",
     "integrated_loudness",
     "k_weighting_sos",
     "loudness_range",

@@ -255,6 +255,40 @@ class Reconstruction:
         self._x[self._hi : self._hi + n] = v
         self._hi += n
 
+    def samples(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """A copy of the samples of absolute frames [start, stop) (inside the window)."""
+        return self._x[start - self.base : stop - self.base].copy()
+
+    def modify(self, start: int, values: npt.ArrayLike) -> None:
+        """Replace the samples from absolute frame ``start`` (inside the window).
+
+        Valid prefix sums are updated, not dropped: inside the change by the cumulative sum
+        of the difference, after it by a constant.
+        """
+        v = np.asarray(values, dtype=np.float32)
+        i = start - self.base
+        j = i + len(v)
+        old = self._x[i:j].astype(np.float64)
+        self._x[i:j] = v
+        if self._pe < i or j <= i:
+            return
+        if self._ps > i:  # the change starts before the valid range: start again after it
+            self._ps, self._pe = 0, -1
+            return
+        stop = min(j, self._pe)
+        delta = self._x[i:stop].astype(np.float64) - old[: stop - i]
+        if (self.base + i) % 2:
+            delta[0::2] *= -1.0
+        else:
+            delta[1::2] *= -1.0
+        d0 = np.cumsum(delta)
+        d1 = np.cumsum(delta * np.arange(i, stop, dtype=np.float64))
+        self._p0[i + 1 : stop + 1] += d0
+        self._p1[i + 1 : stop + 1] += d1
+        if stop < self._pe:
+            self._p0[stop + 1 : self._pe + 1] += d0[-1]
+            self._p1[stop + 1 : self._pe + 1] += d1[-1]
+
     def forget(self, before: int) -> None:
         """Drop the samples before absolute frame ``before``."""
         self._lo = min(max(self._lo, before - self.base), self._hi)
@@ -262,19 +296,25 @@ class Reconstruction:
     def _compact(self, extra: int) -> None:
         keep = self._hi - self._lo
         cap = keep + max(4 * extra, 1 << 16)
+        shift = self._lo
         x = np.empty(cap, dtype=np.float32)
-        x[:keep] = self._x[self._lo : self._hi]
-        self._x, self._cap = x, cap
-        self.base += self._lo
+        x[:keep] = self._x[shift : self._hi]
+        p0 = np.empty(cap + 1)
+        p1 = np.empty(cap + 1)
+        if self._ps <= shift <= self._pe:
+            # Keep the valid prefix sums, re-based: the moment's index moves by ``shift``.
+            m = self._pe - shift
+            p0[: m + 1] = self._p0[shift : self._pe + 1]
+            p1[: m + 1] = self._p1[shift : self._pe + 1] - shift * p0[: m + 1]
+            self._ps, self._pe = 0, m
+        else:
+            self._ps, self._pe = 0, -1
+        self._x, self._p0, self._p1, self._cap = x, p0, p1, cap
+        self.base += shift
         self._lo, self._hi = 0, keep
-        self._ps, self._pe = 0, -1  # buffer indices moved: recompute when needed
 
     def _prefix(self, lo: int, hi: int) -> None:
         """Make the prefix sums valid on buffer indices [lo, hi]."""
-        if len(self._p0) != self._cap + 1:
-            self._p0 = np.empty(self._cap + 1)
-            self._p1 = np.empty(self._cap + 1)
-            self._ps, self._pe = 0, -1
         if not self._ps <= lo <= self._pe:
             self._ps, self._pe = lo, lo
             self._p0[lo] = 0.0
@@ -371,11 +411,11 @@ class Reconstruction:
         return np.where(better, final, best), c + np.where(better, centre, best_phi)
 
 
-class ChannelTruePeak:
-    """Streaming exact true peak of one channel: ``add`` float32 blocks, read :meth:`peak`.
+class Candidates:
+    """The 4x candidate stage of one channel's stream (BS.1770-4 Annex 2 structure).
 
-    ``event_threshold`` (linear) and ``hop`` (frames): ``add`` returns the hops where the 4x
-    reading exceeds the threshold (true-peak events, for plots).
+    ``event_threshold`` (linear) and ``hop`` (frames): :meth:`find` also returns the hops where
+    the 4x reading exceeds the threshold (true-peak events, for plots).
     """
 
     #: Frames per matrix product of the interpolator (bounds temporaries).
@@ -387,88 +427,44 @@ class ChannelTruePeak:
         self._margin = 10.0 ** (CANDIDATE_MARGIN_DB / 20.0)
         self._event_threshold = event_threshold
         self._hop = hop
-        self.reset()
-
-    def reset(self) -> None:
         self._history = np.zeros(self._width, dtype=np.float32)
-        self._window = Reconstruction()
-        self._pending_at = np.zeros(0, dtype=np.int64)
-        self._pending_reading = np.zeros(0)
         self.frames = 0
-        self.sample_peak = 0.0
-        self.sample_peak_frame = 0
-        self.best = 0.0  # largest exact value found
-        self.best_time = 0.0
 
-    @property
-    def floor(self) -> float:
-        """A value the true peak is known to reach: max(sample peak, exact values found)."""
-        return max(self.best, self.sample_peak)
-
-    def add(self, x: npt.NDArray[np.float32]) -> Ints:
-        """Measure the next block; returns the event hops it holds (sorted, unique)."""
+    def readings(self, x: npt.NDArray[np.float32]) -> tuple[int, npt.NDArray[np.float32]]:
+        """(first, reading) of the next block, every interval: reading[k] is the largest of the
+        sample at frame ``first + k`` and the three 4x points after it (no pruning)."""
         n = len(x)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        j = int(np.argmax(np.abs(x)))
-        if abs(float(x[j])) > self.sample_peak:
-            self.sample_peak = abs(float(x[j]))
-            self.sample_peak_frame = self.frames + j
-        at, reading, events = self._candidates(x)
-        self._window.append(x)
+        width = self._width
+        frames = -(-n // width)
+        buf = np.zeros((frames + 1) * width, dtype=np.float32)
+        buf[:width] = self._history
+        buf[width : width + n] = x
+        self._history = buf[n : n + width].copy()
+        framed = buf.reshape(frames + 1, width)
+        first = self.frames - width + width // 2
+        out = np.empty(n, dtype=np.float32)
+        rows = max(1, self.CHUNK // width)
+        for r0 in range(0, frames, rows):
+            r1 = min(frames, r0 + rows)
+            count = min(n - r0 * width, (r1 - r0) * width)
+            y = framed[r0:r1] @ self._now
+            y += framed[r0 + 1 : r1 + 1] @ self._next
+            y = np.abs(y.reshape(-1, FACTOR - 1)[:count])
+            reading = out[r0 * width : r0 * width + count]
+            np.maximum(y[:, 0], y[:, 1], out=reading)
+            for p in range(2, FACTOR - 1):
+                np.maximum(reading, y[:, p], out=reading)
+            s0 = width // 2 + r0 * width
+            np.maximum(reading, np.abs(buf[s0 : s0 + count]), out=reading)
         self.frames += n
-        if len(at):
-            self._pending_at = np.concatenate([self._pending_at, at])
-            self._pending_reading = np.concatenate([self._pending_reading, reading])
-        ready = self._pending_at + REACH + NEAR <= self.frames
-        if ready.any():
-            self._evaluate(self._pending_at[ready], self._pending_reading[ready], commit=True)
-            self._pending_at = self._pending_at[~ready]
-            self._pending_reading = self._pending_reading[~ready]
-        oldest = min(int(self._pending_at.min()) if len(self._pending_at) else self.frames,
-                     self.frames - 2 * self._width)  # fmt: skip
-        self._window.forget(oldest - REACH - NEAR)
-        return events
+        return first, out
 
-    def peak(self) -> tuple[float, float]:
-        """(true peak, linear; its time in frames) of everything added (the state is kept)."""
-        best, when = self._evaluate(self._pending_at, self._pending_reading, commit=False)
-        if self.sample_peak >= best:
-            return self.sample_peak, float(self.sample_peak_frame)
-        return best, when
+    def find(self, x: npt.NDArray[np.float32], floor: float) -> tuple[Ints, Floats, Ints]:
+        """4x readings of the next block: candidates that can beat ``floor``, event hops.
 
-    def _evaluate(self, at: Ints, reading: Floats, *, commit: bool) -> tuple[float, float]:
-        """Exact values of the candidates that can beat the floor, best first."""
-        best, when = self.best, self.best_time
-        floor = max(best, self.sample_peak)
-        keep = reading * self._margin > floor
-        at, reading = at[keep], reading[keep]
-        order = np.argsort(-reading, kind="stable")
-        at, reading = at[order], reading[order]
-        done = 0
-        ratio = 0.0
-        tolerance = 10.0 ** (RATIO_TOLERANCE_DB / 20.0)
-        while len(at):
-            qualifies = reading * self._margin > floor
-            if done >= ROUND_FREE:
-                qualifies &= reading * ratio > floor * tolerance
-            at, reading = at[qualifies], reading[qualifies]
-            if not len(at):
-                break
-            values, times = self._window.peaks(at[:_BATCH])
-            ratio = max(ratio, float(np.max(values / np.maximum(reading[:_BATCH], 1e-30))))
-            i = int(np.argmax(values))
-            if values[i] > best:
-                best, when = float(values[i]), float(times[i])
-                floor = max(floor, best)
-            done += len(values)
-            at, reading = at[_BATCH:], reading[_BATCH:]
-        if commit:
-            self.best, self.best_time = best, when
-        return best, when
-
-    def _candidates(self, x: npt.NDArray[np.float32]) -> tuple[Ints, Floats, Ints]:
-        """4x readings of the block: candidate frames and readings, and the event hops.
+        Returns the candidates' frames (the frame nearest each local maximum of the reading
+        within CANDIDATE_MARGIN_DB of ``floor``), their readings, and the hops where the
+        reading exceeds the event threshold.
 
         The polyphase interpolation runs as two matrix products on the block cut into frames
         of ``taps - 1`` samples (a free reshape): every output frame depends on its input
@@ -485,7 +481,6 @@ class ChannelTruePeak:
         self._history = buf[n : n + width].copy()
         framed = buf.reshape(frames + 1, width)
         first = self.frames - width + width // 2
-        floor = self.floor
         threshold = self._event_threshold
         rows = max(1, self.CHUNK // width)
         # Exact pruning: an output of the chunk is at most gain·max|input it reads|.
@@ -542,8 +537,101 @@ class ChannelTruePeak:
         else:
             at, reading_all = np.zeros(0, dtype=np.int64), np.zeros(0)
         ev = np.unique(np.concatenate(events)) if events else np.zeros(0, dtype=np.int64)
+        self.frames += n
         return at, reading_all, ev.astype(np.int64)
 
+
+
+class ChannelTruePeak:
+    """Streaming exact true peak of one channel: ``add`` float32 blocks, read :meth:`peak`.
+
+    ``event_threshold`` (linear) and ``hop`` (frames): ``add`` returns the hops where the 4x
+    reading exceeds the threshold (true-peak events, for plots).
+    """
+
+    def __init__(self, event_threshold: float = math.inf, hop: int = 480) -> None:
+        self._event_threshold = event_threshold
+        self._hop = hop
+        self._margin = 10.0 ** (CANDIDATE_MARGIN_DB / 20.0)
+        self.reset()
+
+    def reset(self) -> None:
+        self._candidates = Candidates(self._event_threshold, self._hop)
+        self._window = Reconstruction()
+        self._pending_at = np.zeros(0, dtype=np.int64)
+        self._pending_reading = np.zeros(0)
+        self.frames = 0
+        self.sample_peak = 0.0
+        self.sample_peak_frame = 0
+        self.best = 0.0  # largest exact value found
+        self.best_time = 0.0
+
+    @property
+    def floor(self) -> float:
+        """A value the true peak is known to reach: max(sample peak, exact values found)."""
+        return max(self.best, self.sample_peak)
+
+    def add(self, x: npt.NDArray[np.float32]) -> Ints:
+        """Measure the next block; returns the event hops it holds (sorted, unique)."""
+        n = len(x)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        j = int(np.argmax(np.abs(x)))
+        if abs(float(x[j])) > self.sample_peak:
+            self.sample_peak = abs(float(x[j]))
+            self.sample_peak_frame = self.frames + j
+        at, reading, events = self._candidates.find(x, self.floor)
+        self._window.append(x)
+        self.frames += n
+        if len(at):
+            self._pending_at = np.concatenate([self._pending_at, at])
+            self._pending_reading = np.concatenate([self._pending_reading, reading])
+        ready = self._pending_at + REACH + NEAR <= self.frames
+        if ready.any():
+            self._evaluate(self._pending_at[ready], self._pending_reading[ready], commit=True)
+            self._pending_at = self._pending_at[~ready]
+            self._pending_reading = self._pending_reading[~ready]
+        oldest = min(int(self._pending_at.min()) if len(self._pending_at) else self.frames,
+                     self.frames - 2 * TAPS_PER_PHASE)  # fmt: skip
+        self._window.forget(oldest - REACH - NEAR)
+        return events
+
+    def peak(self) -> tuple[float, float]:
+        """(true peak, linear; its time in frames) of everything added (the state is kept)."""
+        best, when = self._evaluate(self._pending_at, self._pending_reading, commit=False)
+        if self.sample_peak >= best:
+            return self.sample_peak, float(self.sample_peak_frame)
+        return best, when
+
+    def _evaluate(self, at: Ints, reading: Floats, *, commit: bool) -> tuple[float, float]:
+        """Exact values of the candidates that can beat the floor, best first."""
+        best, when = self.best, self.best_time
+        floor = max(best, self.sample_peak)
+        keep = reading * self._margin > floor
+        at, reading = at[keep], reading[keep]
+        order = np.argsort(-reading, kind="stable")
+        at, reading = at[order], reading[order]
+        done = 0
+        ratio = 0.0
+        tolerance = 10.0 ** (RATIO_TOLERANCE_DB / 20.0)
+        while len(at):
+            qualifies = reading * self._margin > floor
+            if done >= ROUND_FREE:
+                qualifies &= reading * ratio > floor * tolerance
+            at, reading = at[qualifies], reading[qualifies]
+            if not len(at):
+                break
+            values, times = self._window.peaks(at[:_BATCH])
+            ratio = max(ratio, float(np.max(values / np.maximum(reading[:_BATCH], 1e-30))))
+            i = int(np.argmax(values))
+            if values[i] > best:
+                best, when = float(values[i]), float(times[i])
+                floor = max(floor, best)
+            done += len(values)
+            at, reading = at[_BATCH:], reading[_BATCH:]
+        if commit:
+            self.best, self.best_time = best, when
+        return best, when
 
 __all__ = [
     "CANDIDATE_MARGIN_DB",
@@ -552,6 +640,7 @@ __all__ = [
     "REACH",
     "TAIL",
     "TAPS_PER_PHASE",
+    "Candidates",
     "ChannelTruePeak",
     "Reconstruction",
     "interpolator_branches",

@@ -1,7 +1,9 @@
 """producer.mastering: a mix in, deliverables out, each verified against a delivery profile.
 
 ``profiles`` (data in profiles.json), ``chain`` (EQ, glue compressor, true-peak limiter, gain
-solved to the target after SRC and dither), ``album`` (album normalisation, CD image), ``cue``
+solved to the target after SRC and dither, streamed block by block) with ``gainmodel`` (the
+limiter model the gain is solved on), ``guard`` (the exact true-peak guard after the limiter)
+and ``stream`` (sources, sample stores, streaming spectra and FIR), ``album`` (album normalisation, CD image), ``cue``
 (CUE reader/writer, Red Book, ISRC/UPC checks), ``export`` (WAV/BWF, FLAC, MP3, OGG, tags),
 ``verdict`` (requirement rows, checked on the written file, and the verdict they give),
 ``report`` (JSON + HTML delivery report) with ``report_plots`` (its figures).
@@ -14,6 +16,7 @@ from producer.mastering.chain import (
     EqBand,
     MasterResult,
     master,
+    master_source,
 )
 from producer.mastering.cue import CueSheet, CueTrack, parse_cue, write_cue
 from producer.mastering.export import Loudness, Tags, write_master
@@ -36,6 +39,7 @@ __all__ = [
     "load_profiles",
     "master",
     "master_album",
+    "master_source",
     "parse_cue",
     "write_cue",
     "write_master",

@@ -1,63 +1,79 @@
-"""The mastering chain: EQ → glue compressor → gain → true-peak limiter → dither, solved to a target.
+"""The mastering chain: EQ → glue compressor → gain → true-peak limiter → guard → dither, solved
+to a target, streamed block by block.
 
 Order of work (each step's reason in its comment):
 
-1. Sample-rate conversion to the profile's rate FIRST (soxr VHQ, :mod:`producer.dsp.resample`),
-   so the limiter and the meter work on the samples that are delivered: no SRC after the
-   limiter can create new inter-sample peaks.
-2. Corrective EQ (pedalboard shelves/peaks, a tilt, or the reference-matching FIR) and an
-   optional glue compressor (pedalboard ``Compressor``). Neither depends on the gain, so they
-   run once.
-3. The gain that puts the integrated loudness on target is solved iteratively WITH the
-   limiter and the final quantisation in the loop: every candidate is the exact deliverable
-   (gain → ``BrickwallLimiter(true_peak=True)`` → TPDF dither) measured by our BS.1770-4 meter,
-   so what is reported is what is delivered. Loudness is not monotonic in the gain under heavy
-   limiting (more blocks pass the relative gate), so the solver brackets the target and closes
-   the bracket by false position (:func:`_solve_gain`).
-4. True peak: the pedalboard limiter detects with 4× oversampling and its docs warn that
-   overshoot is reduced, not eliminated — measured here on 5 s of white noise at 44.1 kHz, a
-   −1.0 dB ceiling gave −0.79 dBTP at 8× (0.21 dB over). So the limiter's working ceiling is
-   tightened by the measured overshoot: during the iterations by our meter's 4× reading
-   (with a 0.1 dB margin), and on the final candidate by max(meter, 8× soxr-interpolated
-   peak) — a 4× detector under-reads up to 0.55 dB at 0.45·fs (BS.1770-4 Annex 2, Att. 1;
-   STANDARDS.md §1.4) — re-solving from the last gain if that check fails. No clipper.
-5. When the limiter alone cannot reach the target within ``max_limiting_db`` (the limiting
+1. One pass over the input (a file or an array, in blocks): our meter measures it; it is
+   converted to the profile's rate FIRST (soxr VHQ, streaming), so the limiter and the meter
+   work on the samples that are delivered; corrective EQ (pedalboard shelves/peaks, a tilt,
+   the reference-matching FIR) and an optional glue compressor run on the stream (their state
+   carries between blocks). The result, the prepared mix, goes to a :class:`SampleStore`
+   (a temporary file beyond a few seconds), and the limiter model
+   (:mod:`producer.mastering.gainmodel`) gathers its per-millisecond peaks and energies.
+2. The gain that puts the integrated loudness on target is solved on the model, not by
+   rendering: milliseconds per guess instead of a render of the whole chain.
+3. One render: gain → ``BrickwallLimiter(true_peak=True)`` (pedalboard, streaming) → the
+   true-peak guard (:mod:`producer.mastering.guard`: the meter's exact true peak, peaks still
+   over dipped smoothly) → dither (:mod:`producer.dsp.dither`) → our meter, the delivered
+   samples in the same blocks ``producer meter`` reads the file in, so the figures reported
+   are the figures of the file. If the measured loudness is more than 0.02 LU off, the
+   model's offset is corrected and the render repeated (rarely needed; at most 4).
+4. When the limiter alone cannot reach the target within ``max_limiting_db`` (the limiting
    budget), a glue compressor (2:1, then 4:1) is put before it; if that fails too the gain is
    capped at the budget and the result says so (``passed`` False, ``problems`` explains, the
    achieved figures are reported): a target is never silently missed.
+
+Memory is bounded: blocks of 65536 frames, the stores on disk, about 12 bytes per
+millisecond for the model, the meters' 10 ms series. A 60-minute 96 kHz programme masters
+in a few hundred MB (bench/bench_master.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pedalboard
-import scipy.signal
 
 from producer.analysis import loudness
 from producer.audio import Audio, as_audio
 from producer.dsp import dither
-from producer.dsp.resample import resample
+from producer.dsp.resample import StreamResampler, resample
 from producer.errors import UserError
+from producer.mastering import gainmodel
+from producer.mastering.guard import TruePeakGuard
 from producer.mastering.profiles import DeliveryProfile
+from producer.mastering.stream import (
+    BLOCK,
+    ArraySource,
+    Rebuffer,
+    SampleStore,
+    Source,
+    StreamFir,
+    Welch,
+    long_term_spectrum_db,
+)
 
 #: Integrated loudness below this is treated as a silent input (BS.1770-4 absolute gate).
 SILENCE_LUFS = -70.0
-#: The solver aims this close to the target, well inside the ±0.1 LU acceptance.
+#: The renders aim this close to the target, well inside the ±0.1 LU acceptance.
 SOLVE_TOLERANCE_LU = 0.02
-MAX_ITERATIONS = 14
-#: Safety margin under the ceiling for the verified true peak: other 8x interpolators (a
-#: shorter filter than soxr's) read a few hundredths of a dB differently.
-TRUE_PEAK_MARGIN_DB = 0.03
-#: Margin for the meter's 4x reading that steers the iterations: it can read a little under an
-#: 8x detector, and every miss found by the final 8x check costs a re-solve.
-METER_TRUE_PEAK_MARGIN_DB = 0.1
+MAX_RENDERS = 4
+#: The limiter's working ceiling sits this far under the delivery ceiling (dB): what its 4x
+#: detector lets over is left to the guard, which holds the exact true peak.
+LIMITER_MARGIN_DB = 0.1
+#: The guard's target under the delivery ceiling (dB): room for the dither's own peaks.
+GUARD_MARGIN_DB = 0.02
 #: Block used to estimate the limiter's gain reduction over time (for the report).
 GR_BLOCK_S = 0.05
+#: Events of the delivered master's meter: true peaks within this of the ceiling (dB).
+NEAR_CEILING_DB = 1.0
+
+Spectrum = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -105,18 +121,20 @@ class ChainSettings:
 class MasterResult:
     """A mastered signal and the figures measured on it (at the delivery rate and depth).
 
-    ``audio`` is float32 (channels, frames) at ``sample_rate``; for 16/24-bit profiles its
-    values lie on the PCM grid, ready to be written without further rounding.
+    ``samples`` holds the delivered samples (float32, on the PCM grid for 16/24-bit profiles,
+    ready to be written without further rounding), in memory or in a temporary file;
+    ``audio`` reads them all into one (channels, frames) array.
     """
 
-    audio: Audio
+    samples: SampleStore = field(repr=False)
     sample_rate: int
     bit_depth: str
     target_lufs: float
     ceiling_dbtp: float
     integrated_lufs: float
     true_peak_dbtp: float
-    """max(meter's BS.1770 true peak, 8× soxr-interpolated peak) of the delivered samples."""
+    """Exact true peak of the delivered samples (:mod:`producer.analysis.truepeak`), the
+    figure ``producer meter`` gives for the delivered file."""
     loudness_range_lu: float
     input_integrated_lufs: float
     input_loudness_range_lu: float
@@ -124,15 +142,39 @@ class MasterResult:
     limiter_ceiling_db: float
     max_gain_reduction_db: float
     iterations: int
+    """Renders of the whole chain (the gain itself is solved on the limiter model)."""
     gain_reduction_db: npt.NDArray[np.float64] = field(repr=False)
     """Limiter gain reduction per 50 ms block (positive dB)."""
     problems: tuple[str, ...] = ()
     tolerance_lu: float = 0.1
     report: loudness.LoudnessReport | None = field(default=None, repr=False)
-    """Our meter's full report of the delivered samples (series for plots)."""
+    """Our meter's full report of the delivered samples (series for plots; events are the
+    true peaks within ``NEAR_CEILING_DB`` of the ceiling)."""
     input_report: loudness.LoudnessReport | None = field(default=None, repr=False)
-    processed_input: Audio | None = field(default=None, repr=False)
-    """The input after SRC/EQ/compression, before gain and limiter (for spectrum plots)."""
+    spectrum_before: Spectrum | None = field(default=None, repr=False)
+    """Long-term spectrum of the prepared mix (after SRC, EQ, compression), for plots."""
+    spectrum_after: Spectrum | None = field(default=None, repr=False)
+    """Long-term spectrum of the master."""
+    block_peaks_db: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
+    """Sample peak of the master per 50 ms block (dBFS), for plots."""
+    guard_dips: int = 0
+    """Peaks the true-peak guard lowered after the limiter."""
+    guard_max_dip_db: float = 0.0
+    glue_ratio: float | None = None
+    """Ratio of the glue compressor the ladder added to reach the target (None: not needed)."""
+
+    @property
+    def audio(self) -> Audio:
+        """Every delivered sample as one float32 array (channels, frames)."""
+        return self.samples.read()
+
+    @property
+    def channels(self) -> int:
+        return self.samples.channels
+
+    @property
+    def frames(self) -> int:
+        return self.samples.frames
 
     @property
     def loudness_error_lu(self) -> float:
@@ -144,28 +186,6 @@ class MasterResult:
 
 
 DEFAULT_SETTINGS = ChainSettings()
-
-
-def oversampled_peak_dbtp(audio: Audio, sample_rate: int, factor: int = 8) -> float:
-    """Peak (dBTP) of ``audio`` [shape=(channels, frames)] interpolated ``factor``× by soxr VHQ.
-
-    An 8× detector under-reads by at most 0.17 dB at fs/2 and 0.14 dB at 0.45·fs
-    (BS.1770-4 Annex 2, Attachment 1); soxr's long linear-phase filter does the interpolation.
-    """
-    a = as_audio(audio)
-    if a.shape[1] == 0:
-        return -math.inf
-    up = resample(a, sample_rate, sample_rate * factor)
-    peak = max(float(np.max(np.abs(up))), float(np.max(np.abs(a))))
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def delivered_true_peak_dbtp(
-    audio: Audio, sample_rate: int, report: loudness.LoudnessReport | None = None
-) -> float:
-    """The stricter of our BS.1770-4 true-peak meter and the 8× interpolated peak."""
-    meter_tp = (report or loudness.measure(audio, sample_rate)).true_peak_dbtp
-    return max(meter_tp, oversampled_peak_dbtp(audio, sample_rate))
 
 
 def _eq_board(settings: ChainSettings) -> list[pedalboard.Plugin]:
@@ -208,16 +228,6 @@ def _eq_board(settings: ChainSettings) -> list[pedalboard.Plugin]:
     return plugins
 
 
-def long_term_spectrum_db(
-    audio: Audio, sample_rate: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(frequencies_hz, level_db) of the long-term average spectrum of the channel mean (Welch)."""
-    mono = np.mean(as_audio(audio), axis=0, dtype=np.float64)
-    nper = min(8192, max(256, 1 << int(math.log2(max(mono.size, 2)))))
-    f, p = scipy.signal.welch(mono, fs=sample_rate, nperseg=min(nper, mono.size))
-    return np.asarray(f), 10.0 * np.log10(np.asarray(p) + 1e-20)
-
-
 def _smooth_octave_fraction(
     f: npt.NDArray[np.float64], level_db: npt.NDArray[np.float64], fraction: float = 3.0
 ) -> npt.NDArray[np.float64]:
@@ -243,8 +253,187 @@ def reference_match_curve(
     (loudness is matched separately, in LUFS), held flat outside 30 Hz–16 kHz and clipped to
     ±``max_eq_db`` so that a reference cannot ask for an extreme curve.
     """
-    f, a_db = long_term_spectrum_db(audio, sample_rate)
-    _, r_db = long_term_spectrum_db(reference, sample_rate)
+    return reference_match_curve_of(
+        long_term_spectrum_db(audio, sample_rate), reference, sample_rate, max_eq_db
+    )
+
+
+def reference_fir(
+    frequencies_hz: npt.NDArray[np.float64], gain_db: npt.NDArray[np.float64], sample_rate: int
+) -> npt.NDArray[np.float64]:
+    """The linear-phase FIR (scipy ``firwin2``, 4097 taps) with the given magnitude curve."""
+    import scipy.signal  # only reference matching needs it (0.5 s to import)
+
+    nyq = sample_rate / 2.0
+    freq = np.clip(frequencies_hz / nyq, 0.0, 1.0)
+    freq[0], freq[-1] = 0.0, 1.0
+    return np.asarray(scipy.signal.firwin2(4097, freq, 10.0 ** (gain_db / 20.0)))
+
+
+def apply_fir_eq(
+    audio: Audio,
+    sample_rate: int,
+    frequencies_hz: npt.NDArray[np.float64],
+    gain_db: npt.NDArray[np.float64],
+) -> Audio:
+    """Apply :func:`reference_fir` to ``audio`` [shape=(channels, frames)], delay removed."""
+    a = as_audio(audio)
+    fir = StreamFir(reference_fir(frequencies_hz, gain_db, sample_rate), a.shape[0])
+    return np.concatenate([fir.process(a), fir.flush()], axis=1)[:, : a.shape[1]]
+
+
+class _BlockPeaks:
+    """Largest |sample| over the channels per block of ``size`` frames, as the stream passes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tail = np.zeros(0, dtype=np.float32)
+        self._parts: list[npt.NDArray[np.float32]] = []
+
+    def add(self, block: Audio) -> None:
+        if block.shape[1] == 0:
+            return
+        p = np.concatenate([self._tail, np.abs(block).max(axis=0)])
+        whole = len(p) // self.size
+        self._parts.append(p[: whole * self.size].reshape(whole, self.size).max(axis=1))
+        self._tail = p[whole * self.size :]
+
+    def result(self) -> npt.NDArray[np.float64]:
+        return np.concatenate(self._parts).astype(np.float64) if self._parts else np.zeros(0)
+
+
+def _db(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    with np.errstate(divide="ignore"):
+        return np.asarray(20.0 * np.log10(values), dtype=np.float64)
+
+
+@dataclass
+class _Prepared:
+    """The prepared mix at the delivery rate and what was measured on the way."""
+
+    store: SampleStore
+    model: gainmodel.LimiterModel
+    spectrum: Welch
+    input_report: loudness.LoudnessReport
+
+
+@dataclass
+class _Render:
+    store: SampleStore
+    report: loudness.LoudnessReport
+    gain_db: float
+    limiter_ceiling_db: float
+    gain_reduction_db: npt.NDArray[np.float64]
+    spectrum: Spectrum
+    block_peaks_db: npt.NDArray[np.float64]
+    guard_dips: int
+    guard_max_dip_db: float
+    predicted: gainmodel.Prediction | None = None
+
+    @property
+    def integrated_lufs(self) -> float:
+        return self.report.integrated_lufs
+
+    @property
+    def max_gr_db(self) -> float:
+        return float(self.gain_reduction_db.max()) if self.gain_reduction_db.size else 0.0
+
+
+def _stream_plugins(plugins: list[pedalboard.Plugin], x: Audio, rate: int) -> Audio:
+    for plugin in plugins:
+        x = np.asarray(plugin.process(x, rate, reset=False), dtype=np.float32)
+    return x
+
+
+def _resampled(source: Source, to_rate: int) -> Any:
+    """The source's blocks at ``to_rate`` (soxr streaming; the filter's tail flushed)."""
+    if source.sample_rate == to_rate:
+        yield from source.blocks(BLOCK)
+        return
+    src = StreamResampler(source.sample_rate, to_rate, source.channels)
+    for block in source.blocks(BLOCK):
+        out = src.process(block)
+        if out.shape[1]:
+            yield out
+    tail = src.process(np.zeros((source.channels, 0), dtype=np.float32), last=True)
+    if tail.shape[1]:
+        yield tail
+
+
+def _prepare(
+    source: Source,
+    profile: DeliveryProfile,
+    settings: ChainSettings,
+    reference: tuple[Audio, int] | None,
+    weights: tuple[float, ...],
+) -> _Prepared:
+    """Step 1: measure the input; SRC, EQ, reference FIR, glue compressor; store the result."""
+    rate = profile.sample_rate
+    input_meter = loudness.Meter(source.sample_rate, source.channels)
+    fir: StreamFir | None = None
+    if reference is not None:
+        # The reference's balance needs the whole input's spectrum first: one pass to measure
+        # it (and keep the converted samples), then the FIR in the pass below.
+        converted = SampleStore(rate, source.channels)
+        before = Welch(rate)
+        for block in _measured(source, input_meter, rate):
+            before.add(block)
+            converted.write(block)
+        ref = resample(as_audio(reference[0]), reference[1], rate)
+        f, g = reference_match_curve_of(before.result(), ref, rate, settings.reference_max_eq_db)
+        fir = StreamFir(reference_fir(f, g, rate), source.channels)
+        blocks: Any = converted.blocks(BLOCK)
+    else:
+        converted = None
+        blocks = _measured(source, input_meter, rate)
+    plugins = _eq_board(settings)
+    store = SampleStore(rate, source.channels)
+    model = gainmodel.LimiterModel(rate, weights)
+    spectrum = Welch(rate)
+
+    def keep(x: Audio) -> None:
+        x = _stream_plugins(plugins, x, rate) if plugins else x
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        store.write(x)
+        model.add(x)
+        spectrum.add(x)
+
+    for block in blocks:
+        keep(fir.process(block) if fir is not None else block)
+    if fir is not None:
+        keep(fir.flush())
+    if converted is not None:
+        converted.close()
+    model.finish()
+    input_meter.close()
+    return _Prepared(store, model, spectrum, input_meter.result())
+
+
+def _measured(source: Source, meter: loudness.Meter, rate: int) -> Any:
+    """The source's blocks at ``rate``, the meter fed with the original blocks on the way."""
+
+    def original() -> Any:
+        for block in source.blocks(BLOCK):
+            meter.add(block)
+            yield block
+
+    class _Metered(Source):
+        sample_rate, channels, frames = source.sample_rate, source.channels, source.frames
+
+        def blocks(self, block: int = BLOCK) -> Any:
+            return original()
+
+    return _resampled(_Metered(), rate)
+
+
+def reference_match_curve_of(
+    spectrum: Spectrum, reference: Audio, sample_rate: int, max_eq_db: float = 6.0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`reference_match_curve` from the input's measured long-term spectrum."""
+    f, a_db = spectrum
+    fr, r_db = long_term_spectrum_db(reference, sample_rate)
+    if len(r_db) != len(a_db):  # programmes of different lengths: the input's frequency grid
+        r_db = np.interp(f, fr, r_db)
     diff = _smooth_octave_fraction(f, r_db - a_db)
     band = (f >= 100.0) & (f <= 10000.0)
     diff = diff - float(np.mean(diff[band]))
@@ -255,84 +444,124 @@ def reference_match_curve(
     return f, np.clip(diff, -max_eq_db, max_eq_db)
 
 
-def apply_fir_eq(
-    audio: Audio,
-    sample_rate: int,
-    frequencies_hz: npt.NDArray[np.float64],
-    gain_db: npt.NDArray[np.float64],
-) -> Audio:
-    """Apply a linear-phase FIR (scipy ``firwin2``) with the given magnitude curve, delay removed."""
-    a = as_audio(audio)
-    numtaps = 4097
-    nyq = sample_rate / 2.0
-    freq = np.clip(frequencies_hz / nyq, 0.0, 1.0)
-    freq[0], freq[-1] = 0.0, 1.0
-    taps = scipy.signal.firwin2(numtaps, freq, 10.0 ** (gain_db / 20.0))
-    delay = (numtaps - 1) // 2
-    out = scipy.signal.oaconvolve(a.astype(np.float64), taps[np.newaxis, :], axes=1)
-    return np.ascontiguousarray(out[:, delay : delay + a.shape[1]], dtype=np.float32)
+def _glued(
+    prepared: _Prepared, target: float, ratio: float, weights: tuple[float, ...]
+) -> _Prepared:
+    """The prepared mix through a glue compressor (ratio:1, attack 2 ms, release 40 ms,
+    threshold 8 dB under the target level) at the target level: the loudness a peak limiter
+    alone cannot give without pumping comes from lowering the crest factor first."""
+    rate = prepared.store.sample_rate
+    level = prepared.model.level_lufs
+    gain = np.float32(10.0 ** ((target - level) / 20.0))
+    comp = pedalboard.Compressor(
+        threshold_db=target - 8.0, ratio=ratio, attack_ms=2.0, release_ms=40.0
+    )
+    store = SampleStore(rate, prepared.store.channels)
+    model = gainmodel.LimiterModel(rate, weights)
+    for block in prepared.store.blocks(BLOCK):
+        y = np.asarray(comp.process(block * gain, rate, reset=False), dtype=np.float32)
+        store.write(y)
+        model.add(y)
+    model.finish()
+    return _Prepared(store, model, prepared.spectrum, prepared.input_report)
 
 
-def gain_reduction_series(
-    before: Audio, after: Audio, sample_rate: int, block_s: float = GR_BLOCK_S
-) -> npt.NDArray[np.float64]:
-    """Limiter gain reduction (positive dB) per block: block peak in minus block peak out.
-
-    The limiter's look-ahead is latency-compensated by pedalboard, so blocks line up.
-    """
-    n = max(1, int(block_s * sample_rate))
-    frames = before.shape[1] // n * n
-    if frames == 0:
-        return np.zeros(0)
-    pin = np.max(np.abs(before[:, :frames]).reshape(before.shape[0], -1, n), axis=(0, 2))
-    pout = np.max(np.abs(after[:, :frames]).reshape(after.shape[0], -1, n), axis=(0, 2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gr = 20.0 * np.log10(np.maximum(pin, 1e-12) / np.maximum(pout, 1e-12))
-    return np.asarray(np.clip(gr, 0.0, None), dtype=np.float64)
-
-
-@dataclass
-class _Candidate:
-    gain_db: float
-    limiter_ceiling_db: float
-    audio: Audio
-    integrated_lufs: float
-    true_peak_dbtp: float
-    max_gr_db: float
-    gr: npt.NDArray[np.float64]
-    report: loudness.LoudnessReport
-    x: Audio
-    """The signal that went into gain → limiter (after EQ, compression)."""
-    release_ms: float
-    strict_tp_dbtp: float | None = None
-    """max(meter, 8x) true peak, once computed."""
-
-
-def prepare(
-    audio: Audio,
-    sample_rate: int,
+def _render(
+    prepared: _Prepared,
     profile: DeliveryProfile,
-    settings: ChainSettings = DEFAULT_SETTINGS,
-    reference: tuple[Audio, int] | None = None,
-) -> Audio:
-    """Steps 1–2: SRC to the delivery rate, EQ (and reference matching), glue compressor.
+    settings: ChainSettings,
+    gain_db: float,
+    limiter_ceiling_db: float,
+    release_ms: float,
+    ceiling_db: float,
+    guard_target_db: float,
+    weights: tuple[float, ...],
+) -> _Render:
+    """Step 3: gain → limiter → guard → dither → meter, the delivered samples stored."""
+    rate = profile.sample_rate
+    channels = prepared.store.channels
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    limiter = pedalboard.BrickwallLimiter(
+        ceiling_db=limiter_ceiling_db,
+        release_ms=release_ms,
+        lookahead_ms=settings.limiter_lookahead_ms,
+        true_peak=True,
+    )
+    guard = TruePeakGuard(channels, rate, 10.0 ** (guard_target_db / 20.0))
+    bits = profile.pcm_bits
+    quantizer = (
+        dither.Quantizer(
+            bits, channels, np.random.default_rng(settings.seed), settings.noise_shaping, rate
+        )
+        if bits is not None
+        else None
+    )
+    meter = loudness.Meter(
+        rate, channels, weights, event_threshold_dbtp=ceiling_db - NEAR_CEILING_DB
+    )
+    rebuffer = Rebuffer(channels, BLOCK)
+    store = SampleStore(rate, channels)
+    spectrum = Welch(rate)
+    gr_size = max(1, int(GR_BLOCK_S * rate))
+    peaks_in, peaks_out, delivered_peaks = (
+        _BlockPeaks(gr_size),
+        _BlockPeaks(gr_size),
+        _BlockPeaks(gr_size),
+    )
+    total = prepared.store.frames
+    produced = 0
 
-    Returns float32 (channels, frames) at ``profile.sample_rate``; raises UserError for a
-    silent input.
-    """
-    a = as_audio(audio)
-    if a.shape[1] == 0 or not np.any(a):
-        raise UserError("the input is silent: there is nothing to master")
-    x = resample(a, sample_rate, profile.sample_rate)
-    if reference is not None:
-        ref = resample(as_audio(reference[0]), reference[1], profile.sample_rate)
-        f, g = reference_match_curve(x, ref, profile.sample_rate, settings.reference_max_eq_db)
-        x = apply_fir_eq(x, profile.sample_rate, f, g)
-    plugins = _eq_board(settings)
-    if plugins:
-        for plugin in plugins:
-            x = np.asarray(plugin(x, profile.sample_rate), dtype=np.float32)
-    return np.ascontiguousarray(x, dtype=np.float32)
+    def deliver(y: Audio) -> None:
+        nonlocal produced
+        if y.shape[1] == 0:
+            return
+        peaks_out.add(y)
+        out = guard.process(y)
+        finish(out)
+
+    def finish(out: Audio) -> None:
+        if out.shape[1] == 0:
+            return
+        q = quantizer.process(out) if quantizer is not None else out
+        store.write(q)
+        spectrum.add(q)
+        delivered_peaks.add(q)
+        for b in rebuffer.push(q):
+            meter.add(b)
+
+    for block in prepared.store.blocks(BLOCK):
+        gained = block * gain
+        peaks_in.add(gained)
+        y = np.asarray(limiter.process(gained, rate, reset=False), dtype=np.float32)
+        produced += y.shape[1]
+        deliver(y)
+    # The limiter's look-ahead: silence pushes its last frames out.
+    while produced < total:
+        y = np.asarray(
+            limiter.process(np.zeros((channels, 4096), dtype=np.float32), rate, reset=False),
+            dtype=np.float32,
+        )[:, : total - produced]
+        produced += y.shape[1]
+        deliver(y)
+    finish(guard.flush())
+    for b in rebuffer.flush():
+        meter.add(b)
+    meter.close()
+    pin, pout = peaks_in.result(), peaks_out.result()
+    n = min(len(pin), len(pout))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gr = 20.0 * np.log10(np.maximum(pin[:n], 1e-12) / np.maximum(pout[:n], 1e-12))
+    return _Render(
+        store,
+        meter.result(),
+        gain_db,
+        limiter_ceiling_db,
+        np.asarray(np.clip(gr, 0.0, None), dtype=np.float64),
+        spectrum.result(),
+        _db(delivered_peaks.result()),
+        guard.dips,
+        guard.max_dip_db,
+    )
 
 
 def master(
@@ -353,304 +582,169 @@ def master(
     a = as_audio(audio)
     if a.shape[1] == 0 or not np.any(a):
         raise UserError("the input is silent: there is nothing to master")
-    input_report = loudness.measure(a, sample_rate)
-    if not input_report.integrated_lufs > SILENCE_LUFS:
+    return master_source(
+        ArraySource(a, sample_rate), profile, settings, reference, target_lufs, fixed_gain_db
+    )
+
+
+def master_source(
+    source: Source,
+    profile: DeliveryProfile,
+    settings: ChainSettings = DEFAULT_SETTINGS,
+    reference: tuple[Audio, int] | None = None,
+    target_lufs: float | None = None,
+    fixed_gain_db: float | None = None,
+    progress: Progress | None = None,
+) -> MasterResult:
+    """Master a :class:`Source` (an array, a file) block by block: see :func:`master`."""
+    say = progress or (lambda _: None)
+    if source.frames == 0:
         raise UserError("the input is silent: there is nothing to master")
-    pre = prepare(a, sample_rate, profile, settings, reference)
+    weights = loudness.default_channel_weights(source.channels)
+    say("measuring and preparing the mix")
+    prepared = _prepare(source, profile, settings, reference, weights)
+    if not prepared.input_report.integrated_lufs > SILENCE_LUFS or not (
+        prepared.model.level_lufs > SILENCE_LUFS
+    ):
+        prepared.store.close()
+        raise UserError("the input is silent: there is nothing to master")
     target = profile.target_lufs if target_lufs is None else float(target_lufs)
     ceiling = profile.ceiling_for(target)
-    sr = profile.sample_rate
-    bits = profile.pcm_bits
-
     tol = min(profile.tolerance_lu, 0.1)
-    history: list[_Candidate] = []
-    # The limiter's working ceiling starts 0.1 dB under the delivery ceiling and is tightened
-    # by the measured overshoot (module docstring) — shared by every stage of the ladder.
-    limiter_ceiling = ceiling - 0.1
-    # Noise-shaped dither is a per-sample loop: the iterations use plain TPDF (same loudness to
-    # within hundredths of an LU) and only the final candidate is shaped, then re-measured.
-    shape_now = False
-    meter_margin = METER_TRUE_PEAK_MARGIN_DB
-
-    def render(x: Audio, gain_db: float, release_ms: float) -> _Candidate:
-        gained = x * np.float32(10.0 ** (gain_db / 20.0))
-        limiter = pedalboard.BrickwallLimiter(
-            ceiling_db=limiter_ceiling,
-            release_ms=release_ms,
-            lookahead_ms=settings.limiter_lookahead_ms,
-            true_peak=True,
-        )
-        limited = np.asarray(limiter(gained, sr), dtype=np.float32)
-        out = limited
-        if bits is not None:
-            out = dither.quantize(
-                limited,
-                bits,
-                rng=np.random.default_rng(settings.seed),
-                noise_shaping=shape_now,
-                sample_rate=sr,
-            )
-        gr = gain_reduction_series(gained, limited, sr)
-        rep = loudness.measure(out, sr)
-        return _Candidate(
-            gain_db,
-            limiter_ceiling,
-            out,
-            rep.integrated_lufs,
-            # The meter's 4x true peak steers the iterations (cheap: measured anyway); the 8x
-            # check runs on the final candidate below.
-            rep.true_peak_dbtp,
-            float(gr.max()) if gr.size else 0.0,
-            gr,
-            rep,
-            x,
-            release_ms,
-        )
-
-    def settle(x: Audio, gain_db: float, release_ms: float) -> _Candidate:
-        # Tighten the limiter's ceiling by the measured overshoot until the deliverable's
-        # true peak is at or under the ceiling (see the module docstring for the figure).
-        nonlocal limiter_ceiling, meter_margin
-        c = render(x, gain_db, release_ms)
-        if not history:
-            # Calibrate once how far the meter's 4x reading sits under the 8x check on this
-            # material (inter-sample-heavy content: up to a few tenths of a dB), so that the
-            # final 8x verification rarely forces a re-solve.
-            c.strict_tp_dbtp = delivered_true_peak_dbtp(c.audio, sr, c.report)
-            under = c.strict_tp_dbtp - c.true_peak_dbtp
-            meter_margin = max(METER_TRUE_PEAK_MARGIN_DB, under + TRUE_PEAK_MARGIN_DB + 0.02)
-        for _ in range(6):
-            if c.true_peak_dbtp <= ceiling - meter_margin:
-                break
-            limiter_ceiling -= (c.true_peak_dbtp - ceiling + meter_margin) + 0.05
-            c = render(x, gain_db, release_ms)
-        history.append(c)
-        return c
-
-    # The input's reading is the first guess (one measurement saved) unless EQ or SRC ran.
-    level = input_report.integrated_lufs
-    changed = reference is not None or settings.eq or settings.tilt_db or settings.compressor
-    if changed or sr != sample_rate:  # SRC drops content above the new Nyquist: K-weighted HF
-        level = loudness.measure(pre, sr).integrated_lufs
+    limiter_ceiling = ceiling - LIMITER_MARGIN_DB
+    guard_target = ceiling - GUARD_MARGIN_DB
+    budget = settings.max_limiting_db
+    release = settings.limiter_release_ms
+    lookahead = settings.limiter_lookahead_ms
     problems: list[str] = []
-    best: _Candidate | None = None
-    for _ in range(4):
-        if fixed_gain_db is not None:
-            best = settle(pre, fixed_gain_db, settings.limiter_release_ms)
-        elif best is None:
-            best, problems = _solve_ladder(pre, sr, target, tol, settings, settle, level)
+    glue_ratio: float | None = None
+
+    def solve(p: _Prepared, rel: float, offset: float = 0.0) -> gainmodel.Solution:
+        return gainmodel.solve(p.model, target, limiter_ceiling, rel, lookahead, budget, offset)
+
+    if fixed_gain_db is not None:
+        solution = None
+        gain = float(fixed_gain_db)
+    else:
+        solution = solve(prepared, release)
+        if not solution.reached and settings.auto_compress:
+            for ratio in (2.0, 4.0):
+                say(f"adding glue compression ({ratio:g}:1) to reach {target:.1f} LUFS")
+                glued = _glued(prepared, target, ratio, weights)
+                attempt = gainmodel.solve(
+                    glued.model, target, limiter_ceiling, 30.0, lookahead, budget
+                )
+                if (
+                    attempt.reached
+                    or attempt.predicted.integrated_lufs > solution.predicted.integrated_lufs
+                ):
+                    if prepared.store is not glued.store and glue_ratio is not None:
+                        prepared.store.close()
+                    prepared, solution, release, glue_ratio = glued, attempt, 30.0, ratio
+                else:
+                    glued.store.close()
+                if attempt.reached:
+                    break
+        gain = solution.gain_db
+    renders: list[_Render] = []
+    best: _Render | None = None
+    capped = solution is not None and not solution.reached
+    for attempt_no in range(MAX_RENDERS):
+        say(f"rendering the master (pass {attempt_no + 1})")
+        r = _render(prepared, profile, settings, gain, limiter_ceiling, release, ceiling,
+                    guard_target, weights)  # fmt: skip
+        r.predicted = prepared.model.predict(gain, limiter_ceiling, release, lookahead)
+        renders.append(r)
+        if best is None or _better(r, best, target, ceiling, budget if capped else math.inf):
+            if best is not None:
+                best.store.close()
+            best = r
         else:
-            # Re-solve from where we were, on the same signal, with the tightened ceiling.
-            best, ok = _solve_gain(
-                best.x, sr, target, tol, settings.max_limiting_db, best.release_ms, settle,
-                first_gain_db=best.gain_db,
-            )  # fmt: skip
-            if not ok and not problems:
-                problems = [_budget_problem(target, settings.max_limiting_db, best)]
-        if settings.noise_shaping and bits is not None:
-            shape_now = True
-            best = settle(best.x, best.gain_db, best.release_ms)
-            shape_now = False
-        # Verify the final candidate with the stricter detector (meter and 8x soxr); a 4x
-        # reading can be up to 0.55 dB low near 0.45 fs (BS.1770-4 Annex 2, Attachment 1).
-        strict = best.strict_tp_dbtp
-        if strict is None:
-            strict = delivered_true_peak_dbtp(best.audio, sr, best.report)
-        best = replace(best, true_peak_dbtp=strict)
-        if strict <= ceiling - TRUE_PEAK_MARGIN_DB:
+            r.store.close()
+        if r.report.true_peak_dbtp > ceiling:
+            guard_target -= r.report.true_peak_dbtp - ceiling + 0.01
+        elif capped:
+            if r.max_gr_db <= budget:
+                break
+            gain -= r.max_gr_db - budget + 0.01  # the limiter's reduction follows dB for dB
+        elif fixed_gain_db is not None or abs(r.integrated_lufs - target) <= SOLVE_TOLERANCE_LU:
             break
-        limiter_ceiling -= (strict - ceiling + TRUE_PEAK_MARGIN_DB) + 0.05
+        else:
+            offset = r.integrated_lufs - r.predicted.integrated_lufs
+            gain = solve(prepared, release, offset).gain_db
+    prepared.store.close()
     assert best is not None
-    if fixed_gain_db is None and not problems and abs(best.integrated_lufs - target) > tol:
+    if solution is not None and not solution.reached:
+        problems.append(_budget_problem(target, budget, best.integrated_lufs))
+    elif fixed_gain_db is None and abs(best.integrated_lufs - target) > tol:
         problems.append(
             f"integrated loudness {best.integrated_lufs:.2f} LUFS misses the target "
             f"{target:.1f} LUFS by more than {tol:.1f} LU"
         )
-    if best.true_peak_dbtp > ceiling:
+    if best.report.true_peak_dbtp > ceiling:
         problems.append(
-            f"true peak {best.true_peak_dbtp:.2f} dBTP is over the ceiling {ceiling:.1f} dBTP"
+            f"true peak {best.report.true_peak_dbtp:.2f} dBTP is over the ceiling {ceiling:.1f} dBTP"
         )
     return MasterResult(
-        audio=best.audio,
-        sample_rate=sr,
+        samples=best.store,
+        sample_rate=profile.sample_rate,
         bit_depth=profile.bit_depth,
         target_lufs=target,
         ceiling_dbtp=ceiling,
         integrated_lufs=best.integrated_lufs,
-        true_peak_dbtp=best.true_peak_dbtp,
+        true_peak_dbtp=best.report.true_peak_dbtp,
         loudness_range_lu=best.report.loudness_range_lu,
-        input_integrated_lufs=input_report.integrated_lufs,
-        input_loudness_range_lu=input_report.loudness_range_lu,
+        input_integrated_lufs=prepared.input_report.integrated_lufs,
+        input_loudness_range_lu=prepared.input_report.loudness_range_lu,
         gain_db=best.gain_db,
         limiter_ceiling_db=best.limiter_ceiling_db,
         max_gain_reduction_db=best.max_gr_db,
-        iterations=len(history),
-        gain_reduction_db=best.gr,
+        iterations=len(renders),
+        gain_reduction_db=best.gain_reduction_db,
         problems=tuple(problems),
         tolerance_lu=tol,
         report=best.report,
-        input_report=input_report,
-        processed_input=pre,
+        input_report=prepared.input_report,
+        spectrum_before=prepared.spectrum.result(),
+        spectrum_after=best.spectrum,
+        block_peaks_db=best.block_peaks_db,
+        guard_dips=best.guard_dips,
+        guard_max_dip_db=best.guard_max_dip_db,
+        glue_ratio=glue_ratio,
     )
 
 
-Settle = Callable[[Audio, float, float], _Candidate]
+def _better(a: _Render, b: _Render, target: float, ceiling: float, budget: float) -> bool:
+    """Whether render ``a`` is a better deliverable than ``b``: under the ceiling first, then
+    within the limiting budget, then nearer the target."""
+    for a_ok, b_ok in (
+        (a.report.true_peak_dbtp <= ceiling, b.report.true_peak_dbtp <= ceiling),
+        (a.max_gr_db <= budget, b.max_gr_db <= budget),
+    ):
+        if a_ok != b_ok:
+            return a_ok
+    return abs(a.integrated_lufs - target) < abs(b.integrated_lufs - target)
 
 
-def _solve_gain(
-    x: Audio,
-    sr: int,
-    target: float,
-    tol: float,
-    budget_db: float,
-    release_ms: float,
-    settle: Settle,
-    level_lufs: float | None = None,
-    first_gain_db: float | None = None,
-) -> tuple[_Candidate, bool]:
-    """Find the gain putting ``x`` (through limiter and dither) on ``target`` LUFS.
-
-    Integrated loudness is NOT monotonic in the gain once the limiter works hard: raising quiet
-    passages lets more 400 ms blocks through the −10 LU relative gate (BS.1770-4 §2.7), which
-    can lower the gated mean. So the solver first walks up to bracket the target (never past
-    the limiting budget), then closes the bracket with the Illinois false-position method; a
-    continuous loudness curve crosses the target inside any bracket. Returns the closest
-    candidate and whether it is within ``tol``.
-    """
-    if first_gain_db is None:
-        if level_lufs is None:
-            level_lufs = loudness.measure(x, sr).integrated_lufs
-        first_gain_db = target - level_lufs
-    c = settle(x, first_gain_db, release_ms)
-    tried = [c]
-    lo: _Candidate | None = None
-    hi: _Candidate | None = None
-    stalls = 0
-    for _ in range(MAX_ITERATIONS):
-        err = c.integrated_lufs - target
-        if abs(err) <= SOLVE_TOLERANCE_LU:
-            return c, True
-        if err < 0:
-            lo = c if lo is None or c.gain_db > lo.gain_db else lo
-        else:
-            hi = c if hi is None or c.gain_db < hi.gain_db else hi
-        if lo is not None and hi is not None and lo.gain_db < hi.gain_db:
-            break
-        if err < 0 and c.max_gr_db > budget_db:
-            break  # the budget is spent and the target is still above: give up this stage
-        # Walk by the local slope of loudness over gain (1 until the limiter engages, less
-        # after), clamped so that a flat stretch cannot throw the guess far: ≤ 6 dB a step.
-        slope = 1.0 if c.max_gr_db < 0.5 else 0.5
-        if len(tried) >= 2 and abs(tried[-1].gain_db - tried[-2].gain_db) > 1e-6:
-            d_lufs = tried[-1].integrated_lufs - tried[-2].integrated_lufs
-            raw = d_lufs / (tried[-1].gain_db - tried[-2].gain_db)
-            stalls = stalls + 1 if raw < 0.15 else 0
-            if stalls >= 2:
-                break  # more gain no longer buys loudness: let the next stage (compression) try
-            slope = min(max(raw, 0.2), 1.0)
-        step = -err if err > 0 else min(-err / slope + 0.05, 6.0)
-        c = settle(x, c.gain_db + step, release_ms)
-        tried.append(c)
-    if lo is not None and hi is not None and lo.gain_db < hi.gain_db:
-        flo, fhi = lo.integrated_lufs - target, hi.integrated_lufs - target
-        side = 0
-        for _ in range(MAX_ITERATIONS):
-            g = lo.gain_db - flo * (hi.gain_db - lo.gain_db) / (fhi - flo)
-            c = settle(x, g, release_ms)
-            tried.append(c)
-            f = c.integrated_lufs - target
-            if abs(f) <= SOLVE_TOLERANCE_LU or hi.gain_db - lo.gain_db < 1e-3:
-                break
-            if f < 0:
-                lo, flo = c, f
-                if side == -1:
-                    fhi /= 2.0  # Illinois: halve the stale end so the bracket keeps shrinking
-                side = -1
-            else:
-                hi, fhi = c, f
-                if side == 1:
-                    flo /= 2.0
-                side = 1
-    within_budget = [t for t in tried if t.max_gr_db <= budget_db]
-    if not within_budget:
-        within_budget = [
-            _cap_limiting(x, min(tried, key=lambda t: t.gain_db), budget_db, release_ms, settle)
-        ]
-    best = min(within_budget, key=lambda t: abs(t.integrated_lufs - target))
-    return best, abs(best.integrated_lufs - target) <= tol
-
-
-def _cap_limiting(
-    x: Audio, over: _Candidate, budget_db: float, release_ms: float, settle: Settle
-) -> _Candidate:
-    """Bisect the gain down until the limiter's largest gain reduction fits ``budget_db``."""
-    hi = over.gain_db
-    lo = over.gain_db - (over.max_gr_db - budget_db) - 1.0
-    best = settle(x, lo, release_ms)
-    while best.max_gr_db > budget_db:  # a limiter's reduction falls with the gain, dB for dB
-        lo -= best.max_gr_db - budget_db + 1.0
-        best = settle(x, lo, release_ms)
-    for _ in range(6):
-        mid = (lo + hi) / 2.0
-        c = settle(x, mid, release_ms)
-        if c.max_gr_db <= budget_db:
-            lo, best = mid, c
-        else:
-            hi = mid
-    return best
-
-
-def _solve_ladder(
-    pre: Audio,
-    sr: int,
-    target: float,
-    tol: float,
-    settings: ChainSettings,
-    settle: Settle,
-    level_lufs: float,
-) -> tuple[_Candidate, list[str]]:
-    """Limiter alone first; if the target needs more than the limiting budget, add a glue
-    compressor before the limiter (2:1, then 4:1, attack 2 ms, release 40 ms, threshold 8 dB
-    under the target level) with a faster limiter release — the loudness a peak limiter alone
-    cannot give without pumping comes from lowering the crest factor first."""
-    budget = settings.max_limiting_db
-    best, ok = _solve_gain(
-        pre, sr, target, tol, budget, settings.limiter_release_ms, settle, level_lufs
-    )
-    if ok or not settings.auto_compress:
-        return best, ([] if ok else [_budget_problem(target, budget, best)])
-    at_target = pre * np.float32(10.0 ** ((target - level_lufs) / 20.0))
-    for ratio in (2.0, 4.0):
-        comp = pedalboard.Compressor(
-            threshold_db=target - 8.0, ratio=ratio, attack_ms=2.0, release_ms=40.0
-        )
-        squeezed = np.asarray(comp(at_target, sr), dtype=np.float32)
-        cand, ok = _solve_gain(squeezed, sr, target, tol, budget, 30.0, settle)
-        if abs(cand.integrated_lufs - target) < abs(best.integrated_lufs - target):
-            best = cand
-        if ok:
-            return best, []
-    return best, [_budget_problem(target, budget, best)]
-
-
-def _budget_problem(target: float, budget: float, best: _Candidate) -> str:
+def _budget_problem(target: float, budget: float, achieved: float) -> str:
     return (
         f"reaching {target:.1f} LUFS needs more than {budget:.1f} dB of limiting (even after "
-        f"glue compression); best within the budget: {best.integrated_lufs:.2f} LUFS"
+        f"glue compression); best within the budget: {achieved:.2f} LUFS"
     )
 
 
 __all__ = [
+    "DEFAULT_SETTINGS",
+    "GR_BLOCK_S",
+    "NEAR_CEILING_DB",
     "ChainSettings",
     "CompressorSettings",
     "EqBand",
     "MasterResult",
     "apply_fir_eq",
-    "delivered_true_peak_dbtp",
-    "gain_reduction_series",
     "long_term_spectrum_db",
     "master",
-    "oversampled_peak_dbtp",
-    "prepare",
+    "master_source",
+    "reference_fir",
     "reference_match_curve",
 ]

@@ -116,7 +116,7 @@ def report_json(
             ),
             "limiter_ceiling_db": _num(result.limiter_ceiling_db, 3),
             "solver_iterations": result.iterations,
-            "true_peak_meter": "max(BS.1770-4 meter, 8x soxr-interpolated peak)",
+            "true_peak_meter": "exact peak of the band-limited signal (producer meter)",
             "profile_description": profile.description,
         }
     )
@@ -146,7 +146,7 @@ def _identity(result: MasterResult, profile: DeliveryProfile, verdict: Verdict, 
               context: ReportContext) -> list[tuple[str, str]]:  # fmt: skip
     tags = context.tags
     fmt = f"{verdict.written.format.upper()}, {verdict.written.sample_type}"
-    channels = result.audio.shape[0]
+    channels = result.channels
     items = [
         ("Artist", tags.artist),
         ("Album", tags.album),
@@ -160,7 +160,7 @@ def _identity(result: MasterResult, profile: DeliveryProfile, verdict: Verdict, 
             f"{fmt}, {result.sample_rate / 1000:g} kHz, "
             f"{'stereo' if channels == 2 else 'mono' if channels == 1 else f'{channels} channels'}",
         ),
-        ("Duration", _duration(result.audio.shape[1] / result.sample_rate)),
+        ("Duration", _duration(result.frames / result.sample_rate)),
         ("Profile", f"{profile.name} — {profile.description}"),
         ("Made from", context.input_name),
         ("Run", context.run),
@@ -237,7 +237,8 @@ def _processing(result: MasterResult, profile: DeliveryProfile) -> str:
         ("Limiter working ceiling", _db(result.limiter_ceiling_db, "dBTP")),
         ("Loudness range change", _db(result.loudness_range_lu - result.input_loudness_range_lu, "LU", 1, sign=True)),
         ("Dither", dither),
-        ("Gain solver", f"{result.iterations} render(s) measured, limiter and dither in the loop"),
+        ("Gain solver", f"solved on the limiter model, {result.iterations} render(s) measured"),
+        ("True-peak guard", f"{result.guard_dips} peak(s) lowered after the limiter, by at most {result.guard_max_dip_db:.2f} dB"),
         ("True-peak measurement", "the larger of the BS.1770-4 meter (4×) and an 8× soxr-interpolated peak"),
     ]  # fmt: skip
     body = "".join(f"<tr><th scope='row'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in lines)

@@ -22,16 +22,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 
-from producer.analysis import loudness
 from producer.audio import Audio
-from producer.mastering.chain import GR_BLOCK_S, MasterResult, long_term_spectrum_db
+from producer.mastering.chain import GR_BLOCK_S, NEAR_CEILING_DB, MasterResult
+from producer.mastering.stream import long_term_spectrum_db
 from producer.mastering.verdict import LoudnessGoal
 
 MAX_POINTS = 3000
-#: True-peak events are drawn when they come within this of the ceiling (dB).
-NEAR_CEILING_DB = 1.0
-#: Sample peaks are drawn per block of this length (s).
-PEAK_BLOCK_S = 0.05
 
 INK = "#1f2933"
 MUTED = "#7b8794"
@@ -137,40 +133,19 @@ def _loudness(result: MasterResult, goal: LoudnessGoal, profile_name: str) -> Fi
     return Figure("Loudness over time", caption, _svg(fig))
 
 
-def _block_peaks_db(
-    audio: Audio, rate: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    n = max(1, round(PEAK_BLOCK_S * rate))
-    frames = audio.shape[1]
-    blocks = frames // n
-    if blocks == 0:
-        return np.zeros(0), np.zeros(0)
-    peaks = np.empty(blocks, dtype=np.float32)
-    step = 200  # blocks per pass: 10 s at a time, no full-length temporary
-    for b0 in range(0, blocks, step):
-        b1 = min(blocks, b0 + step)
-        chunk = np.abs(audio[:, b0 * n : b1 * n]).reshape(audio.shape[0], b1 - b0, n)
-        peaks[b0:b1] = chunk.max(axis=(0, 2))
-    with np.errstate(divide="ignore"):
-        db = 20.0 * np.log10(peaks.astype(np.float64))
-    return np.arange(blocks) * (n / rate), db
-
-
 def _peaks(result: MasterResult, profile_name: str) -> Figure | None:
     after = result.report
     if after is None:
         return None
     ceiling = result.ceiling_dbtp
-    near = loudness.measure(
-        result.audio, result.sample_rate, event_threshold_dbtp=ceiling - NEAR_CEILING_DB
-    )
     fig, ax = plt.subplots(figsize=(9, 2.5))
-    t, p = _block_peaks_db(result.audio, result.sample_rate)
-    t, p = _reduce_max(t, p)
+    p = result.block_peaks_db
+    t, p = _reduce_max(np.arange(len(p), dtype=np.float64) * GR_BLOCK_S, p)
     floor = ceiling - 24.0
     ax.fill_between(t, floor, np.maximum(p, floor), color=MASTER, alpha=0.35, lw=0,
-                    label=f"sample peak per {PEAK_BLOCK_S * 1000:.0f} ms")  # fmt: skip
-    events = np.asarray(near.true_peak_events_s)
+                    label=f"sample peak per {GR_BLOCK_S * 1000:.0f} ms")  # fmt: skip
+    # The chain's meter records the true peaks within NEAR_CEILING_DB of the ceiling.
+    events = np.asarray(after.true_peak_events_s)
     if events.size:
         ax.vlines(events, ceiling - NEAR_CEILING_DB, ceiling, color=WARN, lw=0.8,
                   label=f"true peak within {NEAR_CEILING_DB:.0f} dB of the ceiling ({events.size})")  # fmt: skip
@@ -190,7 +165,7 @@ def _peaks(result: MasterResult, profile_name: str) -> Figure | None:
     caption = (
         f"Peaks of the delivered samples against the profile's ceiling. Highest true peak "
         f"{result.true_peak_dbtp:.2f} dBTP at {after.true_peak_time_s:.2f} s "
-        "(the larger of the meter's 4× and an 8× interpolated reading)."
+        "(the exact peak of the band-limited signal, as producer meter measures the file)."
     )
     return Figure("Peaks against the ceiling", caption, _svg(fig))
 
@@ -216,14 +191,14 @@ def _limiter(result: MasterResult) -> Figure | None:
 def _spectrum(
     result: MasterResult, reference: tuple[Audio, int] | None, reference_name: str
 ) -> Figure | None:
-    if result.processed_input is None:
+    if result.spectrum_before is None or result.spectrum_after is None:
         return None
     fig, ax = plt.subplots(figsize=(9, 2.6))
-    f, b = long_term_spectrum_db(result.processed_input, result.sample_rate)
-    _, a = long_term_spectrum_db(result.audio, result.sample_rate)
+    f, b = result.spectrum_before
+    fa, a = result.spectrum_after
     top = float(max(np.max(a[1:]), np.max(b[1:])))
     ax.semilogx(f[1:], b[1:], color=MIX, lw=0.9, label="mix (after corrective EQ)")
-    ax.semilogx(f[1:], a[1:], color=MASTER, lw=1.0, label="master")
+    ax.semilogx(fa[1:], a[1:], color=MASTER, lw=1.0, label="master")
     if reference is not None:
         fr, r = long_term_spectrum_db(reference[0], reference[1])
         r = r - float(np.max(r[1:])) + top
