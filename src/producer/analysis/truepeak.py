@@ -67,7 +67,7 @@ BLOCKS_PER_OCTAVE = 16
 #: Stationary-tone rule: exact values per round before the ratio test, and its tolerance (dB).
 ROUND_FREE = 64
 RATIO_TOLERANCE_DB = 0.005
-_BATCH = 32
+_BATCH = 128
 
 # The candidate interpolator's prototype: scipy.signal.remez((33 - 1) * 4 + 1,
 # [0, 0.45/4, 0.55/4, 0.5], [4, 0]), first half (it is symmetric). Stored rather than designed
@@ -194,23 +194,44 @@ def _interpolator() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], f
     return now, nxt, gain
 
 
-def _far_blocks() -> tuple[Ints, Ints]:
-    """Block edges [a, b) of positive offsets NEAR <= k < REACH: 16 blocks per octave."""
-    starts: list[Ints] = []
+def _far_edges() -> Ints:
+    """Edges of the far-field blocks on one side, NEAR = e[0] < ... < e[-1] = REACH: 16 blocks
+    per octave of distance (block k covers offsets [e[k], e[k+1]))."""
+    edges: list[Ints] = []
     r0 = NEAR
     while r0 < REACH:
         r1 = min(2 * r0, REACH)
-        edges = np.linspace(r0, r1, BLOCKS_PER_OCTAVE + 1).round().astype(np.int64)
-        starts.append(edges[:-1])
+        edges.append(np.linspace(r0, r1, BLOCKS_PER_OCTAVE + 1).round().astype(np.int64)[:-1])
         r0 = r1
-    a = np.unique(np.concatenate(starts))
-    b = np.append(a[1:], REACH)
-    # Both sides: k in [a, b) and -k in [-b + 1, -a + 1).
-    return np.concatenate([a, -b + 1]), np.concatenate([b, -a + 1])
+    return np.append(np.unique(np.concatenate(edges)), REACH)
 
 
-_FAR_A, _FAR_B = _far_blocks()
+_EDGES = _far_edges()
+#: Edges relative to a candidate: the negative side (offsets -REACH+1 .. -NEAR, as edges
+#: -e + 1 ascending), then the positive side.
+_EDGES_BOTH = np.concatenate([-_EDGES[::-1] + 1, _EDGES])
+_SIDE = len(_EDGES)
+#: Block centres relative to the candidate, negative side then positive side.
+_CENTRES = np.concatenate(
+    [-(_EDGES[:-1] + _EDGES[1:] - 1)[::-1] / 2.0, (_EDGES[:-1] + _EDGES[1:] - 1) / 2.0]
+)
+
+
+def _far_weights() -> tuple[Floats, Floats]:
+    """W0, W1 (blocks, 3): S_p = Z0 @ W0 - D1 @ W1 + n0 (Z0 @ W1) for p = 1, 2, 3.
+
+    Each block's sum of z/k^p is expanded to first order about its centre c:
+    Z0/c^p - p Z1/c^(p+1), Z1 = sum (j - n0 - c) z = D1 - (n0 + c) Z0, with D1 the block's
+    sum of j·z: constant weights per block, so all candidates go through two matrix products.
+    """
+    c = _CENTRES[:, np.newaxis]
+    p = np.arange(1, 4, dtype=np.float64)[np.newaxis, :]
+    return (1.0 + p) / c**p, p / c ** (p + 1.0)
+
+
+_W0, _W1 = _far_weights()
 _NEAR_K = np.arange(-NEAR + 1, NEAR)
+_NEAR_SIGN = np.where(_NEAR_K % 2 == 0, 1.0, -1.0)
 _GRID = np.linspace(-1.0, 1.0, 17)
 _GRID_SINC = np.sinc(_GRID[:, np.newaxis] - _NEAR_K[np.newaxis, :]).T  # (2·NEAR - 1, 17)
 
@@ -295,7 +316,7 @@ class Reconstruction:
 
     def _compact(self, extra: int) -> None:
         keep = self._hi - self._lo
-        cap = keep + max(4 * extra, 1 << 16)
+        cap = keep + max(2 * extra, 1 << 16)
         shift = self._lo
         x = np.empty(cap, dtype=np.float32)
         x[:keep] = self._x[shift : self._hi]
@@ -342,8 +363,23 @@ class Reconstruction:
         if hi <= lo:
             return np.zeros((3, len(n0)))
         self._prefix(lo, hi)
-        a = np.clip(b0[:, np.newaxis] + _FAR_A, lo, hi)
-        b = np.clip(b0[:, np.newaxis] + _FAR_B, lo, hi)
+        edges = b0[:, np.newaxis] + _EDGES_BOTH
+        inside = (edges[:, 0] >= lo) & (edges[:, -1] <= hi)
+        out = np.empty((3, len(n0)))
+        if inside.any():
+            e = edges[inside]
+            p0, p1 = self._p0[e], self._p1[e]
+            z0 = np.concatenate([np.diff(p0[:, :_SIDE]), np.diff(p0[:, _SIDE:])], axis=1)
+            d1 = np.concatenate([np.diff(p1[:, :_SIDE]), np.diff(p1[:, _SIDE:])], axis=1)
+            s = z0 @ _W0 - d1 @ _W1 + b0[inside, np.newaxis] * (z0 @ _W1)
+            out[:, inside] = s.T
+        if not inside.all():  # near the ends of the stream: blocks cut by the window
+            out[:, ~inside] = self._far_sums_clipped(b0[~inside], lo, hi)
+        return out
+
+    def _far_sums_clipped(self, b0: Ints, lo: int, hi: int) -> Floats:
+        a = np.clip(b0[:, np.newaxis] + np.delete(_EDGES_BOTH, [_SIDE - 1, 2 * _SIDE - 1]), lo, hi)
+        b = np.clip(b0[:, np.newaxis] + np.delete(_EDGES_BOTH, [0, _SIDE]), lo, hi)
         z0 = self._p0[b] - self._p0[a]
         centre = 0.5 * (a + b - 1)
         z1 = (self._p1[b] - self._p1[a]) - centre * z0  # first moment about the centre
@@ -373,9 +409,18 @@ class Reconstruction:
         seg = self.near_samples(c)
         sign = np.where(c % 2 == 0, 1.0, -1.0)
 
+        z_near = seg * _NEAR_SIGN  # (-1)^k x[n0 + k]
+
         def value(phi: Floats) -> Floats:  # phi (m, j) -> s(n0 + phi)
+            # sinc(phi - k) = (-1)^k sin(pi phi) / (pi (phi - k)): one sine per point, not per
+            # tap; a point on a sample (phi - k = 0) takes the sample itself.
             d = phi[:, :, np.newaxis] - _NEAR_K
-            near: Floats = np.einsum("mk,mjk->mj", seg, np.sinc(d))
+            on_sample = d == 0.0
+            inv = 1.0 / np.where(on_sample, 1.0, d)
+            near: Floats = np.einsum("mk,mjk->mj", z_near, inv) * np.sin(np.pi * phi) / np.pi
+            if on_sample.any():
+                hit = on_sample.any(axis=2)
+                near[hit] = seg[np.nonzero(hit)[0], np.argmax(on_sample[hit], axis=1)]
             poly = far[0][:, np.newaxis] + phi * (
                 far[1][:, np.newaxis] + phi * far[2][:, np.newaxis]
             )
@@ -541,7 +586,6 @@ class Candidates:
         return at, reading_all, ev.astype(np.int64)
 
 
-
 class ChannelTruePeak:
     """Streaming exact true peak of one channel: ``add`` float32 blocks, read :meth:`peak`.
 
@@ -632,6 +676,7 @@ class ChannelTruePeak:
         if commit:
             self.best, self.best_time = best, when
         return best, when
+
 
 __all__ = [
     "CANDIDATE_MARGIN_DB",

@@ -30,6 +30,7 @@ in a few hundred MB (bench/bench_master.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -389,7 +390,7 @@ def _prepare(
     plugins = _eq_board(settings)
     store = SampleStore(rate, source.channels)
     model = gainmodel.LimiterModel(rate, weights)
-    spectrum = Welch(rate)
+    spectrum = Welch(rate, hop=1.0)
 
     def keep(x: Audio) -> None:
         x = _stream_plugins(plugins, x, rate) if plugins else x
@@ -501,7 +502,7 @@ def _render(
     )
     rebuffer = Rebuffer(channels, BLOCK)
     store = SampleStore(rate, channels)
-    spectrum = Welch(rate)
+    spectrum = Welch(rate, hop=1.0)
     gr_size = max(1, int(GR_BLOCK_S * rate))
     peaks_in, peaks_out, delivered_peaks = (
         _BlockPeaks(gr_size),
@@ -597,6 +598,21 @@ def master_source(
     progress: Progress | None = None,
 ) -> MasterResult:
     """Master a :class:`Source` (an array, a file) block by block: see :func:`master`."""
+    with loudness.one_blas_thread():
+        return _master_source(
+            source, profile, settings, reference, target_lufs, fixed_gain_db, progress
+        )
+
+
+def _master_source(
+    source: Source,
+    profile: DeliveryProfile,
+    settings: ChainSettings,
+    reference: tuple[Audio, int] | None,
+    target_lufs: float | None,
+    fixed_gain_db: float | None,
+    progress: Progress | None,
+) -> MasterResult:
     say = progress or (lambda _: None)
     if source.frames == 0:
         raise UserError("the input is silent: there is nothing to master")

@@ -216,6 +216,9 @@ def _spectrum(
     return Figure("Long-term spectrum", "Average spectrum over the whole programme.", _svg(fig))
 
 
+_last: tuple[tuple[Any, ...], list[Figure]] | None = None
+
+
 def figures(
     result: MasterResult,
     goal: LoudnessGoal,
@@ -223,7 +226,27 @@ def figures(
     reference: tuple[Audio, int] | None = None,
     reference_name: str = "",
 ) -> list[Figure]:
-    """The report's figures, in reading order (absent ones left out)."""
+    """The report's figures, in reading order (absent ones left out).
+
+    The figures of one master are drawn once: a profile delivering WAV and FLAC writes two
+    reports of the same samples (drawing costs about a second per report).
+    """
+    global _last
+    key = (id(result), result.integrated_lufs, goal, profile_name, id(reference), reference_name)
+    if _last is not None and _last[0] == key:
+        return _last[1]
+    drawn = _draw(result, goal, profile_name, reference, reference_name)
+    _last = (key, drawn)
+    return drawn
+
+
+def _draw(
+    result: MasterResult,
+    goal: LoudnessGoal,
+    profile_name: str,
+    reference: tuple[Audio, int] | None,
+    reference_name: str,
+) -> list[Figure]:
     with plt.rc_context(_STYLE):  # type: ignore[arg-type]
         made = [
             _loudness(result, goal, profile_name),

@@ -41,10 +41,17 @@ from producer.fileio import atomic_output
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
 from producer.mastering import verdict as verdict_mod
-from producer.mastering.chain import ChainSettings, CompressorSettings, MasterResult, master
+from producer.mastering.chain import (
+    ChainSettings,
+    CompressorSettings,
+    MasterResult,
+    master,
+    master_source,
+)
 from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
 from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import DeliveryProfile, get_profile, load_profiles
+from producer.mastering.stream import FileSource
 from producer.mastering.verdict import LoudnessGoal, Verdict
 from producer.model import Song
 from producer.model.office import WRITER_ROLES
@@ -212,7 +219,7 @@ def deliver(
         progress(f"writing {path.name}")
         write_master(
             path,
-            result.audio,
+            result.samples,
             result.sample_rate,
             result.bit_depth,
             tags,
@@ -276,13 +283,16 @@ def master_file(
     paths = _outputs(path.parent, f"{path.stem}-{profile.name}{_variant(opts)}", profile, out)
     for p in paths:
         check_output(p, None, path, opts.reference)
-    progress(f"reading {path.name}")
-    src, rate = audio_io.read(path)
+    # Streamed from the file (bounded memory for any length); a mono file is repeated on
+    # both channels where the profile is 2-channel (Red Book).
+    source = FileSource(path, upmix_to=2 if profile.channels == 2 else None)
+    if source.frames == 0:
+        raise UserError(f"{path}: holds no audio (zero frames)")
     reference, target = _reference_target(opts)
-    if profile.channels == 2 and src.shape[0] == 1:
-        src = np.repeat(src, 2, axis=0)  # Red Book is 2-channel
     progress(f"mastering {path.name} to {profile.name}")
-    result = master(src, rate, profile, opts.settings, reference, target_lufs=target)
+    result = master_source(
+        source, profile, opts.settings, reference, target_lufs=target, progress=progress
+    )
     tags = Tags(title=opts.title or path.stem, artist=opts.artist, isrc=isrc)
     context = report_mod.ReportContext(
         tags, str(path), "one file", reference, opts.reference.name if opts.reference else ""
