@@ -220,6 +220,8 @@ _CENTRES = np.concatenate(
 def _far_weights() -> tuple[Floats, Floats]:
     """W0, W1 (blocks, 3): S_p = Z0 @ W0 - D1 @ W1 + n0 (Z0 @ W1) for p = 1, 2, 3.
 
+    (j, n0 absolute frames: up to 10^9, far inside float64's exact range for the cancellation.)
+
     Each block's sum of z/k^p is expanded to first order about its centre c:
     Z0/c^p - p Z1/c^(p+1), Z1 = sum (j - n0 - c) z = D1 - (n0 + c) Z0, with D1 the block's
     sum of j·z: constant weights per block, so all candidates go through two matrix products.
@@ -241,9 +243,10 @@ class Reconstruction:
 
     Holds samples [start, end) (absolute frame numbers); samples outside the window are taken
     as zero (only correct outside the stream: callers keep REACH samples of context around what
-    they ask). The prefix sums of z = (-1)^j x[j] and j·z that the far field needs are computed
-    when first needed and extended as the window grows, so a stretch without candidates costs
-    only the copy of its samples. :meth:`forget` drops samples before a frame.
+    they ask). The prefix sums of z = (-1)^j x[j] and j·z (j the absolute frame) that the far
+    field needs are computed when first needed and extended as the window grows, so a stretch
+    without candidates costs only the copy of its samples. :meth:`forget` drops samples before
+    a frame; the buffers are reused (moved down) rather than reallocated.
     """
 
     def __init__(self) -> None:
@@ -303,7 +306,7 @@ class Reconstruction:
         else:
             delta[1::2] *= -1.0
         d0 = np.cumsum(delta)
-        d1 = np.cumsum(delta * np.arange(i, stop, dtype=np.float64))
+        d1 = np.cumsum(delta * np.arange(self.base + i, self.base + stop, dtype=np.float64))
         self._p0[i + 1 : stop + 1] += d0
         self._p1[i + 1 : stop + 1] += d1
         if stop < self._pe:
@@ -316,21 +319,25 @@ class Reconstruction:
 
     def _compact(self, extra: int) -> None:
         keep = self._hi - self._lo
-        cap = keep + max(2 * extra, 1 << 16)
+        need = keep + max(2 * extra, 1 << 16)
         shift = self._lo
-        x = np.empty(cap, dtype=np.float32)
+        valid = self._ps <= shift <= self._pe
+        m = self._pe - shift if valid else -1
+        if need <= self._cap:  # move down in place (numpy copes with the overlap)
+            x, p0, p1 = self._x, self._p0, self._p1
+        else:
+            x = np.empty(need, dtype=np.float32)
+            p0 = np.empty(need + 1)
+            p1 = np.empty(need + 1)
+            self._cap = need
         x[:keep] = self._x[shift : self._hi]
-        p0 = np.empty(cap + 1)
-        p1 = np.empty(cap + 1)
-        if self._ps <= shift <= self._pe:
-            # Keep the valid prefix sums, re-based: the moment's index moves by ``shift``.
-            m = self._pe - shift
+        if valid:  # prefix sums of absolute frames: moved as they are
             p0[: m + 1] = self._p0[shift : self._pe + 1]
-            p1[: m + 1] = self._p1[shift : self._pe + 1] - shift * p0[: m + 1]
+            p1[: m + 1] = self._p1[shift : self._pe + 1]
             self._ps, self._pe = 0, m
         else:
             self._ps, self._pe = 0, -1
-        self._x, self._p0, self._p1, self._cap = x, p0, p1, cap
+        self._x, self._p0, self._p1 = x, p0, p1
         self.base += shift
         self._lo, self._hi = 0, keep
 
@@ -350,7 +357,7 @@ class Reconstruction:
             v[1::2] *= -1.0
         np.cumsum(v, out=self._p0[start + 1 : hi + 1])
         self._p0[start + 1 : hi + 1] += self._p0[start]
-        v *= np.arange(start, hi, dtype=np.float64)
+        v *= np.arange(self.base + start, self.base + hi, dtype=np.float64)
         np.cumsum(v, out=self._p1[start + 1 : hi + 1])
         self._p1[start + 1 : hi + 1] += self._p1[start]
         self._pe = hi
@@ -371,7 +378,7 @@ class Reconstruction:
             p0, p1 = self._p0[e], self._p1[e]
             z0 = np.concatenate([np.diff(p0[:, :_SIDE]), np.diff(p0[:, _SIDE:])], axis=1)
             d1 = np.concatenate([np.diff(p1[:, :_SIDE]), np.diff(p1[:, _SIDE:])], axis=1)
-            s = z0 @ _W0 - d1 @ _W1 + b0[inside, np.newaxis] * (z0 @ _W1)
+            s = z0 @ _W0 - d1 @ _W1 + n0[inside, np.newaxis] * (z0 @ _W1)
             out[:, inside] = s.T
         if not inside.all():  # near the ends of the stream: blocks cut by the window
             out[:, ~inside] = self._far_sums_clipped(b0[~inside], lo, hi)
@@ -382,7 +389,7 @@ class Reconstruction:
         b = np.clip(b0[:, np.newaxis] + np.delete(_EDGES_BOTH, [0, _SIDE]), lo, hi)
         z0 = self._p0[b] - self._p0[a]
         centre = 0.5 * (a + b - 1)
-        z1 = (self._p1[b] - self._p1[a]) - centre * z0  # first moment about the centre
+        z1 = (self._p1[b] - self._p1[a]) - (centre + self.base) * z0  # moment about the centre
         valid = b > a
         inv = np.where(valid, 1.0 / np.where(valid, centre - b0[:, np.newaxis], 1.0), 0.0)
         inv2 = inv * inv
@@ -631,7 +638,11 @@ class ChannelTruePeak:
             self._pending_at = np.concatenate([self._pending_at, at])
             self._pending_reading = np.concatenate([self._pending_reading, reading])
         ready = self._pending_at + REACH + NEAR <= self.frames
-        if ready.any():
+        # Evaluated in batches (each call has a fixed cost of a few hundred µs): once there are
+        # enough, or the oldest has waited another REACH / 2.
+        if ready.any() and (
+            ready.sum() >= _BATCH or int(self._pending_at.min()) + 3 * REACH // 2 <= self.frames
+        ):
             self._evaluate(self._pending_at[ready], self._pending_reading[ready], commit=True)
             self._pending_at = self._pending_at[~ready]
             self._pending_reading = self._pending_reading[~ready]

@@ -31,7 +31,9 @@ in a few hundred MB (bench/bench_master.py).
 from __future__ import annotations
 
 import math
+import queue
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -497,8 +499,10 @@ def _render(
         if bits is not None
         else None
     )
+    # The dither, the meter and the store on this thread; the limiter and the guard on
+    # another, a block ahead (two cores: the two halves take about the same time).
     meter = loudness.Meter(
-        rate, channels, weights, event_threshold_dbtp=ceiling_db - NEAR_CEILING_DB
+        rate, channels, weights, event_threshold_dbtp=ceiling_db - NEAR_CEILING_DB, threads=1
     )
     rebuffer = Rebuffer(channels, BLOCK)
     store = SampleStore(rate, channels)
@@ -510,41 +514,45 @@ def _render(
         _BlockPeaks(gr_size),
     )
     total = prepared.store.frames
-    produced = 0
+    handoff: queue.Queue[Audio | None] = queue.Queue(maxsize=2)
 
-    def deliver(y: Audio) -> None:
-        nonlocal produced
-        if y.shape[1] == 0:
-            return
-        peaks_out.add(y)
-        out = guard.process(y)
-        finish(out)
+    def limit() -> None:
+        produced = 0
 
-    def finish(out: Audio) -> None:
-        if out.shape[1] == 0:
-            return
-        q = quantizer.process(out) if quantizer is not None else out
-        store.write(q)
-        spectrum.add(q)
-        delivered_peaks.add(q)
-        for b in rebuffer.push(q):
-            meter.add(b)
+        def send(y: Audio) -> None:
+            peaks_out.add(y)
+            out = guard.process(y)
+            if out.shape[1]:
+                handoff.put(out)
 
-    for block in prepared.store.blocks(BLOCK):
-        gained = block * gain
-        peaks_in.add(gained)
-        y = np.asarray(limiter.process(gained, rate, reset=False), dtype=np.float32)
-        produced += y.shape[1]
-        deliver(y)
-    # The limiter's look-ahead: silence pushes its last frames out.
-    while produced < total:
-        y = np.asarray(
-            limiter.process(np.zeros((channels, 4096), dtype=np.float32), rate, reset=False),
-            dtype=np.float32,
-        )[:, : total - produced]
-        produced += y.shape[1]
-        deliver(y)
-    finish(guard.flush())
+        try:
+            for block in prepared.store.blocks(BLOCK):
+                gained = block * gain
+                peaks_in.add(gained)
+                y = np.asarray(limiter.process(gained, rate, reset=False), dtype=np.float32)
+                produced += y.shape[1]
+                send(y)
+            # The limiter's look-ahead: silence pushes its last frames out.
+            while produced < total:
+                silence = np.zeros((channels, 4096), dtype=np.float32)
+                y = np.asarray(limiter.process(silence, rate, reset=False), dtype=np.float32)
+                y = y[:, : total - produced]
+                produced += y.shape[1]
+                send(y)
+            handoff.put(guard.flush())
+        finally:
+            handoff.put(None)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="master-limiter") as pool:
+        limiting = pool.submit(limit)
+        while (out := handoff.get()) is not None:
+            q = quantizer.process(out) if quantizer is not None else out
+            store.write(q)
+            spectrum.add(q)
+            delivered_peaks.add(q)
+            for b in rebuffer.push(q):
+                meter.add(b)
+        limiting.result()  # re-raises what went wrong on the limiter's thread
     for b in rebuffer.flush():
         meter.add(b)
     meter.close()

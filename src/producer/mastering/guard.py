@@ -14,7 +14,8 @@ than one round). No clipping, no re-render.
 
 It works in a stream: samples leave once no later dip can reach them. The exact value of a
 peak needs the samples REACH frames after it, so the guard delays the stream by REACH plus a
-dip (about 3 s); memory stays a few MB per channel.
+dip (about 3 s, up to 4.5 s while candidates gather into batches); memory stays a few MB per
+channel.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ DIP_S = 0.002
 UNDERSHOOT = 1e-4
 #: Rounds of re-measuring dipped peaks.
 ROUNDS = 4
+#: Candidates measured per call, at least (unless they have waited long).
+BATCH = 128
 
 
 class TruePeakGuard:
@@ -73,7 +76,11 @@ class TruePeakGuard:
                 )
         self.frames += n
         ready = self._pending + REACH + NEAR <= self.frames
-        if ready.any():
+        # In batches (a fixed cost per call): once there are enough, or the oldest has waited
+        # another REACH / 2 (the stream is held back that much longer).
+        if ready.any() and (
+            ready.sum() >= BATCH or int(self._pending.min()) + 3 * REACH // 2 <= self.frames
+        ):
             self._fix(self._pending[ready], self._pending_channel[ready])
             self._pending = self._pending[~ready]
             self._pending_channel = self._pending_channel[~ready]
