@@ -179,7 +179,7 @@ def render(
     end_s: float | None = None,
     tail_s: float | None = None,
     progress: Progress | None = None,
-    block_frames: int = 32768,
+    block_frames: int = 65536,
     threads: int = 2,
 ) -> RenderSummary:
     """Render song ``slug`` to ``output`` (default ``renders/<slug>.<format>``) and stems.
