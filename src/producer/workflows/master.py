@@ -28,7 +28,6 @@ from producer.analysis import loudness
 from producer.audio import Audio
 from producer.errors import NotFoundError, UserError
 from producer.mastering import album as album_mod
-from producer.mastering import report as report_mod
 from producer.mastering.chain import ChainSettings, CompressorSettings, MasterResult, master
 from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
 from producer.mastering.export import Loudness, Tags, write_master
@@ -149,6 +148,10 @@ def _deliver(
     input_name: str,
     reference: tuple[Audio, int] | None,
 ) -> list[Delivered]:
+    # The report draws with matplotlib (half a second to import): loaded when a master is
+    # written, not when `producer master` starts.
+    from producer.mastering import report as report_mod
+
     rows: list[Delivered] = []
     loud = Loudness(result.integrated_lufs, result.loudness_range_lu, result.true_peak_dbtp)
     for path in paths:
