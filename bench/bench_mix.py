@@ -40,13 +40,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from producer.engine import FileSink, compile_song, render_plan
+from producer.engine import DEFAULT_BLOCK_FRAMES, FileSink, compile_song, render_plan
 from producer.model import Bus, Clip, EffectSlot, Lane, MediaRef, Send, Song, Track
 from producer.storage import Project
 from producer.workflows.mix import ProjectMedia
 
 RATE = 48000
-BLOCK = 65536
+BLOCK = DEFAULT_BLOCK_FRAMES
 HERE = Path(__file__).resolve().parent
 PRODUCER = [sys.executable, "-m", "producer"]
 

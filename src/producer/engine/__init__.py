@@ -18,6 +18,7 @@ import numpy as np
 
 from producer.audio import Audio
 from producer.engine.plan import (
+    DEFAULT_BLOCK_FRAMES,
     MASTER_ID,
     CatalogEffects,
     Effects,
@@ -54,7 +55,7 @@ def render_song(
     *,
     effects: Effects | None = None,
     fade_curve: FadeCurve | None = None,
-    block_frames: int = 65536,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
     start_frame: int = 0,
     end_frame: int | None = None,
     tail_frames: int | None = None,
@@ -114,6 +115,7 @@ def render_clip_sum(
 
 __all__ = [
     "BIT_DEPTHS",
+    "DEFAULT_BLOCK_FRAMES",
     "FORMATS",
     "LOOKAHEAD_BLOCKS",
     "MASTER_ID",

@@ -212,6 +212,12 @@ class Plan:
 
 MASTER_ID = "bus:" + MASTER
 
+#: Frames per block of an offline render (2.7 s at 48 kHz): the engine's Python and thread
+#: hand-offs are paid per block, so long blocks cost less (measured on 16 tracks with a strip
+#: each: 32768 frames 1.10 s, 65536 0.85 s, 131072 0.78 s, 262144 0.79 s), while memory stays
+#: a few blocks per strip. A real-time driver compiles with short blocks instead.
+DEFAULT_BLOCK_FRAMES = 131072
+
 
 def track_id(name: str) -> str:
     return "track:" + name
@@ -480,7 +486,7 @@ def compile_song(
     effects: Effects | None = None,
     *,
     fade_curve: FadeCurve | None = None,
-    block_frames: int = 16384,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
 ) -> Plan:
     """Compile ``song`` into a ``Plan``; raises ValidationError/NotFoundError naming the item."""
     problems = validate_song(song)
@@ -539,6 +545,7 @@ def compile_song(
 
 
 __all__ = [
+    "DEFAULT_BLOCK_FRAMES",
     "MASTER_ID",
     "CatalogEffects",
     "ClipPlan",
