@@ -223,3 +223,45 @@ def test_static_inserts_around_an_automated_one_equal_the_sub_block_chain() -> N
     # Centre pan of a stereo track is unity: the mix is the chain's output.
     assert np.max(np.abs(outs[0] - expected)) < 1e-6  # below −120 dBFS
     assert np.max(np.abs(expected - x)) > 0.1  # the chain did something
+
+
+def test_joined_pedalboard_units_are_the_units_one_by_one() -> None:
+    """Static pedalboard inserts in a row run as one pedalboard.Pedalboard: the same samples
+    as running every catalog unit on its own, block by block (runs broken by our compressor
+    and a 12 dB/octave filter; an EQ band at 0 dB skipped; a latent limiter on its own)."""
+    n = 30000
+    x = np.random.default_rng(8).uniform(-0.6, 0.6, (2, n)).astype(np.float32)
+    slots = [
+        ("highpass", {"cutoff_frequency_hz": 90.0, "order": 1}),
+        ("peak", {"cutoff_frequency_hz": 900.0, "gain_db": 4.0, "q": 2.0}),
+        ("eq", {"band2_gain_db": 3.0, "band3_gain_db": 0.0, "band4_gain_db": -2.0}),
+        ("compressor", {"threshold_db": -18.0, "ratio": 3.0}),
+        ("lowshelf", {"gain_db": 2.0}),
+        ("highpass", {"cutoff_frequency_hz": 60.0}),  # order 2: scipy, not pedalboard
+        ("chorus", {}),
+        ("reverb", {"room_size": 0.4}),
+        ("limiter", {"ceiling_db": -3.0}),
+    ]
+    ref = MediaRef("x.wav", "0" * 64, RATE, 2, n)
+    song = Song(
+        title="Join",
+        slug="join",
+        sample_rate=RATE,
+        tracks=(track("A", whole("a", ref, 0), inserts=tuple(EffectSlot(k, p) for k, p in slots)),),
+    )
+    block = 4096
+    sink = ArraySink()
+    render_song(song, ArraySource({"x.wav": x}), sink, block_frames=block, tail_frames=0)
+    units = [catalog.create(k, p, RATE, 2, block) for k, p in slots]
+    latency = sum(u.latency_frames for u in units)
+    expected = []
+    for i in range(0, n + latency, block):
+        y = np.zeros((2, min(block, n + latency - i)), dtype=np.float32)
+        y[:, : max(0, min(n - i, y.shape[1]))] = x[:, i : i + y.shape[1]]
+        for u in units:
+            y = u.process(y)
+        expected.append(y)
+    want = np.concatenate(expected, axis=1)[:, latency:]
+    assert sink.audio.shape == want.shape
+    assert np.array_equal(sink.audio, want)
+    assert np.max(np.abs(want - x)) > 0.1

@@ -82,6 +82,15 @@ class Effect:
     def _float(self, name: str) -> float:
         return float(self.params[name])
 
+    def pedalboard_plugins(self) -> list[Any] | None:
+        """The pedalboard plugins this unit runs, in order, when calling them directly (one
+        after the other, no latency, no carried frames) gives exactly its output; else None.
+
+        Consecutive such units can run as one ``pedalboard.Pedalboard``: one copy into JUCE
+        and one back instead of one per unit (the engine does so for static inserts).
+        """
+        return None
+
 
 class GainEffect(Effect):
     """``gain``: a fixed gain in dB (exact: one float32 multiply)."""
@@ -199,6 +208,11 @@ class PedalboardEffect(Effect):
         """The longest piece the plugin can be handed: a full block plus a held-back tiny
         one, and no more than pedalboard's buffer (it cuts longer calls into buffers)."""
         return min(self._block_frames() + self._guard_frames, PEDALBOARD_BUFFER_FRAMES)
+
+    def pedalboard_plugins(self) -> list[Any] | None:
+        if self._latency or self._guard_frames or self._plugin is None:
+            return None
+        return [self._plugin]
 
     def _call(self, audio: Audio) -> Audio:
         out: Audio = self._plugin.process(
@@ -393,6 +407,9 @@ class FilterEffect(Effect):
         assert self._unit is not None, "prepare() first"
         return self._unit.process(audio)
 
+    def pedalboard_plugins(self) -> list[Any] | None:
+        return self._unit.pedalboard_plugins() if isinstance(self._unit, Effect) else None
+
     def reset(self) -> None:
         if self._unit is not None:
             self._unit.reset()
@@ -482,6 +499,21 @@ class EqEffect(Effect):
                 continue
             out = unit.process(out)
         return np.array(out, dtype=np.float32) if out is audio else out
+
+    def pedalboard_plugins(self) -> list[Any] | None:
+        plugins: list[Any] = []
+        for i, unit in enumerate(self._bands, start=1):
+            if unit is None:
+                continue
+            if not isinstance(unit, PedalboardEffect):
+                return None  # a 12 dB/octave band: scipy's, not pedalboard's
+            if self.params[f"band{i}_gain_db"] == 0:
+                continue  # skipped by process() too
+            found = unit.pedalboard_plugins()
+            if found is None:
+                return None
+            plugins += found
+        return plugins
 
     def reset(self) -> None:
         for unit in self._bands:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from producer.audio import Audio
+from producer.dsp.effects import PEDALBOARD_BUFFER_FRAMES
 from producer.engine.plan import MASTER_ID, ClipPlan, InsertPlan, Plan, Region, StripPlan
 from producer.engine.source import MediaSource, RawMediaSource
 from producer.errors import RenderError
@@ -143,6 +145,56 @@ class StripOut:
     stem: Audio | None
 
 
+class _Board:
+    """Consecutive pedalboard units of a strip as one ``pedalboard.Pedalboard``: one copy into
+    JUCE and one back per block instead of one per unit (copies pedalboard makes holding the
+    GIL). The same samples: each unit still runs over the whole block in turn."""
+
+    def __init__(self, plugins: list[Any], sample_rate: int) -> None:
+        from pedalboard import Pedalboard  # type: ignore[attr-defined]  # not in its __all__
+
+        self.board = Pedalboard(plugins)
+        self.sample_rate = sample_rate
+
+    def process(self, x: Audio) -> Audio:
+        out: Audio = self.board.process(
+            np.ascontiguousarray(x, dtype=np.float32),
+            self.sample_rate,
+            buffer_size=PEDALBOARD_BUFFER_FRAMES,
+            reset=False,
+        )
+        return out
+
+
+def _stages(s: StripPlan, sample_rate: int) -> list[InsertPlan | _Board] | None:
+    """The static inserts of ``s`` with runs of pedalboard units joined; None when automated
+    (those run insert by insert)."""
+    if s.fx_automated:
+        return None
+    stages: list[InsertPlan | _Board] = []
+    run: list[tuple[InsertPlan, list[Any]]] = []
+
+    def close_run() -> None:
+        if len(run) == 1:
+            stages.append(run[0][0])
+        elif run:
+            stages.append(_Board([p for _, plugins in run for p in plugins], sample_rate))
+        run.clear()
+
+    for ins in s.inserts:
+        if ins.proc is None:
+            continue
+        find = getattr(ins.proc, "pedalboard_plugins", None)
+        plugins = find() if find is not None and not ins.sidechain else None
+        if plugins is None:
+            close_run()
+            stages.append(ins)
+        else:
+            run.append((ins, plugins))
+    close_run()
+    return stages
+
+
 class StripRunner:
     """Renders blocks of the strips of ``plan``; keeps their delay lines (latency compensation
     of feeds and stems). ``start_frame`` is the timeline frame of render position 0."""
@@ -159,6 +211,7 @@ class StripRunner:
         self.stem_delays = {
             sid: _Delay(2, d) for sid, d in plan.stem_delays.items() if d > 0 and stems
         }
+        self.stages = {sid: _stages(s, plan.sample_rate) for sid, s in plan.strips.items()}
         # Plain strips (static gains, no effects, sends or key) take the direct read when the
         # source offers raw samples: see _read_direct.
         self.raw_source = source if isinstance(source, RawMediaSource) else None
@@ -331,8 +384,9 @@ class StripRunner:
     ) -> Audio:
         if not s.inserts:
             return x
-        if not s.fx_automated:
-            return self._chain(s, x, keys, 0)
+        stages = self.stages[s.id]
+        if stages is not None:
+            return self._chain(stages, x, keys)
         # Only the automated inserts run in sub-blocks; the others take the whole block. Each
         # insert is causal and keeps its own state, so running insert by insert over the block
         # equals running the chain sub-block by sub-block — and a 64-frame sub-block costs a
@@ -375,15 +429,12 @@ class StripRunner:
         return proc.process(x)
 
     @staticmethod
-    def _chain(s: StripPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
-        for ins in s.inserts:
-            if ins.proc is None:
-                continue
-            if ins.sidechain:
-                key = keys[ins.sidechain][:, offset : offset + x.shape[1]]
-                x = ins.proc.process_sidechain(x, key)  # type: ignore[attr-defined]
+    def _chain(stages: list[InsertPlan | _Board], x: Audio, keys: Mapping[str, Audio]) -> Audio:
+        for stage in stages:
+            if isinstance(stage, _Board):
+                x = stage.process(x)
             else:
-                x = ins.proc.process(x)
+                x = StripRunner._insert(stage, x, keys, 0)
         return np.asarray(x, dtype=np.float32)
 
     def run_strip(
