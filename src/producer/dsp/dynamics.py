@@ -45,6 +45,7 @@ and is as fast as pedalboard's JUCE compressor on 64k-frame blocks (``make bench
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -138,11 +139,6 @@ class Dynamics:
         self._sample_rate = 48000
         self._hold = -math.inf  # previous output of the release stage (see gain_db)
         self._smooth = 0.0  # s[n−1] of the attack stage
-        self._ramps: dict[tuple[int, float], _FloatArray] = {}
-        self._power_cache: dict[tuple[int, float], tuple[_FloatArray, _FloatArray]] = {}
-        self._factor_cache: dict[
-            tuple[int, float, float], tuple[_FloatArray, _FloatArray, _FloatArray]
-        ] = {}
         self.reset()
 
     def prepare(self, sample_rate: int, channels: int, max_block_frames: int) -> None:
@@ -291,7 +287,7 @@ class Dynamics:
         reduction = compressor_gain_reduction_db(
             level_db, self.threshold_db, self.ratio, self.knee_db
         )
-        inverse_r, powers_r = self._powers_pair(n, alpha_r)
+        inverse_r, powers_r = _powers_pair(n, alpha_r)
         # M over the frames where it may change: the carried state, then the frames over the
         # knee. The running maximum of non-negative floats is that of their bit patterns read
         # as int64 (IEEE 754 orders them alike), a third faster than the float one (which
@@ -321,7 +317,7 @@ class Dynamics:
             if makeup != 0.0:
                 acc += makeup
             return acc.astype(dtype, copy=False)
-        into, out_scale, prefix = self._attack_factors(n, alpha_a, alpha_r)
+        into, out_scale, prefix = _attack_factors(n, alpha_a, alpha_r)
         offset = alpha_a * self._smooth / (1.0 - alpha_a)  # the state, as a term before k = 0
         if alpha_r >= alpha_a:
             # prefix[k + 1] = Σ_{j≤k} qʲ; a run from p to e adds M·(prefix[e + 1] − prefix[p]).
@@ -348,52 +344,6 @@ class Dynamics:
         # The output scale and the rounding to ``dtype`` in one pass (the same two roundings).
         return np.multiply(acc, out_scale, out=np.empty(n, dtype=dtype), casting="same_kind")
 
-    def _powers_pair(self, n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
-        """``(α^−k, α^k)`` for k = 0 … n−1 (cached)."""
-        powers, inverse = self._powers(n, alpha)
-        return inverse, powers
-
-    def _attack_factors(
-        self, n: int, alpha_a: float, alpha_r: float
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """``(qᵏ, −ln10/20·(1 − α_A)·α_Aᵏ, prefix)`` for k = 0 … n−1 with q = αR/α_A, and
-        ``prefix`` the n + 1 sums ``Σ_{j<k} qʲ`` (cached)."""
-        key = (n, alpha_a, alpha_r)
-        factors = self._factor_cache.get(key)
-        if factors is None:
-            if len(self._factor_cache) > 8:
-                self._factor_cache.clear()
-            k = np.arange(n, dtype=np.float64)
-            ln_a, ln_r = math.log(alpha_a), math.log(alpha_r)
-            into = np.exp(k * (ln_r - ln_a))
-            out_scale = np.exp(k * ln_a) * (-_LN10_20 * (1.0 - alpha_a))
-            prefix = np.zeros(n + 1, dtype=np.float64)
-            np.cumsum(into, out=prefix[1:])
-            factors = self._factor_cache[key] = (into, out_scale, prefix)
-        return factors
-
-    def _ramp(self, n: int, step: float) -> _FloatArray:
-        """``step·[0, 1, …, n−1]``, cached: blocks mostly have one length."""
-        key = (n, step)
-        ramp = self._ramps.get(key)
-        if ramp is None:
-            if len(self._ramps) > 8:
-                self._ramps.clear()
-            ramp = self._ramps[key] = np.arange(n, dtype=np.float64) * step
-        return ramp
-
-    def _powers(self, n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
-        """``(α^k, α^−k)`` for k = 0 … n−1, cached."""
-        key = (n, alpha)
-        pair = self._power_cache.get(key)
-        if pair is None:
-            if len(self._power_cache) > 8:
-                self._power_cache.clear()
-            ln_alpha = math.log(alpha)
-            k = np.arange(n, dtype=np.float64)
-            pair = self._power_cache[key] = (np.exp(k * ln_alpha), np.exp(-k * ln_alpha))
-        return pair
-
     def _max_decay(
         self, values: _FloatArray, previous: float, decay_per_frame: float
     ) -> tuple[_FloatArray, float]:
@@ -402,7 +352,7 @@ class Dynamics:
         Unrolled, ``out[n] = max(max_{k≤n}(values[k] + k·d) − n·d, previous − (n+1)·d)``: a
         cumulative maximum, exact (no per-sample loop).
         """
-        k = self._ramp(values.shape[0], decay_per_frame)
+        k = _ramp(values.shape[0], decay_per_frame)
         out = np.maximum.accumulate(values + k)
         out -= k
         np.maximum(out, (previous - decay_per_frame) - k, out=out)
@@ -428,13 +378,57 @@ class Dynamics:
             )
             smoothed = np.asarray(out, dtype=np.float64)
         else:
-            powers, inverse = self._powers(n, alpha)
+            powers, inverse = _powers(n, alpha)
             smoothed = np.cumsum(inverse * target)
             smoothed *= 1.0 - alpha
             smoothed += alpha * self._smooth
             smoothed *= powers
         self._smooth = float(smoothed[-1])
         return smoothed
+
+
+# Factors of one block length and time constant, shared by every unit with those settings (a
+# mix's compressors mostly share them): cached, read-only. Blocks mostly have one length.
+
+
+def _frozen(x: _FloatArray) -> _FloatArray:
+    x.flags.writeable = False
+    return x
+
+
+@functools.lru_cache(maxsize=32)
+def _powers(n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
+    """``(α^k, α^−k)`` for k = 0 … n−1."""
+    ln_alpha = math.log(alpha)
+    k = np.arange(n, dtype=np.float64)
+    return _frozen(np.exp(k * ln_alpha)), _frozen(np.exp(-k * ln_alpha))
+
+
+def _powers_pair(n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
+    """``(α^−k, α^k)`` for k = 0 … n−1."""
+    powers, inverse = _powers(n, alpha)
+    return inverse, powers
+
+
+@functools.lru_cache(maxsize=32)
+def _attack_factors(
+    n: int, alpha_a: float, alpha_r: float
+) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+    """``(qᵏ, −ln10/20·(1 − α_A)·α_Aᵏ, prefix)`` for k = 0 … n−1 with q = αR/α_A, and
+    ``prefix`` the n + 1 sums ``Σ_{j<k} qʲ``."""
+    k = np.arange(n, dtype=np.float64)
+    ln_a, ln_r = math.log(alpha_a), math.log(alpha_r)
+    into = np.exp(k * (ln_r - ln_a))
+    out_scale = np.exp(k * ln_a) * (-_LN10_20 * (1.0 - alpha_a))
+    prefix = np.zeros(n + 1, dtype=np.float64)
+    np.cumsum(into, out=prefix[1:])
+    return _frozen(into), _frozen(out_scale), _frozen(prefix)
+
+
+@functools.lru_cache(maxsize=32)
+def _ramp(n: int, step: float) -> _FloatArray:
+    """``step·[0, 1, …, n−1]``."""
+    return _frozen(np.arange(n, dtype=np.float64) * step)
 
 
 __all__ = [
