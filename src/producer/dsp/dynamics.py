@@ -29,7 +29,7 @@ dynamics unit producer writes by hand. Design, after D. Giannoulis, M. Massberg,
 
 Why this detector: it vectorises exactly, with no per-sample Python loop (numba is not
 available). The attack stage is linear: its recursion unrolls to a cumulative sum
-(``s[n] = αⁿ·(α·s[−1] + (1 − α)·Σ α^(−k)·h[k])``), with ``scipy.signal.lfilter`` for blocks too
+(``s[n] = αⁿ·(α·s[−1] + (1 − α)·Σ α^(−k)·h[k])``), with scipy's ``lfilter`` (``producer.dsp.biquad.lfilter``) for blocks too
 long for α^(−k) to stay finite; its state carries between blocks. The release stage is a max-recursion ``o[n] = max(v[n], o[n−1] − d)``
 (for the compressor v = ln g and d = 1/(τR·fs), since ln(αR·h) = ln h − 1/(τR·fs)), which
 unrolls to ``o[n] = max_{k≤n}(v[k] + k·d) − n·d``: a cumulative maximum
@@ -53,6 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from producer.audio import Audio
+from producer.dsp.biquad import lfilter
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -371,12 +372,13 @@ class Dynamics:
         if alpha == 0.0:
             smoothed = target
         elif n * -math.log(alpha) > 600.0:
-            from scipy import signal  # rarely needed: a heavy import kept off start-up
-
-            out, _state = signal.lfilter(
-                [1.0 - alpha], [1.0, -alpha], target, zi=[alpha * self._smooth]
+            out, _state = lfilter(
+                np.array([1.0 - alpha]),
+                np.array([1.0, -alpha]),
+                np.ascontiguousarray(target, dtype=np.float64),
+                np.array([alpha * self._smooth]),
             )
-            smoothed = np.asarray(out, dtype=np.float64)
+            smoothed = out
         else:
             powers, inverse = _powers(n, alpha)
             smoothed = np.cumsum(inverse * target)
