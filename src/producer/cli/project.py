@@ -82,13 +82,15 @@ def register(cli: click.Group) -> None:
 
     @cli.group("album")
     def album() -> None:
-        """The album: title, artist, UPC/EAN, year."""
+        """The album: title, artist, UPC/EAN, year, currency, time zone."""
 
     @album.command("set")
     @click.option("--title", default=None)
     @click.option("--artist", default=None)
     @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
     @click.option("--year", type=int, default=None)
+    @click.option("--currency", default=None, help="ISO 4217 code of the office's money (EUR).")
+    @click.option("--timezone", default=None, help="IANA time zone of bookings (Europe/Berlin).")
     @click.pass_context
     def album_set(
         ctx: click.Context,
@@ -96,10 +98,16 @@ def register(cli: click.Group) -> None:
         artist: str | None,
         upc: str | None,
         year: int | None,
+        currency: str | None,
+        timezone: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year)
-        click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+        a = wf.album_set(_root(ctx), title, artist, upc, year, currency, timezone)
+        click.echo(
+            f"{a.title} by {a.artist}"
+            + (f", UPC {a.upc}" if a.upc else "")
+            + f", {a.currency}, {a.timezone}"
+        )
 
     @cli.group("song")
     def song() -> None:
@@ -296,10 +304,12 @@ def register(cli: click.Group) -> None:
 
     @snapshot.command("save")
     @click.argument("name")
+    @click.option("--replace", is_flag=True, help="Overwrite an existing snapshot NAME.")
     @click.pass_context
-    def snapshot_save(ctx: click.Context, name: str) -> None:
-        """Save the current documents as NAME."""
-        wf.snapshot_save(_root(ctx), name)
+    def snapshot_save(ctx: click.Context, name: str, replace: bool) -> None:
+        """Save the current documents as NAME (an existing NAME needs --replace)."""
+        if wf.snapshot_save(_root(ctx), name, replace):
+            click.echo(f"snapshot {name}: replaced the earlier one")
 
     @snapshot.command("restore")
     @click.argument("name")

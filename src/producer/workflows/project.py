@@ -27,6 +27,7 @@ from producer.model import (
 )
 from producer.model import edit as ed
 from producer.storage import HistoryEntry, Project
+from producer.workflows.progress import report as progress
 
 
 def open_project(root: Path) -> Project:
@@ -88,18 +89,38 @@ def album_set(
     artist: str | None = None,
     upc: str | None = None,
     year: int | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
 ) -> Album:
-    """Change the album's title, artist, UPC/EAN (CD CATALOG) or year: one undoable step."""
+    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, currency (ISO 4217) or
+    time zone (IANA, for bookings): one undoable step."""
     project = Project.open(root)
     changes: dict[str, object] = {
         k: v
-        for k, v in (("title", title), ("artist", artist), ("upc", upc), ("year", year))
+        for k, v in (
+            ("title", title),
+            ("artist", artist),
+            ("upc", upc),
+            ("year", year),
+            ("currency", currency),
+            ("timezone", timezone),
+        )
         if v is not None
     }
     if not changes:
-        raise ValidationError("album set: give --title, --artist, --upc or --year")
+        raise ValidationError(
+            "album set: give --title, --artist, --upc, --year, --currency or --timezone"
+        )
     if upc:
         changes["upc"] = upc.replace("-", "").replace(" ", "")
+    if currency is not None:
+        from producer.office.money import check_currency
+
+        changes["currency"] = check_currency(currency)
+    if timezone is not None:
+        from producer.office.schedule import zone
+
+        changes["timezone"] = zone(timezone.strip()).key
     with project.transaction("set album " + ", ".join(sorted(changes))) as tx:
         album = replace(tx.album, **changes)  # type: ignore[arg-type]
         problems = validate_album(album)
@@ -177,7 +198,10 @@ def import_audio(
     """
     project = Project.open(root)
     start = seconds_to_frames(at_seconds, project.song(slug).sample_rate, "--at")
-    refs = [(Path(f), project.import_media(Path(f))) for f in files]
+    refs = []
+    for i, f in enumerate(files):
+        progress(f"copying {Path(f).name} into media/", i, len(files))
+        refs.append((Path(f), project.import_media(Path(f))))
     placed: list[Placed] = []
     with project.transaction(f"import {', '.join(f.name for f, _ in refs)} into {slug}") as tx:
         song = tx.song(slug)
@@ -375,8 +399,12 @@ def history(root: Path) -> list[HistoryEntry]:
     return Project.open(root).history()
 
 
-def snapshot_save(root: Path, name: str) -> None:
-    Project.open(root).snapshot_save(name)
+def snapshot_save(root: Path, name: str, replace: bool = False) -> bool:
+    """Save the documents as snapshot ``name``; True when an older one was replaced."""
+    project = Project.open(root)
+    existed = name in project.snapshots()
+    project.snapshot_save(name, replace)
+    return existed
 
 
 def snapshot_restore(root: Path, name: str) -> None:
