@@ -483,10 +483,11 @@ def _render(
     )
     try:
         for block in blocks:
-            if not emit(block.mix, block.stems):
-                break
-            if progress is not None:
+            more = emit(block.mix, block.stems)
+            if progress is not None:  # every block, the last one too
                 progress(written + pending_frames, max(expected, written + pending_frames))
+            if not more:
+                break
     finally:
         blocks.close()
     return RenderResult(written, plan.latency_frames, max(0, written - body), peak)
