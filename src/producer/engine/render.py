@@ -292,9 +292,12 @@ def render_blocks(
 
     ``end`` is ``end_frame`` or the song's last clip. Blocks hold at most ``plan.block_frames``
     frames (the first is shorter by the master's latency, which is rendered and dropped), and
-    their ``frame`` fields follow each other without gaps. A real-time driver pulls the next
-    block as it needs it; the strips run at most a few blocks ahead. Closing the generator
-    stops the render.
+    their ``frame`` fields follow each other without gaps. A real-time driver compiles with
+    short blocks and pulls the next one as it needs it; the strips run at most
+    ``LOOKAHEAD_BLOCKS`` ahead. The thread that pulls does rendering work too (it is one of
+    the ``threads``): pull from a thread of the driver's, not from the audio device's
+    callback, and hand blocks over through a queue. Closing the generator stops the render
+    and its threads.
     """
     _check_stems(plan, stems)
     _keep_freed_memory()
