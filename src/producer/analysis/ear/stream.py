@@ -1,0 +1,540 @@
+"""One streaming pass over a mix and its stems: every measurement the checks need, in bounded
+memory.
+
+The mix, each stem (and the sum of the "rest" for the vocal balance) each get a
+:class:`SignalAccumulator`; a :class:`Listener` feeds them block by block in lockstep, the
+signals of one block on a thread pool (numpy, scipy's FFT and sosfilt release the GIL). Per
+block nothing but a few STFT frames is held; what is kept grows by a few floats per 85 ms hop
+(band energies for masking and plots), like the meter's own 10 ms series. The Listener is also
+a set of sinks for the mix engine (``write``/``close``/``abort``), so a song can be analysed
+while it renders, without writing stems to disk.
+
+What is accumulated per signal:
+
+* our BS.1770-4 meter (:class:`producer.analysis.loudness.Meter`): loudness series, I, LRA,
+  true peak and the times over 0 dBTP;
+* the shared STFT (:mod:`.frames`): ERB and 1/3-octave band powers per frame, the frame level,
+  long-term L, R and mid power per bin, the L·R cross-spectrum per bin, and the low-frequency
+  spectrum summed per 3 dB level class of the frames (the quiet classes give hum and noise
+  floor without a second pass);
+* per hop: L², R², L·R sums and the sample peak (correlation and PSR over time);
+* per channel: the mean (DC), 3 s block RMS and peaks (the DR meter), runs at full scale;
+* for the mix: a mono copy at 22.05 kHz (tempo, key and version alignment; at most 10 min);
+* across stems: the mid spectra of every ``cross_step``-th frame, accumulated into the
+  cross-spectral matrix for microphone alignment (GCC-PHAT).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft
+
+from producer.analysis.ear.frames import F32, F64, Chunker, FramePlan, frame_plan
+from producer.analysis.loudness import LoudnessReport, Meter
+from producer.audio import Audio
+from producer.dsp.resample import StreamResampler
+from producer.errors import ValidationError
+
+C64 = npt.NDArray[np.complex64]
+C128 = npt.NDArray[np.complex128]
+
+#: A sample at or above this magnitude is at full scale: 32767/32768, the largest 16-bit
+#: value, minus a hair (so 16-, 24-bit and float files all count their maximum).
+FULL_SCALE = 0.99996
+#: The DR meter's block length (Pleasurize Music Foundation algorithm, as drmeter/dr14_t.meter).
+DR_BLOCK_S = 3.0
+#: Frame level classes (dB of mean square) for the quiet-part spectra.
+CLASS_DB = 3.0
+CLASS_FLOOR_DB = -150.0
+CLASSES = 54
+#: Mono copy kept for tempo/key and version alignment.
+MONO_RATE = 22050
+MONO_MAX_S = 600.0
+#: Target number of frames in the cross-spectra between stems (every n-th frame is used).
+CROSS_FRAMES = 600
+#: Clipped runs kept with their times (all are counted).
+MAX_RUNS = 2000
+
+
+@dataclass(frozen=True, eq=False)
+class SignalFeatures:
+    """Everything one pass measured on one signal (see the module docstring)."""
+
+    name: str
+    sample_rate: int
+    channels: int
+    frames: int
+    plan: FramePlan
+    loudness: LoudnessReport
+    erb: F32
+    """(frames, ERB bands): channel-average power per band."""
+    third: F32
+    """(frames, 1/3-octave bands): channel-average power per band."""
+    level: F32
+    """(frames,): channel-average mean square of each frame."""
+    power_left: F64
+    power_right: F64
+    power_mid: F64
+    """Per bin, summed over frames: |L|², |R|², |(L+R)/2|² (scaled to mean square)."""
+    cross_lr: C128
+    """Per bin, summed over frames: conj(L)·R (same scale)."""
+    stft_frames: int
+    class_count: npt.NDArray[np.int64]
+    class_power: F64
+    class_spectrum: F64
+    """Per level class: frames, summed mean square, summed low-frequency spectrum."""
+    silent_frames: int
+    hop_ll: F64
+    hop_rr: F64
+    hop_lr: F64
+    hop_peak: F32
+    dc: F64
+    mean_square: F64
+    peak: F64
+    dr_rms: F64
+    dr_peak: F64
+    """(channels, 3 s blocks): the DR meter's RMS (√(2·mean x²)) and peak per block."""
+    clip_runs: npt.NDArray[np.int64]
+    """(runs, 3): start frame, length, channel of runs of >= 3 samples at full scale."""
+    clip_run_count: int
+    mono: F32 | None
+    mono_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    @property
+    def frame_times(self) -> F64:
+        return self.plan.frame_times(len(self.level))
+
+    def class_floor_db(self) -> F64:
+        """Lower edge (dB) of each level class."""
+        return np.asarray(CLASS_FLOOR_DB + CLASS_DB * np.arange(CLASSES), dtype=np.float64)
+
+
+class SignalAccumulator:
+    """Streaming measurements of one signal (mono or stereo) at one sample rate."""
+
+    def __init__(
+        self,
+        name: str,
+        sample_rate: int,
+        channels: int,
+        *,
+        keep_mono: bool = False,
+        cross_step: int = 0,
+        meter: bool = True,
+    ) -> None:
+        if channels not in (1, 2):
+            raise ValidationError(f"{name}: {channels} channels (the ear analyses mono or stereo)")
+        self.name = name
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.plan = frame_plan(sample_rate)
+        self.cross_step = cross_step
+        p = self.plan
+        self.frames = 0
+        self._buf = np.zeros((channels, 0), dtype=np.float32)
+        self._frame_index = 0
+        self._erb: list[F32] = []
+        self._third: list[F32] = []
+        self._level: list[F32] = []
+        k = p.bins
+        self._pl = np.zeros(k)
+        self._pr = np.zeros(k)
+        self._pm = np.zeros(k)
+        self._lr = np.zeros(k, dtype=np.complex128)
+        self._class_count = np.zeros(CLASSES, dtype=np.int64)
+        self._class_power = np.zeros(CLASSES)
+        self._class_spec = np.zeros((CLASSES, p.hum_bins))
+        self._silent = 0
+        self._erb_w = (p.erb.weights * p.scale.astype(np.float32)).T.copy()
+        self._third_w = (p.third.weights * p.scale.astype(np.float32)).T.copy()
+        self._scale32 = p.scale.astype(np.float32)
+        self._hops: list[F64] = []
+        self._hop_chunker = Chunker(p.hop, self._hop_stats)
+        self._dc = np.zeros(channels)
+        self._sq = np.zeros(channels)
+        self._peak = np.zeros(channels)
+        self._dr: list[F64] = []
+        self._dr_chunker = Chunker(round(DR_BLOCK_S * sample_rate), self._dr_stats)
+        self._runs: list[npt.NDArray[np.int64]] = []
+        self._run_count = 0
+        self._open_run = np.zeros(channels, dtype=np.int64)  # length of the run at the end
+        self._meter = Meter(sample_rate, channels, threads=1, event_threshold_dbtp=0.0) if meter else None
+        self._mono: list[F32] | None = [] if keep_mono else None
+        self._mono_frames = 0
+        self._resampler = StreamResampler(sample_rate, MONO_RATE, 1) if keep_mono else None
+
+    # ------------------------------------------------------------------ per block
+
+    def add(self, block: Audio) -> tuple[npt.NDArray[np.int64], C64] | None:
+        """Measure the next block (channels, n); returns the mid spectra of the frames chosen
+        for the cross-spectra (global frame indices, (frames, cross bins)) or None."""
+        x = np.asarray(block, dtype=np.float32)
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise ValidationError(f"{self.name}: block of shape {x.shape}, expected {self.channels} channels")
+        n = x.shape[1]
+        if n == 0:
+            return None
+        if not np.isfinite(x).all():
+            raise ValidationError(f"{self.name}: contains NaN or Inf samples")
+        start = self.frames
+        self.frames += n
+        self._dc += x.sum(axis=1, dtype=np.float64)
+        self._sq += np.einsum("ij,ij->i", x, x, dtype=np.float64)
+        self._peak = np.maximum(self._peak, np.abs(x).max(axis=1))
+        self._clip_runs(x, start)
+        self._hop_chunker.add(x)
+        self._dr_chunker.add(x)
+        if self._meter is not None:
+            self._meter.add(x)
+        if self._resampler is not None and self._mono is not None:
+            if self._mono_frames < MONO_MAX_S * MONO_RATE:
+                y = self._resampler.process(x.mean(axis=0, keepdims=True))[0]
+                self._mono.append(y)
+                self._mono_frames += len(y)
+        return self._stft(x)
+
+    def _stft(self, x: F32, flush: bool = False) -> tuple[npt.NDArray[np.int64], C64] | None:
+        p = self.plan
+        buf = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
+        if buf.shape[1] < p.n_fft:
+            self._buf = buf.copy()
+            return None
+        count = (buf.shape[1] - p.n_fft) // p.hop + 1
+        view = np.lib.stride_tricks.sliding_window_view(buf, p.n_fft, axis=1)[:, :: p.hop][
+            :, :count
+        ]
+        spec = scipy.fft.rfft(view * p.window, axis=-1)  # (ch, frames, bins), complex64
+        self._buf = buf[:, count * p.hop :].copy()
+        left = spec[0]
+        right = spec[-1]
+        pl = left.real**2 + left.imag**2
+        pr = right.real**2 + right.imag**2 if self.channels == 2 else pl
+        mid_spec = (left + right) * np.float32(0.5) if self.channels == 2 else left
+        pm = mid_spec.real**2 + mid_spec.imag**2 if self.channels == 2 else pl
+        avg = (pl + pr) * np.float32(0.5) if self.channels == 2 else pl
+        self._pl += pl.sum(axis=0, dtype=np.float64)
+        self._pr += pr.sum(axis=0, dtype=np.float64)
+        self._pm += pm.sum(axis=0, dtype=np.float64)
+        if self.channels == 2:
+            self._lr += (np.conj(left) * right).sum(axis=0, dtype=np.complex128)
+        else:
+            self._lr += pl.sum(axis=0, dtype=np.float64)
+        self._erb.append(avg @ self._erb_w)
+        self._third.append(avg @ self._third_w)
+        level = avg @ self._scale32
+        self._level.append(level)
+        with np.errstate(divide="ignore"):
+            level_db = 10.0 * np.log10(level.astype(np.float64))
+        silent = level <= 0.0
+        self._silent += int(silent.sum())
+        cls = np.clip(((level_db - CLASS_FLOOR_DB) // CLASS_DB), 0, CLASSES - 1)
+        cls = np.where(silent, -1, cls).astype(np.int64)
+        for c in np.unique(cls[cls >= 0]):
+            sel = cls == c
+            self._class_count[c] += int(sel.sum())
+            self._class_power[c] += float(level[sel].sum(dtype=np.float64))
+            self._class_spec[c] += avg[sel, : self.plan.hum_bins].sum(axis=0, dtype=np.float64)
+        first = self._frame_index
+        self._frame_index += count
+        if not self.cross_step:
+            return None
+        idx = np.arange(first, first + count)
+        chosen = np.flatnonzero(idx % self.cross_step == 0)
+        if not len(chosen):
+            return None
+        return idx[chosen], np.ascontiguousarray(mid_spec[chosen, : p.cross_bins])
+
+    def _hop_stats(self, chunks: F32) -> None:
+        left, right = chunks[0], chunks[-1]
+        stats = np.empty((chunks.shape[1], 4))
+        stats[:, 0] = np.einsum("ij,ij->i", left, left, dtype=np.float64)
+        stats[:, 1] = np.einsum("ij,ij->i", right, right, dtype=np.float64)
+        stats[:, 2] = np.einsum("ij,ij->i", left, right, dtype=np.float64)
+        stats[:, 3] = np.abs(chunks).max(axis=(0, 2))
+        self._hops.append(stats)
+
+    def _dr_stats(self, chunks: F32) -> None:
+        ms = np.einsum("cij,cij->ci", chunks, chunks, dtype=np.float64) / chunks.shape[2]
+        stats = np.stack([np.sqrt(2.0 * ms), np.abs(chunks).max(axis=2).astype(np.float64)])
+        self._dr.append(stats)  # (2, channels, k)
+
+    def _clip_runs(self, x: F32, start: int) -> None:
+        """Runs of >= 3 consecutive samples at full scale, per channel, across blocks."""
+        for c in range(self.channels):
+            at = np.abs(x[c]) >= FULL_SCALE
+            if not at.any():
+                if self._open_run[c] >= 3:
+                    self._record_run(start - int(self._open_run[c]), int(self._open_run[c]), c)
+                self._open_run[c] = 0
+                continue
+            edges = np.diff(np.concatenate([[0], at.astype(np.int8), [0]]))
+            starts = np.flatnonzero(edges == 1)
+            ends = np.flatnonzero(edges == -1)
+            if self._open_run[c] and starts[0] == 0:
+                starts[0] = -int(self._open_run[c])
+            elif self._open_run[c] >= 3:
+                self._record_run(start - int(self._open_run[c]), int(self._open_run[c]), c)
+            open_end = ends[-1] == len(at)
+            closed = slice(0, len(starts) - 1) if open_end else slice(0, len(starts))
+            lengths = ends[closed] - starts[closed]
+            keep = lengths >= 3
+            for s, length in zip(starts[closed][keep], lengths[keep], strict=True):
+                self._record_run(start + int(s), int(length), c)
+            self._open_run[c] = (ends[-1] - starts[-1]) if open_end else 0
+
+    def _record_run(self, start: int, length: int, channel: int) -> None:
+        self._run_count += 1
+        if sum(len(r) for r in self._runs) < MAX_RUNS:
+            self._runs.append(np.array([[start, length, channel]], dtype=np.int64))
+
+    # ------------------------------------------------------------------ result
+
+    def finish(self) -> tuple[SignalFeatures, tuple[npt.NDArray[np.int64], C64] | None]:
+        """Flush the last frames; the features, and the last cross-spectra frames."""
+        p = self.plan
+        tail = None
+        if self.frames:
+            # Zeros to the end of the last hop put every sample into a frame.
+            pad = p.n_fft - p.hop
+            tail = self._stft(np.zeros((self.channels, pad), dtype=np.float32))
+        self._hop_chunker.finish()
+        self._dr_chunker.finish()
+        for c in range(self.channels):
+            if self._open_run[c] >= 3:
+                self._record_run(self.frames - int(self._open_run[c]), int(self._open_run[c]), c)
+        if self._meter is not None:
+            report = self._meter.result()
+            self._meter.close()
+        else:
+            report = Meter(self.sample_rate, self.channels, threads=1).result()
+        mono = None
+        if self._resampler is not None and self._mono is not None:
+            self._mono.append(self._resampler.process(np.zeros((1, 0), np.float32), last=True)[0])
+            mono = np.concatenate(self._mono)[: int(MONO_MAX_S * MONO_RATE)]
+        hops = np.concatenate(self._hops) if self._hops else np.zeros((0, 4))
+        dr = np.concatenate(self._dr, axis=2) if self._dr else np.zeros((2, self.channels, 0))
+        n = max(self.frames, 1)
+        bands_e, bands_t = len(p.erb), len(p.third)
+        features = SignalFeatures(
+            name=self.name,
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+            frames=self.frames,
+            plan=p,
+            loudness=report,
+            erb=np.concatenate(self._erb) if self._erb else np.zeros((0, bands_e), np.float32),
+            third=np.concatenate(self._third) if self._third else np.zeros((0, bands_t), np.float32),
+            level=np.concatenate(self._level) if self._level else np.zeros(0, np.float32),
+            power_left=self._pl * p.scale,
+            power_right=self._pr * p.scale,
+            power_mid=self._pm * p.scale,
+            cross_lr=self._lr * p.scale,
+            stft_frames=self._frame_index,
+            class_count=self._class_count,
+            class_power=self._class_power,
+            class_spectrum=self._class_spec * p.scale[: p.hum_bins],
+            silent_frames=self._silent,
+            hop_ll=hops[:, 0],
+            hop_rr=hops[:, 1],
+            hop_lr=hops[:, 2],
+            hop_peak=hops[:, 3].astype(np.float32),
+            dc=self._dc / n,
+            mean_square=self._sq / n,
+            peak=self._peak.astype(np.float64),
+            dr_rms=dr[0],
+            dr_peak=dr[1],
+            clip_runs=np.concatenate(self._runs) if self._runs else np.zeros((0, 3), np.int64),
+            clip_run_count=self._run_count,
+            mono=mono,
+            mono_rate=MONO_RATE,
+        )
+        return features, tail
+
+
+@dataclass(frozen=True, eq=False)
+class CrossSpectra:
+    """Frame-averaged cross-spectral matrix of the stems' mid signals (bins up to
+    ``plan.cross_bins``): ``matrix[k, i, j]`` = Σ conj(X_i[k])·X_j[k] over ``frames`` frames."""
+
+    names: tuple[str, ...]
+    matrix: C128
+    frames: int
+    plan: FramePlan
+
+
+class _CrossAccumulator:
+    BATCH = 48
+
+    def __init__(self, names: Sequence[str], bins: int) -> None:
+        self.names = tuple(names)
+        self.matrix = np.zeros((bins, len(names), len(names)), dtype=np.complex128)
+        self.frames = 0
+        self._pending: list[C64] = []  # (stems, bins) per frame
+
+    def add(self, spectra: Sequence[C64]) -> None:
+        """One (frames, bins) array per stem, same frames for every stem."""
+        stacked = np.stack(spectra, axis=1)  # (frames, stems, bins)
+        self._pending.extend(stacked)
+        if len(self._pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        x = np.stack(self._pending, axis=-1)  # (stems, bins, frames)
+        x = np.ascontiguousarray(x.transpose(1, 0, 2))  # (bins, stems, frames)
+        self.matrix += np.matmul(np.conj(x), x.transpose(0, 2, 1))
+        self.frames += x.shape[2]
+        self._pending.clear()
+
+
+@dataclass(frozen=True, eq=False)
+class Heard:
+    """The result of one pass: the mix, each stem, the rest-of-mix loudness, the cross-spectra."""
+
+    mix: SignalFeatures
+    stems: dict[str, SignalFeatures]
+    rest: LoudnessReport | None
+    rest_names: tuple[str, ...]
+    cross: CrossSpectra | None
+
+
+class _Sink:
+    """What the mix engine writes one output into (producer.engine.Sink, duck-typed)."""
+
+    def __init__(self, listener: Listener, key: str | None) -> None:
+        self.listener = listener
+        self.key = key
+
+    def write(self, audio: Audio) -> None:
+        self.listener._put(self.key, audio)
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.listener.aborted = True
+
+
+class Listener:
+    """Feeds a mix and its stems, block by block in lockstep, to their accumulators.
+
+    ``stems`` maps each stem name to its channel count; ``rest`` names the stems whose sum is
+    "the rest of the mix" for the vocal balance (metered only). ``expected_frames`` (if known)
+    spreads the frames used for the cross-spectra over the whole song.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        mix_channels: int,
+        stems: Mapping[str, int],
+        *,
+        rest: Sequence[str] = (),
+        keep_mono: bool = True,
+        expected_frames: int | None = None,
+        threads: int = 2,
+        mix_name: str = "mix",
+    ) -> None:
+        plan = frame_plan(sample_rate)
+        frames = (expected_frames or 0) // plan.hop
+        step = max(1, math.ceil(frames / CROSS_FRAMES)) if frames else 2
+        cross = len(stems) >= 2
+        self.sample_rate = sample_rate
+        self.mix = SignalAccumulator(mix_name, sample_rate, mix_channels, keep_mono=keep_mono)
+        self.stems = {
+            name: SignalAccumulator(name, sample_rate, ch, cross_step=step if cross else 0)
+            for name, ch in stems.items()
+        }
+        self.rest_names = tuple(r for r in rest if r in stems)
+        self.rest = Meter(sample_rate, 2, threads=1) if self.rest_names else None
+        self._cross = _CrossAccumulator(list(stems), plan.cross_bins) if cross else None
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="ear")
+        self._lock = threading.Lock()
+        self._pending: dict[str | None, Audio] = {}
+        self.aborted = False
+
+    def sinks(self) -> tuple[_Sink, dict[str, _Sink]]:
+        """(mix sink, stem name → sink) for ``producer.engine.render_plan``."""
+        return _Sink(self, None), {name: _Sink(self, name) for name in self.stems}
+
+    def _put(self, key: str | None, audio: Audio) -> None:
+        with self._lock:
+            self._pending[key] = np.array(audio, dtype=np.float32, copy=True)
+            if len(self._pending) == len(self.stems) + 1:
+                mix = self._pending.pop(None)
+                stems = dict(self._pending)
+                self._pending.clear()
+                self.add(mix, stems)
+
+    def add(self, mix: Audio, stems: Mapping[str, Audio]) -> None:
+        """The next block of the mix and of every stem (same length)."""
+        jobs: list[tuple[SignalAccumulator | Meter, Audio]] = [(self.mix, mix)]
+        jobs += [(self.stems[name], stems[name]) for name in self.stems]
+        if self.rest is not None:
+            total = np.zeros((2, mix.shape[1]), dtype=np.float32)
+            for name in self.rest_names:
+                total += stems[name]  # a mono stem is heard on both sides
+            jobs.append((self.rest, total))
+        results = list(self._pool.map(lambda job: job[0].add(job[1]), jobs))
+        self._add_cross(results[1 : 1 + len(self.stems)])
+
+    def _add_cross(self, results: Sequence[object]) -> None:
+        if self._cross is None:
+            return
+        parts = [r for r in results if r is not None]
+        if len(parts) == len(self.stems):
+            self._cross.add([part[1] for part in parts])  # type: ignore[index]
+
+    def finish(self) -> Heard:
+        """Flush everything and return the measurements."""
+        try:
+            mix, _ = self.mix.finish()
+            done = list(self._pool.map(lambda acc: acc.finish(), list(self.stems.values())))
+            self._add_cross([tail for _, tail in done])
+            cross = None
+            if self._cross is not None:
+                self._cross.flush()
+                plan = frame_plan(self.sample_rate)
+                cross = CrossSpectra(
+                    self._cross.names, self._cross.matrix * plan.scale[: plan.cross_bins, None, None], self._cross.frames, plan
+                )
+            rest = self.rest.result() if self.rest is not None else None
+            return Heard(
+                mix=mix,
+                stems={f.name: f for f, _ in done},
+                rest=rest,
+                rest_names=self.rest_names,
+                cross=cross,
+            )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+__all__ = [
+    "CLASSES",
+    "CLASS_DB",
+    "CLASS_FLOOR_DB",
+    "DR_BLOCK_S",
+    "FULL_SCALE",
+    "MONO_RATE",
+    "CrossSpectra",
+    "Heard",
+    "Listener",
+    "SignalAccumulator",
+    "SignalFeatures",
+]
