@@ -16,6 +16,7 @@ from producer.analysis.ear.report import (
     Context,
     analyse,
     check_stem_names,
+    listen_arrays,
     listen_file,
     listen_files,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "analyse",
     "check_stem_names",
     "estimate",
+    "listen_arrays",
     "listen_file",
     "listen_files",
 ]

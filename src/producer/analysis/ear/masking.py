@@ -226,8 +226,21 @@ def _region_finding(
     order = [int(i) for i in np.argsort(-per_masker, kind="stable") if i != t and per_masker[i] > 0]
     shares = per_masker / max(per_masker.sum(), 1e-30)
     lo, hi = float(plan.erb.low[b0]), float(plan.erb.high[b1])
-    fc = math.sqrt(lo * hi)
-    q = min(4.0, max(0.5, fc / (hi - lo)))
+    # The cut goes where the culprit is most to blame (its largest share of the masking), as
+    # wide as its share stays above halfway between that and its smallest share in the region.
+    attr_band = np.where(act[None], attributed[:, :, sl], 0.0).sum(axis=1)  # (S, bands)
+    share_band = attr_band[c] / np.maximum(attr_band.sum(axis=0), 1e-30)
+    peak = int(np.argmax(share_band))
+    half = 0.5 * (share_band[peak] + share_band.min())
+    left = peak
+    while left > 0 and share_band[left - 1] >= half:
+        left -= 1
+    right = peak
+    while right < len(share_band) - 1 and share_band[right + 1] >= half:
+        right += 1
+    fc = float(plan.erb.centers[b0 + peak])
+    width = float(plan.erb.high[b0 + right] - plan.erb.low[b0 + left])
+    q = min(4.0, max(0.5, fc / width))
     per_frame = np.where(active[:, sl], attributed[c][:, sl], np.nan)
     counted = np.isfinite(per_frame).sum(axis=1)
     a_f = np.where(counted > 0, np.nansum(per_frame, axis=1) / np.maximum(counted, 1), 0.0)

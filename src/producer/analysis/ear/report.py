@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from producer import audio as audio_io
 from producer.analysis.ear import alignment, balance, faults, levels, masking, spectral, stereo, versions
@@ -287,6 +288,37 @@ def listen_files(
         raise
 
 
+def listen_arrays(
+    mix: npt.ArrayLike,
+    stems: Mapping[str, npt.ArrayLike],
+    sample_rate: int,
+    *,
+    rest: Sequence[str] = (),
+    block_frames: int = 32768,
+) -> Heard:
+    """One pass over arrays: ``mix`` and each stem float32 (channels, frames), mono or stereo
+    (the shorter ones padded with silence)."""
+    arrays = {k: audio_io.as_audio(v) for k, v in stems.items()}
+    m = audio_io.as_audio(mix)
+    total = max([m.shape[1], *(a.shape[1] for a in arrays.values())])
+    listener = Listener(
+        sample_rate, m.shape[0], {k: a.shape[0] for k, a in arrays.items()}, rest=rest, expected_frames=total
+    )
+    try:
+        for i in range(0, total, block_frames):
+            n = min(block_frames, total - i)
+
+            def cut(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+                b = a[:, i : i + n]
+                return np.pad(b, ((0, 0), (0, n - b.shape[1]))) if b.shape[1] < n else b
+
+            listener.add(cut(m), {k: cut(a) for k, a in arrays.items()})
+        return listener.finish()
+    except BaseException:
+        listener.close()
+        raise
+
+
 def listen_file(path: str | os.PathLike[str], *, keep_mono: bool = False, block_frames: int = 65536) -> SignalFeatures:
     """One signal's measurements (a reference track, another version of the mix)."""
     p = Path(path)
@@ -317,6 +349,7 @@ __all__ = [
     "Context",
     "analyse",
     "check_stem_names",
+    "listen_arrays",
     "listen_file",
     "listen_files",
 ]

@@ -156,11 +156,11 @@ def _mono_problem(m: dict[str, Any]) -> tuple[str, str, float, float] | None:
     r = m["correlation"]
     if loss is not None and (loss >= BAND_LOSS_DB or (r is not None and r <= -0.5)):
         return "error", "mono_loss_db", loss, BAND_LOSS_DB
+    if len(m["comb_notches_hz"]) >= 2:
+        return "warning", "comb_notches", float(len(m["comb_notches_hz"])), 2.0
     bands = [v for k, v in m["mono_loss_by_band_db"].items() if v is not None and float(k) >= 63]
     if bands and max(bands) >= BAND_LOSS_DB:
         return "warning", "band_mono_loss_db", max(bands), BAND_LOSS_DB
-    if len(m["comb_notches_hz"]) >= 2:
-        return "warning", "comb_notches", float(len(m["comb_notches_hz"])), 2.0
     return None
 
 

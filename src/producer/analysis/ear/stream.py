@@ -234,9 +234,8 @@ class SignalAccumulator:
         self._third.append(avg @ self._third_w)
         level = avg @ self._scale32
         self._level.append(level)
-        with np.errstate(divide="ignore"):
-            level_db = 10.0 * np.log10(level.astype(np.float64))
         silent = level <= 0.0
+        level_db = 10.0 * np.log10(np.where(silent, 1e-30, level).astype(np.float64))
         self._silent += int(silent.sum())
         cls = np.clip(((level_db - CLASS_FLOOR_DB) // CLASS_DB), 0, CLASSES - 1)
         cls = np.where(silent, -1, cls).astype(np.int64)
