@@ -91,7 +91,12 @@ def test_keys_with_a_bell_at_250_hz_are_the_top_masker_of_the_vocal() -> None:
     assert "on keys" in found.action and "dB at" in found.action
     assert 180 <= found.data["frequency_hz"] <= 350  # the cut goes where the keys mask most
     # Renamed and reordered: the same band, the same culprit under its new name.
-    renamed = {"zz lead": stems["vocal"], "a-pad": stems["pad"], "m-gtr": stems["guitar"], "b-keys": stems["keys"]}
+    renamed = {
+        "zz lead": stems["vocal"],
+        "a-pad": stems["pad"],
+        "m-gtr": stems["guitar"],
+        "b-keys": stems["keys"],
+    }
     again = around(masking_of(dict(reversed(list(renamed.items()))), "zz lead"), 250.0)
     assert again.stems[0] == "b-keys"
     assert again.band_hz == found.band_hz
@@ -121,8 +126,16 @@ def test_polarity_delay_and_ambiguous_tones() -> None:
     t = np.arange(n) / RATE
     tone_a = 0.2 * np.sin(2 * np.pi * 200 * t)
     tone_b = 0.2 * np.sin(2 * np.pi * 200 * (t - 0.002))
-    stems = {"snare top": top, "snare bottom": bottom, "room": room, "tone a": tone_a, "tone b": tone_b}
-    analysis = ear.analyse(ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False)
+    stems = {
+        "snare top": top,
+        "snare bottom": bottom,
+        "room": room,
+        "tone a": tone_a,
+        "tone b": tone_b,
+    }
+    analysis = ear.analyse(
+        ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False
+    )
     polarity = find(analysis, "polarity")
     # The bottom mic is inverted against the top (and so against the room mic too).
     pair = [f for f in polarity if set(f.stems) == {"snare top", "snare bottom"}]
@@ -135,11 +148,15 @@ def test_polarity_delay_and_ambiguous_tones() -> None:
     bottom_delay = align[frozenset({"snare top", "snare bottom"})]
     assert bottom_delay.value == pytest.approx(0.35, abs=0.1)
     tones = align[frozenset({"tone a", "tone b"})]
-    assert tones.value is None and tones.data["ambiguous"] is True and tones.data["delay_ms"] is None
+    assert (
+        tones.value is None and tones.data["ambiguous"] is True and tones.data["delay_ms"] is None
+    )
     # The same pair with +0.7: no polarity finding.
     stems["snare bottom"] = 0.7 * delayed(top, 0.35e-3) + noise * rng.standard_normal(n)
     del stems["tone a"], stems["tone b"], stems["room"]
-    again = ear.analyse(ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False)
+    again = ear.analyse(
+        ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False
+    )
     assert not find(again, "polarity")
 
 
@@ -155,7 +172,9 @@ def test_anti_phase_is_a_mono_error() -> None:
     a = stereo_analysis(np.vstack([left, -left]))
     assert a.mix["correlation"] == pytest.approx(-1.0, abs=0.01)
     mono = find(a, "mono-compatibility")
-    assert mono and mono[0].severity == "error" and mono[0].value is not None and mono[0].value >= 40
+    assert (
+        mono and mono[0].severity == "error" and mono[0].value is not None and mono[0].value >= 40
+    )
 
 
 def test_a_1_ms_copy_between_channels_notches_500_and_1500_hz() -> None:
@@ -183,10 +202,14 @@ def test_wide_bass_is_named_and_mono_bass_is_not() -> None:
     bass = 0.3 * np.sin(2 * np.pi * 50 * t)
     keys = 0.05 * pink(n, 9, channels=2)
     wide = {"bass": np.vstack([bass, -bass]), "keys": keys}
-    a = ear.analyse(ear.listen_arrays(sum(wide.values()), wide, RATE), ear.Context(), tempo_key=False)
+    a = ear.analyse(
+        ear.listen_arrays(sum(wide.values()), wide, RATE), ear.Context(), tempo_key=False
+    )
     assert any(f.stems == ("bass",) for f in find(a, "low-end-mono"))
     mono = {"bass": np.vstack([bass, bass]), "keys": keys}
-    b = ear.analyse(ear.listen_arrays(sum(mono.values()), mono, RATE), ear.Context(), tempo_key=False)
+    b = ear.analyse(
+        ear.listen_arrays(sum(mono.values()), mono, RATE), ear.Context(), tempo_key=False
+    )
     assert not any("bass" in f.stems for f in find(b, "low-end-mono"))
 
 
@@ -211,7 +234,9 @@ def test_dc_hum_and_clipped_runs() -> None:
         burst = np.clip(1.5 * np.sin(2 * np.pi * 100 * np.arange(int(0.02 * RATE)) / RATE), -1, 1)
         drums[i : i + len(burst)] = burst
     stems = {"vocal": vocal, "bass": bass, "drums": drums}
-    a = ear.analyse(ear.listen_arrays(sum(stems.values()) * 0.5, stems, RATE), ear.Context(), tempo_key=False)
+    a = ear.analyse(
+        ear.listen_arrays(sum(stems.values()) * 0.5, stems, RATE), ear.Context(), tempo_key=False
+    )
     dc = find(a, "dc-offset")
     assert [f.stems for f in dc] == [("bass",)]
     assert dc[0].value == pytest.approx(-40.0, abs=0.5)
@@ -240,7 +265,9 @@ def test_noise_floor_in_the_gaps() -> None:
 def test_true_peak_over_zero_is_an_inter_sample_peak() -> None:
     n = 4 * RATE
     k = np.arange(n)
-    x = np.sin(2 * np.pi * k / 4 + np.pi / 4) / np.sin(np.pi / 4) * 10 ** (-0.01 / 20)  # fs/4 at 45°
+    x = (
+        np.sin(2 * np.pi * k / 4 + np.pi / 4) / np.sin(np.pi / 4) * 10 ** (-0.01 / 20)
+    )  # fs/4 at 45°
     a = stereo_analysis(np.vstack([x, x]))
     isp = find(a, "inter-sample-peaks")
     assert isp and isp[0].value == pytest.approx(3.0, abs=0.3)
@@ -303,7 +330,11 @@ def test_version_diff_aligns_and_lists_only_the_gain_and_the_shelf() -> None:
     vd = analysis.mix["version_diff"]
     assert vd["offset_ms"] == pytest.approx(250.0, abs=1.0)
     assert vd["loudness_change_lu"] == pytest.approx(1.5, abs=0.1)
-    diffs = [f for f in find(analysis, "version-diff") if f.metric not in ("offset_ms", "loudness_change_lu")]
+    diffs = [
+        f
+        for f in find(analysis, "version-diff")
+        if f.metric not in ("offset_ms", "loudness_change_lu")
+    ]
     assert len(diffs) == 1, [f.message for f in diffs]
     shelf = diffs[0]
     assert shelf.metric == "band_change_db" and shelf.band_hz is not None
@@ -317,7 +348,9 @@ def test_version_diff_aligns_and_lists_only_the_gain_and_the_shelf() -> None:
 def test_every_finding_has_the_issue_fields_and_a_clean_mix_has_no_error() -> None:
     n = 8 * RATE
     stems = {f"s{i}": 0.05 * pink(n, 40 + i, channels=2) for i in range(3)}
-    a = ear.analyse(ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False)
+    a = ear.analyse(
+        ear.listen_arrays(sum(stems.values()), stems, RATE), ear.Context(), tempo_key=False
+    )
     assert not [f for f in a.findings if f.severity == "error"]
     data = a.to_json()
     assert set(data) >= {"mix", "stems", "findings"}
@@ -328,6 +361,17 @@ def test_every_finding_has_the_issue_fields_and_a_clean_mix_has_no_error() -> No
     b = ear.analyse(ear.listen_arrays(sum(bad.values()), bad, RATE), ear.Context(), tempo_key=False)
     assert b.findings
     for f in b.to_json()["findings"]:
-        assert set(f) >= {"check", "severity", "metric", "value", "threshold", "source", "stems", "band_hz", "times_s", "action"}
+        assert set(f) >= {
+            "check",
+            "severity",
+            "metric",
+            "value",
+            "threshold",
+            "source",
+            "stems",
+            "band_hz",
+            "times_s",
+            "action",
+        }
         assert f["check"] in CHECKS and f["severity"] in ("error", "warning", "info")
         assert f["source"] and f["action"] and any(ch.isdigit() for ch in f["action"])

@@ -23,7 +23,7 @@ else:
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _print(analysis: wf.ear.Analysis) -> None:
+def _print(analysis: Analysis) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
@@ -75,10 +75,23 @@ def register(cli: click.Group) -> None:
         type=click.Path(path_type=Path),
         help="A reference track for the tonal balance (repeat for several).",
     )
-    @click.option("--against", default=None, help="Another version: a file, or a snapshot name of the song.")
-    @click.option("--profile", default="streaming", show_default=True, help="Delivery profile to check against.")
+    @click.option(
+        "--against", default=None, help="Another version: a file, or a snapshot name of the song."
+    )
+    @click.option(
+        "--profile",
+        default="streaming",
+        show_default=True,
+        help="Delivery profile to check against.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-    @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the report page here.")
+    @click.option(
+        "--html",
+        "html_out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the report page here.",
+    )
     @click.pass_context
     def analyze(
         ctx: click.Context,
@@ -98,7 +111,9 @@ def register(cli: click.Group) -> None:
         (with --stems). A clean mix yields no error; the exit code is 0 either way.
         """
         if more_stems and not stems:
-            raise UserError(f"unexpected argument {str(more_stems[0])!r} (stem files follow --stems)")
+            raise UserError(
+                f"unexpected argument {str(more_stems[0])!r} (stem files follow --stems)"
+            )
         root = project_dir(ctx)
         show = sys.stderr.isatty()
         with Progress(

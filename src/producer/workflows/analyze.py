@@ -26,6 +26,7 @@ from producer.storage import Project
 from producer.workflows import mix as mix_wf
 
 Progress = Callable[[int, int], None]
+Analysis = ear.Analysis
 
 #: Services whose normalisation level is a delivery profile of the same name, and whether
 #: they raise quiet tracks (only Spotify documents that it does, up to -1 dBTP: STANDARDS §3.3).
@@ -42,7 +43,11 @@ def _services() -> tuple[ear.StreamingService, ...]:
         if p is not None:
             out.append(
                 ear.StreamingService(
-                    name, p.target_lufs, raises_quiet=raises, headroom_dbtp=-1.0, source=p.description
+                    name,
+                    p.target_lufs,
+                    raises_quiet=raises,
+                    headroom_dbtp=-1.0,
+                    source=p.description,
                 )
             )
     return tuple(out)
@@ -51,7 +56,12 @@ def _services() -> tuple[ear.StreamingService, ...]:
 def _delivery(profile: str) -> ear.DeliveryTarget:
     p = get_profile(profile)
     return ear.DeliveryTarget(
-        p.name, p.target_lufs, p.tolerance_lu, p.ceiling_dbtp, p.ceiling_louder_dbtp, p.louder_than_lufs
+        p.name,
+        p.target_lufs,
+        p.tolerance_lu,
+        p.ceiling_dbtp,
+        p.ceiling_louder_dbtp,
+        p.louder_than_lufs,
     )
 
 
@@ -60,11 +70,14 @@ def pick_vocal(names: Sequence[str], vocal: str | None) -> str | None:
     first); else None."""
     if vocal is not None:
         if vocal not in names:
-            raise NotFoundError(f"--vocal {vocal!r}: no such stem (stems: {', '.join(names) or 'none'})")
+            raise NotFoundError(
+                f"--vocal {vocal!r}: no such stem (stems: {', '.join(names) or 'none'})"
+            )
         return vocal
     hits = sorted(n for n in names if VOCAL_NAME.search(n))
     lead = [n for n in hits if re.search(r"lead|main", n, re.IGNORECASE)]
-    return (lead or hits or [None])[0]
+    best = lead or hits
+    return best[0] if best else None
 
 
 def song_sections(song: Song, length_s: float) -> tuple[ear.Section, ...]:
@@ -83,12 +96,16 @@ def _resolve(root: Path, p: str | os.PathLike[str]) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def _expand_stems(root: Path, stems: Sequence[str | os.PathLike[str]], mix: Path) -> dict[str, Path]:
+def _expand_stems(
+    root: Path, stems: Sequence[str | os.PathLike[str]], mix: Path
+) -> dict[str, Path]:
     files: list[Path] = []
     for s in stems:
         p = _resolve(root, s)
         if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file())
+            files += sorted(
+                f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()
+            )
         else:
             files.append(p)
     files = [f for f in files if f.resolve() != mix.resolve()]
@@ -176,7 +193,9 @@ def _listen_song(
     return box["listener"].finish()
 
 
-def _other_version(root: Path, project: Project, song: Song, against: str) -> tuple[str, ear.SignalFeatures]:
+def _other_version(
+    root: Path, project: Project, song: Song, against: str
+) -> tuple[str, ear.SignalFeatures]:
     """Another version: a file, or the song as it was at a snapshot (rendered now)."""
     path = _resolve(root, against)
     if path.is_file():
@@ -188,7 +207,9 @@ def _other_version(root: Path, project: Project, song: Song, against: str) -> tu
     box: dict[str, ear.Listener] = {}
 
     def sinks(names: Sequence[str], expected: int) -> tuple[object, Mapping[str, object]]:
-        box["listener"] = ear.Listener(old.sample_rate, 2, {}, expected_frames=expected, mix_name=against)
+        box["listener"] = ear.Listener(
+            old.sample_rate, 2, {}, expected_frames=expected, mix_name=against
+        )
         mix_sink, _ = box["listener"].sinks()
         return mix_sink, {}
 
@@ -223,8 +244,12 @@ def analyze_version(
     JSON and HTML report: what a review page links as the version's analysis."""
     stem_paths = dict(stems or {})
     lead = pick_vocal(list(stem_paths), vocal)
-    heard = ear.listen_files(mix, stem_paths, rest=[n for n in stem_paths if n != lead] if lead else [])
-    context = ear.Context(vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name)
+    heard = ear.listen_files(
+        mix, stem_paths, rest=[n for n in stem_paths if n != lead] if lead else []
+    )
+    context = ear.Context(
+        vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
+    )
     analysis = ear.analyse(heard, context)
     if json_out is not None:
         write_json(analysis, json_out)
@@ -234,6 +259,7 @@ def analyze_version(
 
 
 __all__ = [
+    "Analysis",
     "analyze",
     "analyze_version",
     "pick_vocal",

@@ -57,13 +57,17 @@ class PairResult:
             "ambiguous": self.ambiguous,
             "delay_ms": None if self.delay_s is None else self.delay_s * 1000.0,
             "correlation": self.correlation,
-            "polarity": None if self.correlation is None else ("inverted" if self.correlation < 0 else "same"),
+            "polarity": None
+            if self.correlation is None
+            else ("inverted" if self.correlation < 0 else "same"),
             "level_difference_db": self.level_difference_db,
             "reason": self.reason,
         }
 
 
-def _gcc(cross: np.ndarray, weight: F64, n_fft: int, rate: int, max_lag_s: float) -> tuple[F64, F64]:
+def _gcc(
+    cross: np.ndarray, weight: F64, n_fft: int, rate: int, max_lag_s: float
+) -> tuple[F64, F64]:
     """(lags s, GCC values) of a weighted PHAT cross-spectrum, 16x interpolated, within ±max."""
     mag = np.abs(cross)
     phat = np.where(weight > 0, cross / np.maximum(mag, 1e-300), 0.0) * weight
@@ -124,14 +128,36 @@ def pairs(cross: CrossSpectra) -> list[PairResult]:
             a, b = names[i], names[j]
             span = freqs[coherent[-1]] / max(freqs[coherent[0]], 1.0) if len(coherent) else 1.0
             if len(coherent) < 8 or span < 2.0:
-                out.append(PairResult(a, b, coherence, True, None, None, level, "steady tones: the coherent energy lies in too few frequencies to tell one delay"))
+                out.append(
+                    PairResult(
+                        a,
+                        b,
+                        coherence,
+                        True,
+                        None,
+                        None,
+                        level,
+                        "steady tones: the coherent energy lies in too few frequencies to tell one delay",
+                    )
+                )
                 continue
             weight = np.zeros(len(cij))
             weight[coherent] = 1.0
             lags, vals = _gcc(cij, weight, plan.n_fft, plan.sample_rate, MAX_DELAY_S)
             lag, peak, second = _peak(lags, vals)
             if abs(peak) <= 0 or second >= SECOND_PEAK * abs(peak):
-                out.append(PairResult(a, b, coherence, True, None, None, level, "the correlation has several peaks of nearly equal height"))
+                out.append(
+                    PairResult(
+                        a,
+                        b,
+                        coherence,
+                        True,
+                        None,
+                        None,
+                        level,
+                        "the correlation has several peaks of nearly equal height",
+                    )
+                )
                 continue
             # Plain (energy-weighted) correlation at that lag: its sign is the polarity.
             w = np.ones(len(cij))
@@ -178,7 +204,11 @@ def pair_findings(results: list[PairResult], rate: int) -> list[Finding]:
                     source=SOURCE,
                     stems=(p.b, p.a),
                     action=f"flip the polarity of {p.b}"
-                    + (f" and delay {early} by {d:.2f} ms ({samples:.1f} samples)" if d >= 0.02 else ""),
+                    + (
+                        f" and delay {early} by {d:.2f} ms ({samples:.1f} samples)"
+                        if d >= 0.02
+                        else ""
+                    ),
                     message=f"{p.b} is in opposite polarity to {p.a} (correlation {p.correlation:+.2f} "
                     f"at {delay_ms:+.2f} ms): summed, they cancel",
                     data=p.to_json(),
@@ -219,7 +249,9 @@ def align(a: F32, b: F32, rate: int, max_lag_s: float = 30.0) -> tuple[float, fl
     cross = np.conj(fx) * fy
     freqs = np.fft.rfftfreq(n, 1.0 / rate)
     mag = np.abs(cross)
-    weight = ((freqs >= 50.0) & (freqs <= min(8000.0, 0.45 * rate)) & (mag > mag.max() * 1e-9)).astype(float)
+    weight = (
+        (freqs >= 50.0) & (freqs <= min(8000.0, 0.45 * rate)) & (mag > mag.max() * 1e-9)
+    ).astype(float)
     # Coarse lag on the plain grid, then a fine look around it.
     phat = np.where(weight > 0, cross / np.maximum(mag, 1e-300), 0.0)
     g = np.fft.irfft(phat, n)

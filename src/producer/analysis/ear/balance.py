@@ -101,7 +101,11 @@ def vocal_balance(
                 "difference_lu": v - r if math.isfinite(v) and math.isfinite(r) else None,
             }
         )
-    return {"difference_lu": whole if math.isfinite(whole) else None, "sections": per, "duration_s": duration_s}
+    return {
+        "difference_lu": whole if math.isfinite(whole) else None,
+        "sections": per,
+        "duration_s": duration_s,
+    }
 
 
 def vocal_findings(balance: dict[str, Any], vocal: str) -> list[Finding]:
@@ -152,10 +156,16 @@ def delivery(
         if g > 0:
             g = max(0.0, min(g, s.headroom_dbtp - tp)) if s.raises_quiet else 0.0
         gains[s.name] = g
-        metrics["streaming"][s.name] = {"reference_lufs": s.reference_lufs, "gain_db": g, "source": s.source}
+        metrics["streaming"][s.name] = {
+            "reference_lufs": s.reference_lufs,
+            "gain_db": g,
+            "source": s.source,
+        }
     if target is not None:
         ceiling = target.ceiling_for(i)
-        metrics.update({"profile": target.name, "target_lufs": target.target_lufs, "ceiling_dbtp": ceiling})
+        metrics.update(
+            {"profile": target.name, "target_lufs": target.target_lufs, "ceiling_dbtp": ceiling}
+        )
         if math.isfinite(tp) and tp > ceiling:
             findings.append(
                 Finding(
@@ -187,7 +197,9 @@ def delivery(
     down = {k: v for k, v in gains.items() if v < -0.05}
     if down:
         worst = min(down.values())
-        listing = ", ".join(f"{k} {v:+.1f} dB" for k, v in sorted(down.items(), key=lambda kv: kv[1]))
+        listing = ", ".join(
+            f"{k} {v:+.1f} dB" for k, v in sorted(down.items(), key=lambda kv: kv[1])
+        )
         findings.append(
             Finding(
                 check="delivery",

@@ -101,7 +101,9 @@ def hum(sig: SignalFeatures) -> dict[str, Any] | None:
                 found.append((k, f, power, level, prominence))
         if len(found) >= 2 or (found and found[0][0] == 1 and found[0][4] >= 15.0):
             weights = np.array([p for _, _, p, _, _ in found])
-            f0 = float(np.sum(weights * np.array([f / k for k, f, _, _, _ in found])) / weights.sum())
+            f0 = float(
+                np.sum(weights * np.array([f / k for k, f, _, _, _ in found])) / weights.sum()
+            )
             total = 10.0 * math.log10(2.0 * float(weights.sum()))
             cand = {
                 "mains_hz": base,
@@ -180,8 +182,7 @@ def fault_findings(metrics: dict[str, Any], who: str, stem: str | None) -> list[
                 "spectrum around them in the gaps (cf. Essentia HumDetector)",
                 stems=stems,
                 band_hz=(h["harmonics"][0]["hz"], h["harmonics"][-1]["hz"]),
-                action=f"notch {who} at {notches} Hz "
-                "(Q 30), or gate its gaps",
+                action=f"notch {who} at {notches} Hz (Q 30), or gate its gaps",
                 message=f"{who}: mains hum at {h['fundamental_hz']:.1f} Hz, {h['level_dbfs']:.0f} dBFS "
                 f"in the gaps (harmonics at {harmonics})",
                 data={"harmonics": h["harmonics"], "level_dbfs": h["level_dbfs"]},
@@ -213,4 +214,11 @@ def fault_findings(metrics: dict[str, Any], who: str, stem: str | None) -> list[
     return out
 
 
-__all__ = ["dc_offset_db", "fault_findings", "fault_metrics", "hum", "noise_floor_db", "quiet_classes"]
+__all__ = [
+    "dc_offset_db",
+    "fault_findings",
+    "fault_metrics",
+    "hum",
+    "noise_floor_db",
+    "quiet_classes",
+]

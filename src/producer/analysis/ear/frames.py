@@ -111,7 +111,7 @@ def frame_plan(sample_rate: int) -> FramePlan:
     n_fft = 2 ** round(math.log2(WINDOW_S * sample_rate))
     hop = n_fft // 2
     window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    freqs = np.asarray(np.fft.rfftfreq(n_fft, 1.0 / sample_rate), dtype=np.float64)
     energy = float(np.sum(window.astype(np.float64) ** 2))
     scale = np.full(len(freqs), 2.0 / (n_fft * energy))
     scale[0] /= 2.0

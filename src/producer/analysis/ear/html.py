@@ -59,7 +59,9 @@ def _spectrum(a: Analysis) -> str | None:
         return None
     f = np.asarray(spec["bands_hz"])
     fig, ax = plt.subplots(figsize=(9, 3.4))
-    ax.fill_between(f, spec["target_low_db"], spec["target_high_db"], color="0.85", label="target range")
+    ax.fill_between(
+        f, spec["target_low_db"], spec["target_high_db"], color="0.85", label="target range"
+    )
     for name, c, db in a.extra.get("references", []):
         ax.semilogx(c, db, lw=0.8, ls="--", label=f"reference {name}")
     ax.semilogx(f, spec["mix_db"], lw=2.0, color="black", label="this mix")
@@ -86,7 +88,9 @@ def _masking(a: Analysis) -> str | None:
     for i in range(len(names)):
         for j in range(len(names)):
             if i != j:
-                ax.text(j, i, f"{m[i, j]:.1f}", ha="center", va="center", fontsize=7, color="tab:cyan")
+                ax.text(
+                    j, i, f"{m[i, j]:.1f}", ha="center", va="center", fontsize=7, color="tab:cyan"
+                )
     fig.colorbar(im, ax=ax, label="dB of masking")
     return _png(fig)
 
@@ -118,20 +122,50 @@ def _loudness(a: Analysis) -> str | None:
         return None
     fig, ax = plt.subplots(figsize=(11, 3.2))
     floor = -60.0
-    ax.plot(rep.momentary_times_s, np.maximum(rep.momentary_lufs, floor), lw=0.5, color="0.6", label="mix, momentary")
-    ax.plot(rep.short_term_times_s, np.maximum(rep.short_term_lufs, floor), lw=1.6, color="black", label="mix, short-term")
+    ax.plot(
+        rep.momentary_times_s,
+        np.maximum(rep.momentary_lufs, floor),
+        lw=0.5,
+        color="0.6",
+        label="mix, momentary",
+    )
+    ax.plot(
+        rep.short_term_times_s,
+        np.maximum(rep.short_term_lufs, floor),
+        lw=1.6,
+        color="black",
+        label="mix, short-term",
+    )
     vocal = a.context.vocal
     if vocal and vocal in a.heard.stems:
         v = a.heard.stems[vocal].loudness
-        ax.plot(v.short_term_times_s, np.maximum(v.short_term_lufs, floor), lw=1.0, color="tab:red", label=f"{vocal}")
+        ax.plot(
+            v.short_term_times_s,
+            np.maximum(v.short_term_lufs, floor),
+            lw=1.0,
+            color="tab:red",
+            label=f"{vocal}",
+        )
     if a.heard.rest is not None:
         r = a.heard.rest
-        ax.plot(r.short_term_times_s, np.maximum(r.short_term_lufs, floor), lw=1.0, color="tab:blue", label="the rest")
+        ax.plot(
+            r.short_term_times_s,
+            np.maximum(r.short_term_lufs, floor),
+            lw=1.0,
+            color="tab:blue",
+            label="the rest",
+        )
     for k, s in enumerate(a.context.sections):
         ax.axvspan(s.start_s, s.end_s, color="0.92" if k % 2 else "0.97", zorder=0)
         ax.text((s.start_s + s.end_s) / 2, -2.0, s.name, ha="center", va="top", fontsize=8)
     if math.isfinite(rep.integrated_lufs):
-        ax.axhline(rep.integrated_lufs, color="black", ls="--", lw=0.8, label=f"integrated {rep.integrated_lufs:.1f} LUFS")
+        ax.axhline(
+            rep.integrated_lufs,
+            color="black",
+            ls="--",
+            lw=0.8,
+            label=f"integrated {rep.integrated_lufs:.1f} LUFS",
+        )
     ax.set_ylim(floor, 0.0)
     ax.set_xlim(0.0, max(rep.duration_s, 0.4))
     ax.set_xlabel("time (s)")
@@ -154,7 +188,10 @@ def _versions(a: Analysis) -> str | None:
     ax.axhspan(-0.5, 0.5, color="0.9")
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("dB beyond the gain")
-    ax.set_title(f"this version against {vd['against']} ({vd['loudness_change_lu']:+.1f} LU, shifted {vd['offset_ms']:.1f} ms)", fontsize=9)
+    ax.set_title(
+        f"this version against {vd['against']} ({vd['loudness_change_lu']:+.1f} LU, shifted {vd['offset_ms']:.1f} ms)",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3, which="both")
     return _png(fig)
 
@@ -202,11 +239,31 @@ def report_html(a: Analysis) -> str:
         for f in a.findings
     )
     plots = [
-        ("Tonal balance", "The black line is this mix; the grey band is where it should sit.", _spectrum(a)),
-        ("Who covers whom", "How many dB each track (row) is covered by each other track (column).", _masking(a)),
-        ("Stereo and mono", "Left: how alike the two sides are over time. Right: what mono playback loses per band.", _stereo(a)),
-        ("Loudness over the song", "The mix, the lead vocal and the rest, with the song's sections.", _loudness(a)),
-        ("What changed", "Each band of this version against the other, beyond the overall level.", _versions(a)),
+        (
+            "Tonal balance",
+            "The black line is this mix; the grey band is where it should sit.",
+            _spectrum(a),
+        ),
+        (
+            "Who covers whom",
+            "How many dB each track (row) is covered by each other track (column).",
+            _masking(a),
+        ),
+        (
+            "Stereo and mono",
+            "Left: how alike the two sides are over time. Right: what mono playback loses per band.",
+            _stereo(a),
+        ),
+        (
+            "Loudness over the song",
+            "The mix, the lead vocal and the rest, with the song's sections.",
+            _loudness(a),
+        ),
+        (
+            "What changed",
+            "Each band of this version against the other, beyond the overall level.",
+            _versions(a),
+        ),
     ]
     figures = "".join(
         f"<h2>{html.escape(t)}</h2><p class='hint'>{html.escape(h)}</p><img alt='{html.escape(t)}' src='data:image/png;base64,{png}'>"
@@ -214,9 +271,11 @@ def report_html(a: Analysis) -> str:
         if png
     )
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in _METRICS)
-    table = [("mix", a.mix)] + sorted(a.stems.items())
+    table = [("mix", a.mix), *sorted(a.stems.items())]
     metric_rows = "".join(
-        f"<tr><th>{html.escape(name)}</th>" + "".join(f"<td>{_fmt(m.get(k))}</td>" for k, _ in _METRICS) + "</tr>"
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(f"<td>{_fmt(m.get(k))}</td>" for k, _ in _METRICS)
+        + "</tr>"
         for name, m in table
     )
     extra = []
@@ -224,7 +283,9 @@ def report_html(a: Analysis) -> str:
     if tempo:
         extra.append(f"tempo {tempo['bpm']:g} BPM (confidence {tempo['confidence']:.2f})")
     if key:
-        extra.append(f"key {html.escape(key['key'] or 'unknown')} (confidence {key['confidence']:.2f})")
+        extra.append(
+            f"key {html.escape(key['key'] or 'unknown')} (confidence {key['confidence']:.2f})"
+        )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Extra ear: {html.escape(a.title)}</title>"

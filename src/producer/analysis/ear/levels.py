@@ -29,7 +29,9 @@ DR_MIN_BLOCKS = 4
 DR_TOP_RATIO = 0.2
 #: PSR window (s): the EBU short-term window.
 PSR_WINDOW_S = 3.0
-ISP_SOURCE = "0 dBTP: above it the reconstructed signal exceeds full scale (ITU-R BS.1770-4 Annex 2)"
+ISP_SOURCE = (
+    "0 dBTP: above it the reconstructed signal exceeds full scale (ITU-R BS.1770-4 Annex 2)"
+)
 
 
 def dr_value(dr_rms: F64, dr_peak: F64) -> tuple[float | None, list[float]]:
@@ -43,7 +45,9 @@ def dr_value(dr_rms: F64, dr_peak: F64) -> tuple[float | None, list[float]]:
         loud = np.sort(rms)[-top:]
         rms_top = math.sqrt(float(np.mean(loud**2)))
         second = float(np.sort(peak)[-2])
-        per_channel.append(20.0 * math.log10(second / rms_top) if rms_top > 0 and second > 0 else 0.0)
+        per_channel.append(
+            20.0 * math.log10(second / rms_top) if rms_top > 0 and second > 0 else 0.0
+        )
     return float(np.mean(per_channel)), per_channel
 
 
@@ -105,7 +109,9 @@ def clipping_findings(sig: SignalFeatures, stem: str | None, float_render: bool)
     over = float_render and peak_db > 0.01
     if over:
         cut = math.ceil((peak_db + 0.3) * 10) / 10
-        action = f"lower {who} by {cut:.1f} dB (its peak is {peak_db:+.1f} dBFS) before it is bounced"
+        action = (
+            f"lower {who} by {cut:.1f} dB (its peak is {peak_db:+.1f} dBFS) before it is bounced"
+        )
     else:
         action = (
             f"lower the gain before the clipping stage of {who} by at least 3 dB and re-render "

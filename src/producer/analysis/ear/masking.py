@@ -127,7 +127,9 @@ def analyse(
         matrix[t] = attributed.sum(axis=(1, 2)) / count
         per_band_count = active.sum(axis=0)
         with np.errstate(invalid="ignore"):
-            profile[target] = np.where(per_band_count > 0, m.sum(axis=0) / np.maximum(per_band_count, 1), np.nan)
+            profile[target] = np.where(
+                per_band_count > 0, m.sum(axis=0) / np.maximum(per_band_count, 1), np.nan
+            )
         regions = _regions(t, names, m, attributed, active, excitation, others, plan, sections)
         if target == lead:
             lead_findings += regions
@@ -135,9 +137,7 @@ def analyse(
             strong = [r for r in regions if r[1].value is not None and r[1].value >= WARNING_DB]
             other_findings += [(score, replace(f, severity="info")) for score, f in strong[:1]]
     findings = [f for _, f in sorted(lead_findings, key=lambda r: -r[0])[:max_lead_regions]]
-    findings += [
-        f for _, f in sorted(other_findings, key=lambda r: -r[0])[:max_other_findings]
-    ]
+    findings += [f for _, f in sorted(other_findings, key=lambda r: -r[0])[:max_other_findings]]
     return MaskingResult(names, matrix, tuple(findings), profile)
 
 
@@ -184,7 +184,9 @@ def _regions(
         while e + 1 < bands and good[e + 1] and int(top[e + 1]) == c:
             e += 1
         out.append(
-            _region_finding(t, c, b, e, names, m, attributed, active, excitation, others, plan, sections)
+            _region_finding(
+                t, c, b, e, names, m, attributed, active, excitation, others, plan, sections
+            )
         )
         b = e + 1
     _ = hop_s
@@ -244,12 +246,23 @@ def _region_finding(
     per_frame = np.where(active[:, sl], attributed[c][:, sl], np.nan)
     counted = np.isfinite(per_frame).sum(axis=1)
     a_f = np.where(counted > 0, np.nansum(per_frame, axis=1) / np.maximum(counted, 1), 0.0)
-    thresh = max(MASKING_DB * shares[c], float(np.percentile(a_f[a_f > 0], 60)) if (a_f > 0).any() else 0.0)
-    times = ranges(a_f >= thresh, plan.hop_s, offset_s=0.0, merge_gap_s=1.0, min_length_s=0.5, limit=8)
+    thresh = max(
+        MASKING_DB * shares[c], float(np.percentile(a_f[a_f > 0], 60)) if (a_f > 0).any() else 0.0
+    )
+    times = ranges(
+        a_f >= thresh, plan.hop_s, offset_s=0.0, merge_gap_s=1.0, min_length_s=0.5, limit=8
+    )
     in_sections = _section_names(times, sections)
-    where = f" in {', '.join(in_sections)}" if in_sections else (f" at {spans_text(times)}" if times else "")
+    where = (
+        f" in {', '.join(in_sections)}"
+        if in_sections
+        else (f" at {spans_text(times)}" if times else "")
+    )
     target, culprit = names[t], names[c]
-    culprits = [{"stem": names[i], "share": float(shares[i]), "masking_db": float(per_masker[i])} for i in order[:4]]
+    culprits: list[dict[str, Any]] = [
+        {"stem": names[i], "share": float(shares[i]), "masking_db": float(per_masker[i])}
+        for i in order[:4]
+    ]
     share_text = ", ".join(f"{x['stem']} {x['share'] * 100:.0f} %" for x in culprits[:3])
     finding = Finding(
         check="masking",
@@ -258,12 +271,19 @@ def _region_finding(
         value=mean_mask,
         threshold=MASKING_DB,
         source=SOURCE,
-        stems=tuple(x["stem"] for x in culprits),
+        stems=tuple(str(x["stem"]) for x in culprits),
         band_hz=(lo, hi),
         times_s=times,
         action=f"cut {cut:.1f} dB at {hz(fc)}, Q {q:.1f}, on {culprit}{where}",
         message=f"{target} is masked by {mean_mask:.1f} dB at {hz(lo)}-{hz(hi)}{where}; culprits: {share_text}",
-        data={"target": target, "culprits": culprits, "cut_db": cut, "frequency_hz": fc, "q": q, "sections": in_sections},
+        data={
+            "target": target,
+            "culprits": culprits,
+            "cut_db": cut,
+            "frequency_hz": fc,
+            "q": q,
+            "sections": in_sections,
+        },
     )
     return benefit, finding
 

@@ -20,7 +20,16 @@ import numpy as np
 import numpy.typing as npt
 
 from producer import audio as audio_io
-from producer.analysis.ear import alignment, balance, faults, levels, masking, spectral, stereo, versions
+from producer.analysis.ear import (
+    alignment,
+    balance,
+    faults,
+    levels,
+    masking,
+    spectral,
+    stereo,
+    versions,
+)
 from producer.analysis.ear.balance import DeliveryTarget, StreamingService
 from producer.analysis.ear.findings import Finding, jsonable, sort_findings
 from producer.analysis.ear.masking import Section
@@ -65,12 +74,18 @@ class Analysis:
 
     def to_json(self) -> dict[str, Any]:
         """The issue's JSON: ``mix``, ``stems``, ``findings`` (and a summary beside them)."""
-        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in ("error", "warning", "info")}
+        counts = {
+            s: sum(1 for f in self.findings if f.severity == s)
+            for s in ("error", "warning", "info")
+        }
         return {
             "title": self.title,
             "summary": counts,
             "vocal": self.context.vocal,
-            "sections": [{"name": s.name, "start_s": s.start_s, "end_s": s.end_s} for s in self.context.sections],
+            "sections": [
+                {"name": s.name, "start_s": s.start_s, "end_s": s.end_s}
+                for s in self.context.sections
+            ],
             "mix": jsonable(self.mix),
             "stems": jsonable(self.stems),
             "findings": [f.to_json() for f in self.findings],
@@ -109,8 +124,12 @@ def analyse(
         findings += alignment.pair_findings(pairs, mix.sample_rate)
         mix_m["same_source_pairs"] = [p.to_json() for p in pairs]
     # Stereo.
-    findings += stereo.mono_findings(mix_m, {n: m for n, m in stem_m.items() if heard.stems[n].channels == 2})
-    findings += stereo.low_end_findings(mix_m, {n: m for n, m in stem_m.items() if heard.stems[n].channels == 2})
+    findings += stereo.mono_findings(
+        mix_m, {n: m for n, m in stem_m.items() if heard.stems[n].channels == 2}
+    )
+    findings += stereo.low_end_findings(
+        mix_m, {n: m for n, m in stem_m.items() if heard.stems[n].channels == 2}
+    )
     # Masking.
     mask = masking.analyse(heard.stems, context.vocal, context.sections)
     if mask is not None:
@@ -119,7 +138,9 @@ def analyse(
         extra["masking"] = mask
     # Vocal balance.
     if context.vocal and context.vocal in heard.stems and heard.rest is not None:
-        vb = balance.vocal_balance(heard.stems[context.vocal].loudness, heard.rest, context.sections, mix.duration_s)
+        vb = balance.vocal_balance(
+            heard.stems[context.vocal].loudness, heard.rest, context.sections, mix.duration_s
+        )
         mix_m["vocal_balance"] = vb
         findings += balance.vocal_findings(vb, context.vocal)
     # Tonal balance.
@@ -134,13 +155,17 @@ def analyse(
         stem_faults += faults.fault_findings(stem_m[name], name, name)
     explained = {f.check for f in stem_faults}
     findings += stem_faults
-    mix_faults = [f for f in faults.fault_findings(mix_m, "the mix", None) if f.check not in explained]
+    mix_faults = [
+        f for f in faults.fault_findings(mix_m, "the mix", None) if f.check not in explained
+    ]
     if heard.stems:  # the mix's floor is the stems' floors summed: named there
         mix_faults = [f for f in mix_faults if f.check != "noise-floor"]
     findings += mix_faults
     # Dynamics and delivery.
     d = context.delivery
-    findings += levels.dynamics_findings(mix_m, d.target_lufs if d else None, d.ceiling_dbtp if d else None, d.name if d else "")
+    findings += levels.dynamics_findings(
+        mix_m, d.target_lufs if d else None, d.ceiling_dbtp if d else None, d.name if d else ""
+    )
     deliv_m, deliv_f = balance.delivery(mix.loudness, d, context.services)
     mix_m["delivery"] = deliv_m
     findings += deliv_f
@@ -198,7 +223,12 @@ def _tempo_key_findings(est: Estimate, context: Context) -> list[Finding]:
     )
     key_severity = "info"
     key_note = ""
-    if context.song_key and est.key and est.key_confidence >= KEY_CONFIDENT and context.song_key.lower() != est.key.lower():
+    if (
+        context.song_key
+        and est.key
+        and est.key_confidence >= KEY_CONFIDENT
+        and context.song_key.lower() != est.key.lower()
+    ):
         key_note = f"; the song says {context.song_key}"
     out.append(
         Finding(
@@ -209,7 +239,8 @@ def _tempo_key_findings(est: Estimate, context: Context) -> list[Finding]:
             threshold=KEY_CONFIDENT,
             source="Krumhansl-Schmuckler key profiles on librosa CQT chroma; confidence = profile correlation",
             action=(
-                f"tune pitched effects and samples to {est.key}" if est.key_confidence >= KEY_CONFIDENT
+                f"tune pitched effects and samples to {est.key}"
+                if est.key_confidence >= KEY_CONFIDENT
                 else "the key is uncertain: set it by ear (producer song set --key)"
             ),
             message=f"key {est.key or 'unknown'} (confidence {est.key_confidence:.2f}){key_note}",
@@ -250,7 +281,9 @@ def listen_files(
     for name, p in stem_paths.items():
         i = _open_info(p, "a stem")
         if i.sample_rate != meta.sample_rate:
-            raise FormatError(f"{p}: {i.sample_rate} Hz, but the mix {mix_path.name} is {meta.sample_rate} Hz")
+            raise FormatError(
+                f"{p}: {i.sample_rate} Hz, but the mix {mix_path.name} is {meta.sample_rate} Hz"
+            )
         infos[name] = i
     total = max([meta.frames, *(i.frames for i in infos.values())])
     listener = Listener(
@@ -288,6 +321,11 @@ def listen_files(
         raise
 
 
+def _cut(a: npt.NDArray[np.float32], start: int, n: int) -> npt.NDArray[np.float32]:
+    b = a[:, start : start + n]
+    return np.pad(b, ((0, 0), (0, n - b.shape[1]))) if b.shape[1] < n else b
+
+
 def listen_arrays(
     mix: npt.ArrayLike,
     stems: Mapping[str, npt.ArrayLike],
@@ -302,24 +340,25 @@ def listen_arrays(
     m = audio_io.as_audio(mix)
     total = max([m.shape[1], *(a.shape[1] for a in arrays.values())])
     listener = Listener(
-        sample_rate, m.shape[0], {k: a.shape[0] for k, a in arrays.items()}, rest=rest, expected_frames=total
+        sample_rate,
+        m.shape[0],
+        {k: a.shape[0] for k, a in arrays.items()},
+        rest=rest,
+        expected_frames=total,
     )
     try:
         for i in range(0, total, block_frames):
             n = min(block_frames, total - i)
-
-            def cut(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-                b = a[:, i : i + n]
-                return np.pad(b, ((0, 0), (0, n - b.shape[1]))) if b.shape[1] < n else b
-
-            listener.add(cut(m), {k: cut(a) for k, a in arrays.items()})
+            listener.add(_cut(m, i, n), {k: _cut(a, i, n) for k, a in arrays.items()})
         return listener.finish()
     except BaseException:
         listener.close()
         raise
 
 
-def listen_file(path: str | os.PathLike[str], *, keep_mono: bool = False, block_frames: int = 65536) -> SignalFeatures:
+def listen_file(
+    path: str | os.PathLike[str], *, keep_mono: bool = False, block_frames: int = 65536
+) -> SignalFeatures:
     """One signal's measurements (a reference track, another version of the mix)."""
     p = Path(path)
     meta = _open_info(p, "a reference or version")
@@ -337,7 +376,9 @@ def check_stem_names(names: Sequence[str]) -> None:
         seen[n] = seen.get(n, 0) + 1
     dup = [n for n, k in seen.items() if k > 1]
     if dup:
-        raise UserError(f"two stems are called {dup[0]!r} (stem names are the file names without extension)")
+        raise UserError(
+            f"two stems are called {dup[0]!r} (stem names are the file names without extension)"
+        )
 
 
 def finite(x: float | None) -> bool:

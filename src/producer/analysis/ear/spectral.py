@@ -39,7 +39,11 @@ TREND_LOW_HZ, TREND_HIGH_HZ = 60.0, 12000.0
 
 def long_term_db(sig: SignalFeatures) -> tuple[F64, F64]:
     """(1/3-octave centres, band level dB re the integrated loudness; nan if silent)."""
-    p = sig.third.astype(np.float64).mean(axis=0) if len(sig.third) else np.zeros(len(sig.plan.third))
+    p = (
+        sig.third.astype(np.float64).mean(axis=0)
+        if len(sig.third)
+        else np.zeros(len(sig.plan.third))
+    )
     loud = sig.loudness.integrated_lufs
     ref = loud if math.isfinite(loud) else 0.0
     with np.errstate(divide="ignore"):
@@ -89,7 +93,9 @@ def analyse(
         low, high = reference_band([(c, d) for _, c, d in references], centers)
         low, high = low - TOLERANCE_DB, high + TOLERANCE_DB
         target = "the references (" + ", ".join(names) + ")"
-        source = f"{len(references)} reference track(s), loudness-matched, band ±{TOLERANCE_DB:g} dB"
+        source = (
+            f"{len(references)} reference track(s), loudness-matched, band ±{TOLERANCE_DB:g} dB"
+        )
         threshold = TOLERANCE_DB
     else:
         fit = trend(centers, db)
@@ -152,7 +158,11 @@ def _finding(
     ranked = sorted(energy, key=lambda n: -energy[n])
     shares = [(n, energy[n] / total) for n in ranked if total > 0 and energy[n] > 0][:3]
     size = min(6.0, max(1.0, round(abs(value) * 2) / 2))
-    on = f" on {shares[0][0]} ({shares[0][1] * 100:.0f} % of the energy there)" if shares else " on the mix bus"
+    on = (
+        f" on {shares[0][0]} ({shares[0][1] * 100:.0f} % of the energy there)"
+        if shares
+        else " on the mix bus"
+    )
     verb = "cut" if value > 0 else "boost"
     more = "more" if value > 0 else "less"
     return Finding(

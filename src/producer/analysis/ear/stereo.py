@@ -48,7 +48,7 @@ def correlation_series(sig: SignalFeatures) -> tuple[F64, F64]:
     loud = (ll + rr) / (2 * n) > 1e-6
     with np.errstate(invalid="ignore", divide="ignore"):
         r = lr / np.sqrt(ll * rr)
-    times = (np.arange(len(r)) + w) * hop_s
+    times = np.asarray((np.arange(len(r)) + w) * hop_s, dtype=np.float64)
     ok = loud & np.isfinite(r)
     return times[ok], np.clip(r[ok], -1.0, 1.0)
 
@@ -62,7 +62,7 @@ def mono_loss_by_band(sig: SignalFeatures) -> tuple[F64, F64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         loss = 10.0 * np.log10(stereo / mid)
     loss = np.where(stereo > floor, np.minimum(loss, 120.0), np.nan)
-    return sig.plan.third.centers, loss
+    return sig.plan.third.centers, np.asarray(loss, dtype=np.float64)
 
 
 def channel_delay_s(sig: SignalFeatures) -> tuple[float, float]:
@@ -142,8 +142,13 @@ def stereo_metrics(sig: SignalFeatures) -> dict[str, Any]:
     return {
         "correlation": r,
         "correlation_negative_fraction": float(np.mean(series < 0)) if len(series) else None,
-        "mono_loss_db": min(120.0, 10.0 * math.log10(stereo / mid)) if mid > 0 else (120.0 if stereo > 0 else None),
-        "mono_loss_by_band_db": {f"{c:.0f}": (None if not np.isfinite(v) else float(v)) for c, v in zip(centers, loss, strict=True)},
+        "mono_loss_db": min(120.0, 10.0 * math.log10(stereo / mid))
+        if mid > 0
+        else (120.0 if stereo > 0 else None),
+        "mono_loss_by_band_db": {
+            f"{c:.0f}": (None if not np.isfinite(v) else float(v))
+            for c, v in zip(centers, loss, strict=True)
+        },
         "comb_notches_hz": comb_notches(sig),
         "channel_delay_ms": delay * 1000.0 if strength >= 0.3 else 0.0,
         "low_end_side_db": low_end_side_db(sig) if sig.channels == 2 else None,
@@ -205,12 +210,17 @@ def _mono_finding(
             )
         else:
             action = f"remove the delay between the channels of {target} (notch spacing {notches[1] - notches[0]:.0f} Hz)"
-        message = f"{who}: comb-filter notches in mono at {', '.join(hz(f) for f in notches[:6])}" + (
-            f" (channels {abs(delay):.2f} ms apart)" if delay else ""
+        message = (
+            f"{who}: comb-filter notches in mono at {', '.join(hz(f) for f in notches[:6])}"
+            + (f" (channels {abs(delay):.2f} ms apart)" if delay else "")
         )
     else:
         worst = max(
-            ((float(k), v) for k, v in m["mono_loss_by_band_db"].items() if v is not None and float(k) >= 63),
+            (
+                (float(k), v)
+                for k, v in m["mono_loss_by_band_db"].items()
+                if v is not None and float(k) >= 63
+            ),
             key=lambda kv: kv[1],
         )
         band = (worst[0] * 10 ** (-1 / 20), worst[0] * 10 ** (1 / 20))

@@ -169,7 +169,9 @@ class SignalAccumulator:
         self._runs: list[npt.NDArray[np.int64]] = []
         self._run_count = 0
         self._open_run = np.zeros(channels, dtype=np.int64)  # length of the run at the end
-        self._meter = Meter(sample_rate, channels, threads=1, event_threshold_dbtp=0.0) if meter else None
+        self._meter = (
+            Meter(sample_rate, channels, threads=1, event_threshold_dbtp=0.0) if meter else None
+        )
         self._mono: list[F32] | None = [] if keep_mono else None
         self._mono_frames = 0
         self._resampler = StreamResampler(sample_rate, MONO_RATE, 1) if keep_mono else None
@@ -181,7 +183,9 @@ class SignalAccumulator:
         for the cross-spectra (global frame indices, (frames, cross bins)) or None."""
         x = np.asarray(block, dtype=np.float32)
         if x.ndim != 2 or x.shape[0] != self.channels:
-            raise ValidationError(f"{self.name}: block of shape {x.shape}, expected {self.channels} channels")
+            raise ValidationError(
+                f"{self.name}: block of shape {x.shape}, expected {self.channels} channels"
+            )
         n = x.shape[1]
         if n == 0:
             return None
@@ -197,11 +201,11 @@ class SignalAccumulator:
         self._dr_chunker.add(x)
         if self._meter is not None:
             self._meter.add(x)
-        if self._resampler is not None and self._mono is not None:
-            if self._mono_frames < MONO_MAX_S * MONO_RATE:
-                y = self._resampler.process(x.mean(axis=0, keepdims=True))[0]
-                self._mono.append(y)
-                self._mono_frames += len(y)
+        keep = self._mono_frames < MONO_MAX_S * MONO_RATE
+        if self._resampler is not None and self._mono is not None and keep:
+            y = self._resampler.process(x.mean(axis=0, keepdims=True))[0]
+            self._mono.append(y)
+            self._mono_frames += len(y)
         return self._stft(x)
 
     def _stft(self, x: F32, flush: bool = False) -> tuple[npt.NDArray[np.int64], C64] | None:
@@ -333,7 +337,9 @@ class SignalAccumulator:
             plan=p,
             loudness=report,
             erb=np.concatenate(self._erb) if self._erb else np.zeros((0, bands_e), np.float32),
-            third=np.concatenate(self._third) if self._third else np.zeros((0, bands_t), np.float32),
+            third=np.concatenate(self._third)
+            if self._third
+            else np.zeros((0, bands_t), np.float32),
             level=np.concatenate(self._level) if self._level else np.zeros(0, np.float32),
             power_left=self._pl * p.scale,
             power_right=self._pr * p.scale,
@@ -473,7 +479,7 @@ class Listener:
             self._pending[key] = np.array(audio, dtype=np.float32, copy=True)
             if len(self._pending) == len(self.stems) + 1:
                 mix = self._pending.pop(None)
-                stems = dict(self._pending)
+                stems = {k: v for k, v in self._pending.items() if k is not None}
                 self._pending.clear()
                 self.add(mix, stems)
 
@@ -507,7 +513,10 @@ class Listener:
                 self._cross.flush()
                 plan = frame_plan(self.sample_rate)
                 cross = CrossSpectra(
-                    self._cross.names, self._cross.matrix * plan.scale[: plan.cross_bins, None, None], self._cross.frames, plan
+                    self._cross.names,
+                    self._cross.matrix * plan.scale[: plan.cross_bins, None, None],
+                    self._cross.frames,
+                    plan,
                 )
             rest = self.rest.result() if self.rest is not None else None
             return Heard(

@@ -48,7 +48,7 @@ def _tempo_confidence(onset: np.ndarray, bpm: float) -> float:
     if ac[0] <= 0:
         return 0.0
     lag = 60.0 * RATE / (HOP * bpm)
-    k = int(round(lag))
+    k = round(lag)
     if k + 1 >= len(ac):
         return 0.0
     return float(np.clip(ac[max(1, k - 1) : k + 2].max() / ac[0], 0.0, 1.0))

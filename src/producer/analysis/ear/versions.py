@@ -71,7 +71,9 @@ def compare(
             _finding(
                 "loudness_change_lu",
                 gain,
-                f"{gain:+.1f} LU louder than {other_name}" if gain > 0 else f"{gain:+.1f} LU quieter than {other_name}",
+                f"{gain:+.1f} LU louder than {other_name}"
+                if gain > 0
+                else f"{gain:+.1f} LU quieter than {other_name}",
                 f"listen at matched loudness: turn this version {-gain:+.1f} dB before judging the rest",
                 threshold=0.1,
             )
@@ -82,7 +84,9 @@ def compare(
     b = np.interp(np.log(centers), np.log(c2), b, left=np.nan, right=np.nan)
     ok = np.isfinite(a) & np.isfinite(b) & (a > np.nanmax(a) - 60.0)
     diff = np.where(ok, a - b, 0.0)
-    metrics["band_change_db"] = {f"{c:.0f}": (float(d) if o else None) for c, d, o in zip(centers, diff, ok, strict=True)}
+    metrics["band_change_db"] = {
+        f"{c:.0f}": (float(d) if o else None) for c, d, o in zip(centers, diff, ok, strict=True)
+    }
     sig = np.where(np.abs(diff) > CHANGE_DB, np.sign(diff), 0)
     k = 0
     while k < len(sig):
@@ -95,7 +99,11 @@ def compare(
         j = k + int(np.argmax(np.abs(diff[k : e + 1])))
         lo, hi = centers[k] * 10 ** (-1 / 20), centers[e] * 10 ** (1 / 20)
         v = float(diff[j])
-        where = f"above {hz(lo)}" if e == len(sig) - 1 or centers[e] >= 15000 else f"at {hz(lo)}-{hz(hi)}"
+        where = (
+            f"above {hz(lo)}"
+            if e == len(sig) - 1 or centers[e] >= 15000
+            else f"at {hz(lo)}-{hz(hi)}"
+        )
         findings.append(
             _finding(
                 "band_change_db",
@@ -108,24 +116,32 @@ def compare(
         k = e + 1
     # Loudness over time, lined up and matched.
     st_a, t_a = this.loudness.short_term_lufs, this.loudness.short_term_times_s
-    st_b = np.interp(t_a - offset, other.loudness.short_term_times_s, other.loudness.short_term_lufs, left=np.nan, right=np.nan)
+    st_b = np.interp(
+        t_a - offset,
+        other.loudness.short_term_times_s,
+        other.loudness.short_term_lufs,
+        left=np.nan,
+        right=np.nan,
+    )
     both = np.isfinite(st_b) & (st_a > -40.0) & (st_b > -40.0)
     if both.any() and math.isfinite(gain):
         d = np.where(both, st_a - st_b - gain, 0.0)
         hop = this.loudness.hop_s
-        for sign in (1, -1):
-            spans = ranges(sign * d > TIME_CHANGE_LU, hop, merge_gap_s=1.0, min_length_s=3.0, limit=5)
-            for s, e in spans:
-                i0, i1 = int(s / hop), int(e / hop)
+        for sign in (1.0, -1.0):
+            spans = ranges(
+                sign * d > TIME_CHANGE_LU, hop, merge_gap_s=1.0, min_length_s=3.0, limit=5
+            )
+            for start, stop in spans:
+                i0, i1 = int(start / hop), int(stop / hop)
                 v = float(np.mean(d[i0:i1]))
                 findings.append(
                     _finding(
                         "loudness_change_over_time_lu",
                         v,
-                        f"{clock(s)}-{clock(e)} is {v:+.1f} LU {'louder' if v > 0 else 'quieter'} against the rest of the song than in {other_name}",
+                        f"{clock(start)}-{clock(stop)} is {v:+.1f} LU {'louder' if v > 0 else 'quieter'} against the rest of the song than in {other_name}",
                         f"if it was not meant: ride it {-v:+.1f} dB there",
                         threshold=TIME_CHANGE_LU,
-                        times_s=((s, e),),
+                        times_s=((start, stop),),
                     )
                 )
     # Stereo and dynamics.
