@@ -23,7 +23,7 @@ else:
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _print(analysis: Analysis) -> None:
+def _print(analysis: wf.Analysis) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
