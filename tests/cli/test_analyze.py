@@ -14,7 +14,18 @@ from click.testing import CliRunner, Result
 from producer.cli import cli
 
 RATE = 48000
-FIELDS = {"check", "severity", "metric", "value", "threshold", "source", "stems", "band_hz", "times_s", "action"}
+FIELDS = {
+    "check",
+    "severity",
+    "metric",
+    "value",
+    "threshold",
+    "source",
+    "stems",
+    "band_hz",
+    "times_s",
+    "action",
+}
 
 
 def run(root: Path, *args: str) -> Result:
@@ -40,7 +51,16 @@ def test_the_real_musdb_stems(testdata: Path, tmp_path: Path) -> None:
     folder = testdata / "multitrack" / "musdb18-7-sample" / "decoded"
     out = tmp_path / "report.html"
     data = json.loads(
-        ok(tmp_path, "analyze", str(folder / "mixture.wav"), "--stems", str(folder), "--json", "--html", str(out))
+        ok(
+            tmp_path,
+            "analyze",
+            str(folder / "mixture.wav"),
+            "--stems",
+            str(folder),
+            "--json",
+            "--html",
+            str(out),
+        )
     )
     assert set(data["stems"]) == {"bass", "drums", "other", "vocals"}  # the mix is not its own stem
     assert data["vocal"] == "vocals"
@@ -55,7 +75,13 @@ def test_the_real_musdb_stems(testdata: Path, tmp_path: Path) -> None:
     assert page.index("What to do") < page.index("<img")  # findings first, then the plots
     assert page.count("data:image/png;base64,") >= 4
     # The human form names the findings too.
-    text = ok(tmp_path, "analyze", str(folder / "mixture.wav"), "--stems", *(str(folder / f"{n}.wav") for n in ("bass", "drums", "other", "vocals")))
+    text = ok(
+        tmp_path,
+        "analyze",
+        str(folder / "mixture.wav"),
+        "--stems",
+        *(str(folder / f"{n}.wav") for n in ("bass", "drums", "other", "vocals")),
+    )
     assert "masking" in text and "error(s)" in text
 
 
@@ -93,7 +119,9 @@ def test_a_song_is_rendered_and_analysed_in_one_pass(project: Path) -> None:
     # Another version: the song as it was at a snapshot, rendered now.
     ok(project, "snapshot", "save", "v1")
     ok(project, "track", "set", "s", "Keys", "--gain-db", "6")
-    diff = json.loads(ok(project, "analyze", "s", "--against", "v1", "--json"))["mix"]["version_diff"]
+    diff = json.loads(ok(project, "analyze", "s", "--against", "v1", "--json"))["mix"][
+        "version_diff"
+    ]
     assert diff["against"] == "snapshot v1"
     assert abs(diff["offset_ms"]) < 1.0 and diff["loudness_change_lu"] > 1.0
 

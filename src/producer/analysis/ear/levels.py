@@ -54,7 +54,7 @@ def dr_value(dr_rms: F64, dr_peak: F64) -> tuple[float | None, list[float]]:
 def psr_series(sig: SignalFeatures) -> tuple[F64, F64]:
     """(times s, PSR dB) on the analysis hop: window sample peak − short-term loudness."""
     rep = sig.loudness
-    hop_s = sig.plan.hop_s
+    hop_s = sig.stats_s
     peaks = sig.hop_peak.astype(np.float64)
     n = len(peaks)
     if n == 0 or len(rep.short_term_lufs) == 0:

@@ -33,7 +33,13 @@ from producer.analysis.ear import (
 from producer.analysis.ear.balance import DeliveryTarget, StreamingService
 from producer.analysis.ear.findings import Finding, jsonable, sort_findings
 from producer.analysis.ear.masking import Section
-from producer.analysis.ear.stream import Heard, Listener, SignalAccumulator, SignalFeatures
+from producer.analysis.ear.stream import (
+    Heard,
+    Listener,
+    SignalAccumulator,
+    SignalFeatures,
+    one_blas_thread,
+)
 from producer.analysis.ear.tempo_key import Estimate, estimate
 from producer.errors import FormatError, UserError
 
@@ -42,6 +48,7 @@ Progress = Callable[[int, int], None]
 #: Tempo/key confidences under these are reported as uncertain.
 TEMPO_CONFIDENT = 0.3
 KEY_CONFIDENT = 0.6
+TEMPO_KEY_MAX_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,17 @@ def analyse(
     tempo_key: bool = True,
 ) -> Analysis:
     """Run every check on ``heard`` and return the findings, most serious first."""
+    with one_blas_thread():
+        return _analyse(heard, context, references, against, tempo_key)
+
+
+def _analyse(
+    heard: Heard,
+    context: Context,
+    references: Sequence[SignalFeatures] = (),
+    against: tuple[str, SignalFeatures] | None = None,
+    tempo_key: bool = True,
+) -> Analysis:
     mix = heard.mix
     findings: list[Finding] = []
     mix_m = _signal_metrics(mix)
@@ -171,7 +189,11 @@ def analyse(
     findings += deliv_f
     # Tempo and key.
     if tempo_key and mix.mono is not None and len(mix.mono) >= mix.mono_rate * 2:
-        est = estimate(mix.mono[np.newaxis, :], mix.mono_rate)
+        # The middle two minutes at most: intros and outros tell little, and librosa's CQT
+        # costs time and memory in proportion to the length.
+        keep = int(TEMPO_KEY_MAX_S * mix.mono_rate)
+        start = max(0, (len(mix.mono) - keep) // 2)
+        est = estimate(mix.mono[np.newaxis, start : start + keep], mix.mono_rate)
         mix_m["tempo"] = {"bpm": est.tempo_bpm, "confidence": est.tempo_confidence}
         mix_m["key"] = {"key": est.key, "confidence": est.key_confidence}
         findings += _tempo_key_findings(est, context)
@@ -363,9 +385,10 @@ def listen_file(
     p = Path(path)
     meta = _open_info(p, "a reference or version")
     acc = SignalAccumulator(p.stem, meta.sample_rate, meta.channels, keep_mono=keep_mono)
-    for block in audio_io.blocks(p, block_frames):
-        acc.add(block)
-    features, _ = acc.finish()
+    with one_blas_thread():
+        for block in audio_io.blocks(p, block_frames):
+            acc.add(block)
+        features, _ = acc.finish()
     return features
 
 

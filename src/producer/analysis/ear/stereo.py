@@ -36,7 +36,7 @@ MONO_SOURCE = (
 
 def correlation_series(sig: SignalFeatures) -> tuple[F64, F64]:
     """(window end times s, r) on ~0.4 s windows; windows under -60 dBFS are left out."""
-    hop_s = sig.plan.hop_s
+    hop_s = sig.stats_s
     w = max(1, round(CORRELATION_WINDOW_S / hop_s))
     if len(sig.hop_ll) < w:
         return np.zeros(0), np.zeros(0)
@@ -44,7 +44,7 @@ def correlation_series(sig: SignalFeatures) -> tuple[F64, F64]:
     ll = np.convolve(sig.hop_ll, kernel, "valid")
     rr = np.convolve(sig.hop_rr, kernel, "valid")
     lr = np.convolve(sig.hop_lr, kernel, "valid")
-    n = w * sig.plan.hop
+    n = w * hop_s * sig.sample_rate
     loud = (ll + rr) / (2 * n) > 1e-6
     with np.errstate(invalid="ignore", divide="ignore"):
         r = lr / np.sqrt(ll * rr)

@@ -26,15 +26,18 @@ What is accumulated per signal:
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.fft
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from producer.analysis.ear.frames import F32, F64, Chunker, FramePlan, frame_plan
 from producer.analysis.loudness import LoudnessReport, Meter
@@ -48,8 +51,12 @@ C128 = npt.NDArray[np.complex128]
 #: A sample at or above this magnitude is at full scale: 32767/32768, the largest 16-bit
 #: value, minus a hair (so 16-, 24-bit and float files all count their maximum).
 FULL_SCALE = 0.99996
-#: The DR meter's block length (Pleasurize Music Foundation algorithm, as drmeter/dr14_t.meter).
+#: The DR meter's block length (Pleasurize Music Foundation algorithm, as drmeter/dr14_t.meter)
+#: and the time-domain statistics' chunk: 60 chunks make one block (exactly, at every sample
+#: rate that is a multiple of 20 Hz: 44.1, 48, 88.2, 96 kHz ...).
 DR_BLOCK_S = 3.0
+STATS_S = 0.05
+DR_CHUNKS = 60
 #: Frame level classes (dB of mean square) for the quiet-part spectra.
 CLASS_DB = 3.0
 CLASS_FLOOR_DB = -150.0
@@ -61,6 +68,17 @@ MONO_MAX_S = 600.0
 CROSS_FRAMES = 600
 #: Clipped runs kept with their times (all are counted).
 MAX_RUNS = 2000
+
+
+@functools.lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """A context holding BLAS to one thread: the small matrix products here gain nothing from
+    OpenBLAS threads, which spin against our own (measured 15x slower on 2 busy cores)."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +109,8 @@ class SignalFeatures:
     class_spectrum: F64
     """Per level class: frames, summed mean square, summed low-frequency spectrum."""
     silent_frames: int
+    stats_s: float
+    """Length (s) of the time-domain statistics' chunks (50 ms)."""
     hop_ll: F64
     hop_rr: F64
     hop_lr: F64
@@ -159,13 +179,10 @@ class SignalAccumulator:
         self._erb_w = (p.erb.weights * p.scale.astype(np.float32)).T.copy()
         self._third_w = (p.third.weights * p.scale.astype(np.float32)).T.copy()
         self._scale32 = p.scale.astype(np.float32)
-        self._hops: list[F64] = []
-        self._hop_chunker = Chunker(p.hop, self._hop_stats)
-        self._dc = np.zeros(channels)
-        self._sq = np.zeros(channels)
-        self._peak = np.zeros(channels)
-        self._dr: list[F64] = []
-        self._dr_chunker = Chunker(round(DR_BLOCK_S * sample_rate), self._dr_stats)
+        # Time-domain statistics on a 50 ms grid: a 3 s DR block is exactly 60 of them.
+        self.stats_size = max(1, round(sample_rate * STATS_S))
+        self._stats: list[tuple[F64, F64, F64, F64, int]] = []
+        self._stats_chunker = Chunker(self.stats_size, self._chunk_stats)
         self._runs: list[npt.NDArray[np.int64]] = []
         self._run_count = 0
         self._open_run = np.zeros(channels, dtype=np.int64)  # length of the run at the end
@@ -193,12 +210,9 @@ class SignalAccumulator:
             raise ValidationError(f"{self.name}: contains NaN or Inf samples")
         start = self.frames
         self.frames += n
-        self._dc += x.sum(axis=1, dtype=np.float64)
-        self._sq += np.einsum("ij,ij->i", x, x, dtype=np.float64)
-        self._peak = np.maximum(self._peak, np.abs(x).max(axis=1))
-        self._clip_runs(x, start)
-        self._hop_chunker.add(x)
-        self._dr_chunker.add(x)
+        if self._open_run.any() or x.max() >= FULL_SCALE or -x.min() >= FULL_SCALE:
+            self._clip_runs(x, start)
+        self._stats_chunker.add(x)
         if self._meter is not None:
             self._meter.add(x)
         keep = self._mono_frames < MONO_MAX_S * MONO_RATE
@@ -223,17 +237,24 @@ class SignalAccumulator:
         left = spec[0]
         right = spec[-1]
         pl = left.real**2 + left.imag**2
-        pr = right.real**2 + right.imag**2 if self.channels == 2 else pl
-        mid_spec = (left + right) * np.float32(0.5) if self.channels == 2 else left
-        pm = mid_spec.real**2 + mid_spec.imag**2 if self.channels == 2 else pl
-        avg = (pl + pr) * np.float32(0.5) if self.channels == 2 else pl
-        self._pl += pl.sum(axis=0, dtype=np.float64)
-        self._pr += pr.sum(axis=0, dtype=np.float64)
-        self._pm += pm.sum(axis=0, dtype=np.float64)
         if self.channels == 2:
-            self._lr += (np.conj(left) * right).sum(axis=0, dtype=np.complex128)
+            pr = right.real**2 + right.imag**2
+            cross = np.conj(left) * right
+            avg = (pl + pr) * np.float32(0.5)
+            sum_l, sum_r = pl.sum(axis=0), pr.sum(axis=0)
+            sum_lr = cross.sum(axis=0)
+            self._pl += sum_l
+            self._pr += sum_r
+            # |(L + R)/2|² = (|L|² + |R|²)/4 + Re(conj(L)·R)/2: no third spectrum needed.
+            self._pm += (sum_l + sum_r) * 0.25 + 0.5 * sum_lr.real.astype(np.float64)
+            self._lr += sum_lr
         else:
-            self._lr += pl.sum(axis=0, dtype=np.float64)
+            avg = pl
+            sum_l = pl.sum(axis=0)
+            self._pl += sum_l
+            self._pr += sum_l
+            self._pm += sum_l
+            self._lr += sum_l
         self._erb.append(avg @ self._erb_w)
         self._third.append(avg @ self._third_w)
         level = avg @ self._scale32
@@ -256,21 +277,20 @@ class SignalAccumulator:
         chosen = np.flatnonzero(idx % self.cross_step == 0)
         if not len(chosen):
             return None
-        return idx[chosen], np.ascontiguousarray(mid_spec[chosen, : p.cross_bins])
+        mid = spec[:, chosen, : p.cross_bins].mean(axis=0)
+        return idx[chosen], np.ascontiguousarray(mid, dtype=np.complex64)
 
-    def _hop_stats(self, chunks: F32) -> None:
-        left, right = chunks[0], chunks[-1]
-        stats = np.empty((chunks.shape[1], 4))
-        stats[:, 0] = np.einsum("ij,ij->i", left, left, dtype=np.float64)
-        stats[:, 1] = np.einsum("ij,ij->i", right, right, dtype=np.float64)
-        stats[:, 2] = np.einsum("ij,ij->i", left, right, dtype=np.float64)
-        stats[:, 3] = np.abs(chunks).max(axis=(0, 2))
-        self._hops.append(stats)
-
-    def _dr_stats(self, chunks: F32) -> None:
-        ms = np.einsum("cij,cij->ci", chunks, chunks, dtype=np.float64) / chunks.shape[2]
-        stats = np.stack([np.sqrt(2.0 * ms), np.abs(chunks).max(axis=2).astype(np.float64)])
-        self._dr.append(stats)  # (2, channels, k)
+    def _chunk_stats(self, chunks: F32) -> None:
+        """Per 50 ms chunk and channel: Σx², Σx, max|x|; and ΣL·R."""
+        sq = np.einsum("cij,cij->ci", chunks, chunks, dtype=np.float64)
+        total = chunks.sum(axis=2, dtype=np.float64)
+        peak = np.maximum(chunks.max(axis=2), -chunks.min(axis=2)).astype(np.float64)
+        lr = (
+            np.einsum("ij,ij->i", chunks[0], chunks[1], dtype=np.float64)
+            if self.channels == 2
+            else sq[0]
+        )
+        self._stats.append((sq, total, peak, lr, chunks.shape[2]))
 
     def _clip_runs(self, x: F32, start: int) -> None:
         """Runs of >= 3 consecutive samples at full scale, per channel, across blocks."""
@@ -311,8 +331,7 @@ class SignalAccumulator:
             # Zeros to the end of the last hop put every sample into a frame.
             pad = p.n_fft - p.hop
             tail = self._stft(np.zeros((self.channels, pad), dtype=np.float32))
-        self._hop_chunker.finish()
-        self._dr_chunker.finish()
+        self._stats_chunker.finish()
         for c in range(self.channels):
             if self._open_run[c] >= 3:
                 self._record_run(self.frames - int(self._open_run[c]), int(self._open_run[c]), c)
@@ -325,8 +344,17 @@ class SignalAccumulator:
         if self._resampler is not None and self._mono is not None:
             self._mono.append(self._resampler.process(np.zeros((1, 0), np.float32), last=True)[0])
             mono = np.concatenate(self._mono)[: int(MONO_MAX_S * MONO_RATE)]
-        hops = np.concatenate(self._hops) if self._hops else np.zeros((0, 4))
-        dr = np.concatenate(self._dr, axis=2) if self._dr else np.zeros((2, self.channels, 0))
+        ch = self.channels
+        if self._stats:
+            sq = np.concatenate([t[0] for t in self._stats], axis=1)
+            total = np.concatenate([t[1] for t in self._stats], axis=1)
+            peak = np.concatenate([t[2] for t in self._stats], axis=1)
+            lr = np.concatenate([t[3] for t in self._stats])
+            counts = np.concatenate([np.full(t[0].shape[1], t[4]) for t in self._stats])
+        else:
+            sq = total = peak = np.zeros((ch, 0))
+            lr = counts = np.zeros(0)
+        dr_rms, dr_peak = _dr_blocks(sq, peak, counts, DR_CHUNKS)
         n = max(self.frames, 1)
         bands_e, bands_t = len(p.erb), len(p.third)
         features = SignalFeatures(
@@ -350,21 +378,38 @@ class SignalAccumulator:
             class_power=self._class_power,
             class_spectrum=self._class_spec * p.scale[: p.hum_bins],
             silent_frames=self._silent,
-            hop_ll=hops[:, 0],
-            hop_rr=hops[:, 1],
-            hop_lr=hops[:, 2],
-            hop_peak=hops[:, 3].astype(np.float32),
-            dc=self._dc / n,
-            mean_square=self._sq / n,
-            peak=self._peak.astype(np.float64),
-            dr_rms=dr[0],
-            dr_peak=dr[1],
+            stats_s=self.stats_size / self.sample_rate,
+            hop_ll=sq[0],
+            hop_rr=sq[-1],
+            hop_lr=lr,
+            hop_peak=peak.max(axis=0).astype(np.float32)
+            if peak.shape[1]
+            else np.zeros(0, np.float32),
+            dc=total.sum(axis=1) / n,
+            mean_square=sq.sum(axis=1) / n,
+            peak=peak.max(axis=1) if peak.shape[1] else np.zeros(ch),
+            dr_rms=dr_rms,
+            dr_peak=dr_peak,
             clip_runs=np.concatenate(self._runs) if self._runs else np.zeros((0, 3), np.int64),
             clip_run_count=self._run_count,
             mono=mono,
             mono_rate=MONO_RATE,
         )
         return features, tail
+
+
+def _dr_blocks(sq: F64, peak: F64, counts: F64, per_block: int) -> tuple[F64, F64]:
+    """(channels, blocks) RMS √(2·mean x²) and peak of 3 s blocks made of ``per_block``
+    chunks (the last block partial, as the DR meters count it)."""
+    chunks = sq.shape[1]
+    blocks = -(-chunks // per_block)
+    pad = blocks * per_block - chunks
+    ch = sq.shape[0]
+    sq_b = np.pad(sq, ((0, 0), (0, pad))).reshape(ch, blocks, per_block).sum(axis=2)
+    pk_b = np.pad(peak, ((0, 0), (0, pad))).reshape(ch, blocks, per_block).max(axis=2)
+    n_b = np.pad(counts, (0, pad)).reshape(blocks, per_block).sum(axis=1)
+    rms = np.sqrt(2.0 * sq_b / np.maximum(n_b, 1))
+    return rms, pk_b
 
 
 @dataclass(frozen=True, eq=False)
@@ -492,8 +537,9 @@ class Listener:
             for name in self.rest_names:
                 total += stems[name]  # a mono stem is heard on both sides
             jobs.append((self.rest, total))
-        results = list(self._pool.map(lambda job: job[0].add(job[1]), jobs))
-        self._add_cross(results[1 : 1 + len(self.stems)])
+        with one_blas_thread():
+            results = list(self._pool.map(lambda job: job[0].add(job[1]), jobs))
+            self._add_cross(results[1 : 1 + len(self.stems)])
 
     def _add_cross(self, results: Sequence[object]) -> None:
         if self._cross is None:
@@ -505,12 +551,14 @@ class Listener:
     def finish(self) -> Heard:
         """Flush everything and return the measurements."""
         try:
-            mix, _ = self.mix.finish()
-            done = list(self._pool.map(lambda acc: acc.finish(), list(self.stems.values())))
-            self._add_cross([tail for _, tail in done])
+            with one_blas_thread():
+                mix, _ = self.mix.finish()
+                done = list(self._pool.map(lambda acc: acc.finish(), list(self.stems.values())))
+                self._add_cross([tail for _, tail in done])
+                if self._cross is not None:
+                    self._cross.flush()
             cross = None
             if self._cross is not None:
-                self._cross.flush()
                 plan = frame_plan(self.sample_rate)
                 cross = CrossSpectra(
                     self._cross.names,
