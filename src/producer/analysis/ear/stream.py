@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+import queue
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,8 @@ MONO_RATE = 22050
 MONO_MAX_S = 600.0
 #: Target number of frames in the cross-spectra between stems (every n-th frame is used).
 CROSS_FRAMES = 600
+#: Block sets waiting for the listening thread (bounds memory while the engine runs ahead).
+QUEUE = 2
 #: Clipped runs kept with their times (all are counted).
 MAX_RUNS = 2000
 
@@ -514,19 +517,49 @@ class Listener:
         self._lock = threading.Lock()
         self._pending: dict[str | None, Audio] = {}
         self.aborted = False
+        # Blocks that came through the sinks are measured on a thread of their own, at most
+        # QUEUE block sets behind the engine: rendering and listening overlap.
+        self._queue: queue.Queue[tuple[Audio, dict[str, Audio]] | None] = queue.Queue(QUEUE)
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def sinks(self) -> tuple[_Sink, dict[str, _Sink]]:
         """(mix sink, stem name → sink) for ``producer.engine.render_plan``."""
         return _Sink(self, None), {name: _Sink(self, name) for name in self.stems}
 
     def _put(self, key: str | None, audio: Audio) -> None:
+        if self._error is not None:
+            raise self._error
         with self._lock:
             self._pending[key] = np.array(audio, dtype=np.float32, copy=True)
-            if len(self._pending) == len(self.stems) + 1:
-                mix = self._pending.pop(None)
-                stems = {k: v for k, v in self._pending.items() if k is not None}
-                self._pending.clear()
-                self.add(mix, stems)
+            if len(self._pending) < len(self.stems) + 1:
+                return
+            mix = self._pending.pop(None)
+            stems = {k: v for k, v in self._pending.items() if k is not None}
+            self._pending.clear()
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="ear-listen", daemon=True)
+                self._worker.start()
+        self._queue.put((mix, stems))
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self.add(*item)
+                except BaseException as exc:  # handed to the engine's next write, or finish
+                    self._error = exc
+
+    def _drain(self) -> None:
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
+        if self._error is not None:
+            raise self._error
 
     def add(self, mix: Audio, stems: Mapping[str, Audio]) -> None:
         """The next block of the mix and of every stem (same length)."""
@@ -551,6 +584,7 @@ class Listener:
     def finish(self) -> Heard:
         """Flush everything and return the measurements."""
         try:
+            self._drain()
             with one_blas_thread():
                 mix, _ = self.mix.finish()
                 done = list(self._pool.map(lambda acc: acc.finish(), list(self.stems.values())))
@@ -578,6 +612,11 @@ class Listener:
             self.close()
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._error = self._error or RuntimeError("listening stopped")
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = None
         self._pool.shutdown(wait=True)
 
 
