@@ -21,6 +21,7 @@ PACKAGES = [
     "producer.mastering",
     "producer.preproduction",
     "producer.tracking",
+    "producer.office",
 ]
 
 

@@ -95,9 +95,9 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import analyze, master, meter, mix, preproduction, project, tracking
+    from producer.cli import analyze, master, meter, mix, office, preproduction, project, tracking
 
-    for module in (project, meter, mix, master, preproduction, tracking, analyze):
+    for module in (project, meter, mix, master, preproduction, tracking, office, analyze):
         module.register(cli)
 
 
