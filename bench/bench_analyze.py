@@ -53,7 +53,7 @@ if {mode!r} == "render":
     findings = 0
     checks_cpu = 0.0
 else:
-    listener = ear.Listener(b.RATE, 2, dict.fromkeys(names, 2), rest=names[1:], expected_frames=plan.end_frame)
+    listener = ear.Listener(b.RATE, 2, dict.fromkeys(names, 2), rest=names[1:], lead="Lead Vocal", expected_frames=plan.end_frame)
     mix, stems = listener.sinks()
     render_plan(plan, source, mix, {{track_id(n): s for n, s in stems.items()}}, threads=2)
     heard = listener.finish()

@@ -135,7 +135,7 @@ def analyze(
         stem_paths = _expand_stems(root, stems, mix_path)
         lead = pick_vocal(list(stem_paths), vocal)
         rest = [n for n in stem_paths if n != lead] if lead else []
-        heard = ear.listen_files(mix_path, stem_paths, rest=rest, progress=progress)
+        heard = ear.listen_files(mix_path, stem_paths, rest=rest, lead=lead, progress=progress)
         other = None
         if against is not None:
             other_path = _resolve(root, against)
@@ -179,6 +179,7 @@ def _listen_song(
             2,
             dict.fromkeys(names, 2),
             rest=[n for n in names if n != lead] if lead else [],
+            lead=lead,
             expected_frames=expected,
         )
         box["listener"] = listener
@@ -244,9 +245,8 @@ def analyze_version(
     JSON and HTML report: what a review page links as the version's analysis."""
     stem_paths = dict(stems or {})
     lead = pick_vocal(list(stem_paths), vocal)
-    heard = ear.listen_files(
-        mix, stem_paths, rest=[n for n in stem_paths if n != lead] if lead else []
-    )
+    rest = [n for n in stem_paths if n != lead] if lead else []
+    heard = ear.listen_files(mix, stem_paths, rest=rest, lead=lead)
     context = ear.Context(
         vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
     )

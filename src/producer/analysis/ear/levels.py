@@ -76,16 +76,16 @@ def level_metrics(sig: SignalFeatures) -> dict[str, Any]:
     peak = float(sig.peak.max()) if len(sig.peak) else 0.0
     ms = float(np.mean(sig.mean_square))
     dr, dr_ch = dr_value(sig.dr_rms, sig.dr_peak)
-    _, psr = psr_series(sig)
+    _, psr = psr_series(sig) if sig.metered else (None, np.zeros(0))
     rms_db = 10.0 * math.log10(ms) if ms > 0 else -math.inf
     return {
         "integrated_lufs": rep.integrated_lufs,
         "loudness_range_lu": rep.loudness_range_lu,
-        "true_peak_dbtp": rep.true_peak_dbtp,
+        "true_peak_dbtp": sig.true_peak_dbtp,
         "sample_peak_dbfs": gain_to_db(peak),
         "rms_dbfs": rms_db,
         "crest_factor_db": gain_to_db(peak) - rms_db if peak > 0 and ms > 0 else None,
-        "plr_lu": rep.true_peak_dbtp - rep.integrated_lufs,
+        "plr_lu": rep.true_peak_dbtp - rep.integrated_lufs if sig.metered else None,
         "psr_median_db": float(np.median(psr)) if len(psr) else None,
         "psr_p10_db": float(np.percentile(psr, 10)) if len(psr) else None,
         "dr": dr,
@@ -137,11 +137,11 @@ def clipping_findings(sig: SignalFeatures, stem: str | None, float_render: bool)
 
 def isp_findings(sig: SignalFeatures, stem: str | None) -> list[Finding]:
     """True peak over 0 dBTP (the meter's 4x polyphase interpolation)."""
-    tp = sig.loudness.true_peak_dbtp
+    tp = sig.true_peak_dbtp
     if not math.isfinite(tp) or tp <= 0.0:
         return []
-    ev = np.asarray(sig.loudness.true_peak_events_s)
-    hop = sig.loudness.hop_s
+    ev = sig.true_peak_events_s
+    hop = sig.loudness.hop_s if sig.metered else 0.05
     times: tuple[tuple[float, float], ...] = ()
     if len(ev):
         grid = np.zeros(int(ev.max() / hop) + 2, dtype=bool)
@@ -160,7 +160,7 @@ def isp_findings(sig: SignalFeatures, stem: str | None) -> list[Finding]:
             stems=(stem,) if stem else (),
             times_s=times,
             action=f"lower {who} by {cut:.1f} dB, or end the chain with a true-peak limiter at -1.0 dBTP",
-            message=f"{who}: true peak {tp:+.2f} dBTP (sample peak {sig.loudness.sample_peak_dbfs:+.2f} dBFS)"
+            message=f"{who}: true peak {tp:+.2f} dBTP (sample peak {gain_to_db(float(sig.peak.max())):+.2f} dBFS)"
             + (f" at {spans_text(times)}" if times else ""),
         )
     ]

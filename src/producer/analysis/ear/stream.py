@@ -41,7 +41,7 @@ import scipy.fft
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from producer.analysis.ear.frames import F32, F64, Chunker, FramePlan, frame_plan
-from producer.analysis.loudness import LoudnessReport, Meter
+from producer.analysis.loudness import LoudnessReport, Meter, true_peak
 from producer.audio import Audio
 from producer.dsp.resample import StreamResampler
 from producer.errors import ValidationError
@@ -67,6 +67,10 @@ MONO_RATE = 22050
 MONO_MAX_S = 600.0
 #: Target number of frames in the cross-spectra between stems (every n-th frame is used).
 CROSS_FRAMES = 600
+#: Unmetered stems: blocks whose sample peak reaches this get their true peak measured (a
+#: band-limited signal does not overshoot its samples by 6 dB between them in practice).
+TP_CANDIDATE = 10 ** (-6 / 20)
+TP_CONTEXT = 256
 #: Block sets waiting for the listening thread (bounds memory while the engine runs ahead).
 QUEUE = 2
 #: Clipped runs kept with their times (all are counted).
@@ -94,6 +98,13 @@ class SignalFeatures:
     frames: int
     plan: FramePlan
     loudness: LoudnessReport
+    """The meter's report; empty (every value -inf) for a stem that is not metered whole."""
+    metered: bool
+    true_peak_dbtp: float
+    """From the meter, or for an unmetered stem the largest true peak of its blocks that
+    reach -6 dBFS (-inf when none does: it cannot go over 0 dBTP)."""
+    true_peak_events_s: F64
+    """Times (s) where the true peak went over 0 dBTP (meter hops, or block starts)."""
     erb: F32
     """(frames, ERB bands): channel-average power per band."""
     third: F32
@@ -189,6 +200,9 @@ class SignalAccumulator:
         self._runs: list[npt.NDArray[np.int64]] = []
         self._run_count = 0
         self._open_run = np.zeros(channels, dtype=np.int64)  # length of the run at the end
+        self._tp = -math.inf
+        self._tp_events: list[float] = []
+        self._tp_tail = np.zeros((channels, 0), dtype=np.float32)
         self._meter = (
             Meter(sample_rate, channels, threads=1, event_threshold_dbtp=0.0) if meter else None
         )
@@ -213,8 +227,11 @@ class SignalAccumulator:
             raise ValidationError(f"{self.name}: contains NaN or Inf samples")
         start = self.frames
         self.frames += n
-        if self._open_run.any() or x.max() >= FULL_SCALE or -x.min() >= FULL_SCALE:
+        peak = max(float(x.max()), -float(x.min()))
+        if self._open_run.any() or peak >= FULL_SCALE:
             self._clip_runs(x, start)
+        if self._meter is None:
+            self._candidate_true_peak(x, start, peak)
         self._stats_chunker.add(x)
         if self._meter is not None:
             self._meter.add(x)
@@ -283,6 +300,21 @@ class SignalAccumulator:
         mid = spec[:, chosen, : p.cross_bins].mean(axis=0)
         return idx[chosen], np.ascontiguousarray(mid, dtype=np.complex64)
 
+    def _candidate_true_peak(self, x: F32, start: int, peak: float) -> None:
+        """True peak (the meter's public ``true_peak``) of the blocks that could go over 0 dBTP,
+        for a signal that is not metered whole. The block is read from a quiet sample of the
+        previous one on, so the interpolator starts from near silence, not from a jump."""
+        if peak >= TP_CANDIDATE:
+            seg = np.concatenate([self._tp_tail, x], axis=1) if self._tp_tail.shape[1] else x
+            tp = true_peak(seg, self.sample_rate)
+            if tp > self._tp:
+                self._tp = tp
+            if tp > 0.0:
+                self._tp_events.append(start / self.sample_rate)
+        tail = x[:, -TP_CONTEXT:]
+        quiet = int(np.argmin(np.abs(tail).max(axis=0))) if tail.shape[1] else 0
+        self._tp_tail = tail[:, quiet:].copy()
+
     def _chunk_stats(self, chunks: F32) -> None:
         """Per 50 ms chunk and channel: Σx², Σx, max|x|; and ΣL·R."""
         sq = np.einsum("cij,cij->ci", chunks, chunks, dtype=np.float64)
@@ -342,7 +374,7 @@ class SignalAccumulator:
             report = self._meter.result()
             self._meter.close()
         else:
-            report = Meter(self.sample_rate, self.channels, threads=1).result()
+            report = Meter(self.sample_rate, self.channels, threads=1).result()  # empty
         mono = None
         if self._resampler is not None and self._mono is not None:
             self._mono.append(self._resampler.process(np.zeros((1, 0), np.float32), last=True)[0])
@@ -367,6 +399,13 @@ class SignalAccumulator:
             frames=self.frames,
             plan=p,
             loudness=report,
+            metered=self._meter is not None,
+            true_peak_dbtp=report.true_peak_dbtp if self._meter is not None else self._tp,
+            true_peak_events_s=(
+                np.asarray(report.true_peak_events_s, dtype=np.float64)
+                if self._meter is not None
+                else np.asarray(self._tp_events, dtype=np.float64)
+            ),
             erb=np.concatenate(self._erb) if self._erb else np.zeros((0, bands_e), np.float32),
             third=np.concatenate(self._third)
             if self._third
@@ -484,8 +523,10 @@ class Listener:
     """Feeds a mix and its stems, block by block in lockstep, to their accumulators.
 
     ``stems`` maps each stem name to its channel count; ``rest`` names the stems whose sum is
-    "the rest of the mix" for the vocal balance (metered only). ``expected_frames`` (if known)
-    spreads the frames used for the cross-spectra over the whole song.
+    "the rest of the mix" for the vocal balance (metered only). The mix, ``lead`` and the rest
+    get the whole BS.1770 meter; the other stems their true peak where they come near full
+    scale (the meter is the costliest part of the pass). ``expected_frames`` (if known) spreads
+    the frames used for the cross-spectra over the whole song.
     """
 
     def __init__(
@@ -495,6 +536,7 @@ class Listener:
         stems: Mapping[str, int],
         *,
         rest: Sequence[str] = (),
+        lead: str | None = None,
         keep_mono: bool = True,
         expected_frames: int | None = None,
         threads: int = 2,
@@ -507,7 +549,9 @@ class Listener:
         self.sample_rate = sample_rate
         self.mix = SignalAccumulator(mix_name, sample_rate, mix_channels, keep_mono=keep_mono)
         self.stems = {
-            name: SignalAccumulator(name, sample_rate, ch, cross_step=step if cross else 0)
+            name: SignalAccumulator(
+                name, sample_rate, ch, cross_step=step if cross else 0, meter=name == lead
+            )
             for name, ch in stems.items()
         }
         self.rest_names = tuple(r for r in rest if r in stems)
