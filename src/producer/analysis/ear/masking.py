@@ -119,18 +119,20 @@ def analyse(
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             m = np.where(active, np.maximum(0.0, 10.0 * np.log10(others / xt)), 0.0)
-            share = np.where(others > 0, excitation / others, 0.0)  # (S, F, B)
-        m = np.nan_to_num(m, nan=0.0, posinf=120.0)
-        attributed = m[None] * share
-        attributed[t] = 0.0
+            m = np.nan_to_num(m, nan=0.0, posinf=120.0)
+            # Masker s's attributed masking is m·X_s/others: one weight per (frame, band).
+            w = np.where(others > 0, m / others, 0.0)
+        band_attr = np.einsum("sfb,fb->sb", excitation, w)  # (S, B), summed over frames
+        band_attr[t] = 0.0
         count = active.sum()
-        matrix[t] = attributed.sum(axis=(1, 2)) / count
+        matrix[t] = band_attr.sum(axis=1) / count
         per_band_count = active.sum(axis=0)
-        with np.errstate(invalid="ignore"):
-            profile[target] = np.where(
-                per_band_count > 0, m.sum(axis=0) / np.maximum(per_band_count, 1), np.nan
-            )
-        regions = _regions(t, names, m, attributed, active, excitation, others, plan, sections)
+        profile[target] = np.where(
+            per_band_count > 0, m.sum(axis=0) / np.maximum(per_band_count, 1), np.nan
+        )
+        regions = _regions(
+            t, names, m, w, band_attr, active, excitation, others, plan, sections, target == lead
+        )
         if target == lead:
             lead_findings += regions
         else:
@@ -157,22 +159,24 @@ def _regions(
     t: int,
     names: tuple[str, ...],
     m: F64,
-    attributed: F64,
+    w: F64,
+    band_attr: F64,
     active: npt.NDArray[np.bool_],
     excitation: F64,
     others: F64,
     plan: FramePlan,
     sections: Sequence[Section],
+    every: bool,
 ) -> list[tuple[float, Finding]]:
-    hop_s = plan.hop_s
+    """The target's regions (adjacent bands with one top culprit); all of them for the lead,
+    the strongest only for another target."""
     n_act = active.sum(axis=0)
-    enough = n_act * hop_s >= MIN_ACTIVE_S
+    enough = n_act * plan.hop_s >= MIN_ACTIVE_S
     safe = np.maximum(n_act, 1)
     band_mask = m.sum(axis=0) / safe
-    band_attr = attributed.sum(axis=1) / safe  # (S, B)
-    top = np.argmax(band_attr, axis=0)
+    top = np.argmax(band_attr / safe, axis=0)
     good = enough & (band_mask >= MASKING_DB)
-    out: list[tuple[float, Finding]] = []
+    spans: list[tuple[int, int, int]] = []
     b = 0
     bands = len(band_mask)
     while b < bands:
@@ -183,14 +187,14 @@ def _regions(
         e = b
         while e + 1 < bands and good[e + 1] and int(top[e + 1]) == c:
             e += 1
-        out.append(
-            _region_finding(
-                t, c, b, e, names, m, attributed, active, excitation, others, plan, sections
-            )
-        )
+        spans.append((c, b, e))
         b = e + 1
-    _ = hop_s
-    return out
+    if not every and spans:
+        spans = [max(spans, key=lambda r: float(band_attr[r[0], r[1] : r[2] + 1].sum()))]
+    return [
+        _region_finding(t, c, b0, b1, names, m, w, active, excitation, others, plan, sections)
+        for c, b0, b1 in spans
+    ]
 
 
 def _region_finding(
@@ -200,7 +204,7 @@ def _region_finding(
     b1: int,
     names: tuple[str, ...],
     m: F64,
-    attributed: F64,
+    w: F64,
     active: npt.NDArray[np.bool_],
     excitation: F64,
     others: F64,
@@ -208,6 +212,8 @@ def _region_finding(
     sections: Sequence[Section],
 ) -> tuple[float, Finding]:
     sl = slice(b0, b1 + 1)
+    attributed = excitation[:, :, sl] * w[None, :, sl]  # (S, F, region bands)
+    attributed[t] = 0.0
     act = active[:, sl]
     xt = excitation[t][:, sl][act]
     xc = excitation[c][:, sl][act]
@@ -224,13 +230,13 @@ def _region_finding(
         m_cut = np.maximum(0.0, 10 * np.log10((rest + k * xc) / xt))
     benefit = float(np.nanmean(m_now - m_cut)) * (b1 - b0 + 1)
     mean_mask = float(np.mean(m[:, sl][act]))
-    per_masker = attributed[:, :, sl].sum(axis=(1, 2)) / max(act.sum(), 1)
+    per_masker = attributed.sum(axis=(1, 2)) / max(act.sum(), 1)
     order = [int(i) for i in np.argsort(-per_masker, kind="stable") if i != t and per_masker[i] > 0]
     shares = per_masker / max(per_masker.sum(), 1e-30)
     lo, hi = float(plan.erb.low[b0]), float(plan.erb.high[b1])
     # The cut goes where the culprit is most to blame (its largest share of the masking), as
     # wide as its share stays above halfway between that and its smallest share in the region.
-    attr_band = np.where(act[None], attributed[:, :, sl], 0.0).sum(axis=1)  # (S, bands)
+    attr_band = np.where(act[None], attributed, 0.0).sum(axis=1)  # (S, bands)
     share_band = attr_band[c] / np.maximum(attr_band.sum(axis=0), 1e-30)
     peak = int(np.argmax(share_band))
     half = 0.5 * (share_band[peak] + share_band.min())
@@ -243,7 +249,7 @@ def _region_finding(
     fc = float(plan.erb.centers[b0 + peak])
     width = float(plan.erb.high[b0 + right] - plan.erb.low[b0 + left])
     q = min(4.0, max(0.5, fc / width))
-    per_frame = np.where(active[:, sl], attributed[c][:, sl], np.nan)
+    per_frame = np.where(active[:, sl], attributed[c], np.nan)
     counted = np.isfinite(per_frame).sum(axis=1)
     a_f = np.where(counted > 0, np.nansum(per_frame, axis=1) / np.maximum(counted, 1), 0.0)
     thresh = max(

@@ -48,7 +48,7 @@ Progress = Callable[[int, int], None]
 #: Tempo/key confidences under these are reported as uncertain.
 TEMPO_CONFIDENT = 0.3
 KEY_CONFIDENT = 0.6
-TEMPO_KEY_MAX_S = 120.0
+TEMPO_KEY_MAX_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _analyse(
     findings += deliv_f
     # Tempo and key.
     if tempo_key and mix.mono is not None and len(mix.mono) >= mix.mono_rate * 2:
-        # The middle two minutes at most: intros and outros tell little, and librosa's CQT
+        # The middle minute at most: intros and outros tell little, and librosa's CQT
         # costs time and memory in proportion to the length.
         keep = int(TEMPO_KEY_MAX_S * mix.mono_rate)
         start = max(0, (len(mix.mono) - keep) // 2)
