@@ -1,7 +1,7 @@
 """Microphones of one source: delay to a fraction of a sample, relative polarity, or "ambiguous".
 
 From the stems' frame-averaged cross-spectral matrix (:class:`.stream.CrossSpectra`, mid
-signals, bins to 12 kHz):
+signals, bins to 8 kHz):
 
 * **same source**: the energy-weighted coherence Σ|C_ab| / √(ΣP_a·ΣP_b) — the correlation
   the two would reach if every frequency were lined up — of at least ``SAME_SOURCE``; unrelated

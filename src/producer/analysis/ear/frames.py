@@ -31,7 +31,7 @@ F64 = npt.NDArray[np.float64]
 WINDOW_S = 0.17
 #: Upper frequency of the ERB bands and of the cross-spectra between stems.
 ERB_TOP_HZ = 16000.0
-CROSS_TOP_HZ = 12000.0
+CROSS_TOP_HZ = 8000.0
 #: Bins up to this frequency are kept per level class, for hum detection.
 HUM_TOP_HZ = 1000.0
 
