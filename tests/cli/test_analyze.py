@@ -139,3 +139,26 @@ def test_bad_input_is_refused_in_one_line(project: Path, tmp_path: Path) -> None
     refused(project, "analyze", str(mix), str(tmp_path / "Bass.wav"), words="unexpected argument")
     sf.write(tmp_path / "six.wav", np.zeros((RATE, 6)), RATE)
     refused(project, "analyze", str(tmp_path / "six.wav"), words="6 channels")
+
+
+def test_a_rendered_version_gets_its_json_and_html(tmp_path: Path) -> None:
+    """What a review page calls for one version: files in, report files out."""
+    from producer.workflows.analyze import analyze_version
+
+    n = 6 * RATE
+    rng = np.random.default_rng(9)
+    vox = 0.1 * rng.standard_normal((n, 2))
+    keys = 0.05 * rng.standard_normal((n, 2))
+    sf.write(tmp_path / "vox.wav", vox, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "keys.wav", keys, RATE, subtype="FLOAT")
+    sf.write(tmp_path / "mix.wav", vox + keys, RATE, subtype="FLOAT")
+    analysis = analyze_version(
+        tmp_path / "mix.wav",
+        {"vox": tmp_path / "vox.wav", "keys": tmp_path / "keys.wav"},
+        json_out=tmp_path / "v1.analysis.json",
+        html_out=tmp_path / "v1.analysis.html",
+    )
+    data = json.loads((tmp_path / "v1.analysis.json").read_text())
+    assert data["vocal"] == "vox" == analysis.context.vocal
+    assert set(data["stems"]) == {"vox", "keys"}
+    assert "Extra ear: mix.wav" in (tmp_path / "v1.analysis.html").read_text()

@@ -10,8 +10,8 @@ signals, bins to 8 kHz):
   (magnitude-squared coherence >= 0.3), 16x zero-padded inverse FFT and a parabola through the
   peak, within ±20 ms (Sound Radix Auto-Align reaches ±881 samples at 44.1 kHz);
 * **polarity**: the sign of the plain cross-correlation at that lag;
-* **ambiguous**: fewer than 8 coherent bins or coherent bins spanning less than an octave
-  (steady tones), or a second GCC peak at least 0.8 of the first: then no delay is claimed.
+* **ambiguous**: when the bins holding 99 % of the pair's energy span less than an octave
+  or number fewer than 8 (steady tones), or a second GCC peak at least 0.8 of the first: then no delay is claimed.
 
 The version alignment (``--against``) uses the same estimator on the two mixes' mono copies.
 """
@@ -124,10 +124,18 @@ def pairs(cross: CrossSpectra) -> list[PairResult]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 msc = np.abs(cij) ** 2 / (pi * pj)
             msc = np.nan_to_num(msc)
-            coherent = np.flatnonzero(msc >= COHERENT)
+            # Only bins that carry sound count: a pure tone's window leakage is "coherent" too.
+            loud = (pi > pi.max() * 1e-6) & (pj > pj.max() * 1e-6)
+            coherent = np.flatnonzero((msc >= COHERENT) & loud)
             a, b = names[i], names[j]
-            span = freqs[coherent[-1]] / max(freqs[coherent[0]], 1.0) if len(coherent) else 1.0
-            if len(coherent) < 8 or span < 2.0:
+            # The bins that hold 99 % of the pair's energy: a steady tone keeps them within a
+            # few bins, and its delay is known only modulo its period.
+            e = np.sqrt(pi * pj)
+            order = np.argsort(-e, kind="stable")
+            core = order[: int(np.searchsorted(np.cumsum(e[order]) / e.sum(), 0.99)) + 1]
+            core_f = freqs[core][freqs[core] > 0]
+            span = float(core_f.max() / core_f.min()) if len(core_f) else 1.0
+            if len(coherent) < 8 or len(core) < 8 or span < 2.0:
                 out.append(
                     PairResult(
                         a,
