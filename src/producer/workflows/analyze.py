@@ -240,6 +240,7 @@ def analyze_version(
     html_out: Path | None = None,
     vocal: str | None = None,
     profile: str = "streaming",
+    tempo_key: bool = True,
 ) -> ear.Analysis:
     """Analyse one rendered version (a mix file and, if kept, its stem files) and write its
     JSON and HTML report: what a review page links as the version's analysis."""
@@ -250,7 +251,7 @@ def analyze_version(
     context = ear.Context(
         vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
     )
-    analysis = ear.analyse(heard, context)
+    analysis = ear.analyse(heard, context, tempo_key=tempo_key)
     if json_out is not None:
         write_json(analysis, json_out)
     if html_out is not None:
