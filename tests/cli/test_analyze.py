@@ -115,6 +115,9 @@ def test_a_song_is_rendered_and_analysed_in_one_pass(project: Path) -> None:
     ]
     assert diff["against"] == "snapshot v1"
     assert abs(diff["offset_ms"]) < 1.0 and diff["loudness_change_lu"] > 1.0
+    # The human form: the figures line, the findings, the count.
+    text = ok(project, "analyze", "s")
+    assert "LUFS" in text and "tempo" in text and "error(s)" in text
 
 
 def test_bad_input_is_refused_in_one_line(project: Path, tmp_path: Path) -> None:
