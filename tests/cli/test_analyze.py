@@ -131,6 +131,8 @@ def test_bad_input_is_refused_in_one_line(project: Path, tmp_path: Path) -> None
     sf.write(tmp_path / "low.wav", np.zeros((RATE, 2)), 44100)
     refused(project, "analyze", str(mix), "--stems", str(tmp_path / "low.wav"), words="44100 Hz")
     refused(project, "analyze", str(mix), str(tmp_path / "Bass.wav"), words="unexpected argument")
+    refused(tmp_path, "analyze", str(mix), "--html", str(mix), words="is an input")
+    refused(project, "analyze", "s", "--html", "songs/s.html", words="inside the project's songs")
     sf.write(tmp_path / "six.wav", np.zeros((RATE, 6)), RATE)
     refused(project, "analyze", str(tmp_path / "six.wav"), words="6 channels")
 

@@ -115,6 +115,13 @@ def register(cli: click.Group) -> None:
                 f"unexpected argument {str(more_stems[0])!r} (stem files follow --stems)"
             )
         root = project_dir(ctx)
+        out = None
+        replaced: tuple[Path, ...] = ()
+        if html_out is not None:
+            out = html_out if html_out.is_absolute() else root / html_out
+            inputs = [root / p for p in (Path(target), *stems, *more_stems, *references)]
+            wf.check_report_path(out, root, inputs)
+            replaced = wf.existing(out)
         show = sys.stderr.isatty()
         with Progress(
             TextColumn(f"analyze {target}"),
@@ -140,12 +147,11 @@ def register(cli: click.Group) -> None:
                 profile=profile,
                 progress=progress,
             )
-        if html_out is not None:
-            out = html_out if html_out.is_absolute() else root / html_out
+        if out is not None:
             wf.write_html(analysis, out)
         if as_json:
             click.echo(json.dumps(analysis.to_json(), indent=2))
         else:
             _print(analysis)
-            if html_out is not None:
-                click.echo(f"report written to {out}")
+            if out is not None:
+                click.echo(f"report written to {out}" + (" (replaced)" if replaced else ""))

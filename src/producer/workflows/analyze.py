@@ -24,6 +24,7 @@ from producer.model import Song
 from producer.model import timing as tm
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
+from producer.workflows.outputs import check_output, existing
 
 Progress = Callable[[int, int], None]
 Analysis = ear.Analysis
@@ -218,6 +219,11 @@ def _other_version(
     return f"snapshot {against}", box["listener"].finish().mix
 
 
+def check_report_path(path: Path, root: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuse a report path inside the project's own files or over an input (outputs rules)."""
+    check_output(path, root, *inputs)
+
+
 def write_html(analysis: ear.Analysis, path: Path) -> Path:
     """The report page (summary of findings first, then plots), written atomically."""
     text = report_html(analysis)
@@ -263,6 +269,8 @@ __all__ = [
     "Analysis",
     "analyze",
     "analyze_version",
+    "check_report_path",
+    "existing",
     "pick_vocal",
     "song_sections",
     "write_html",
