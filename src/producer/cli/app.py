@@ -100,6 +100,7 @@ def lazy_workflow(name: str) -> ModuleType:
 
 def _register_all() -> None:
     from producer.cli import (
+        analyze,
         master,
         meter,
         mix,
@@ -110,7 +111,7 @@ def _register_all() -> None:
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session, analyze):
         module.register(cli)
 
 
