@@ -42,6 +42,7 @@ from producer.model import (
     validate_album,
     validate_song,
 )
+from producer.storage.migrations import FORMAT_VERSION
 from producer.storage.project import decode, encode
 
 HERE = Path(__file__).parent
@@ -178,5 +179,5 @@ def test_writer_matches_golden(name: str, make: object, cls: type, kind: str) ->
 def test_golden_reads_back(name: str, make: object, cls: type, kind: str) -> None:
     assert callable(make)
     model, version = decode(cls, kind, (HERE / name).read_text(encoding="utf-8"), name)
-    assert version == 1
+    assert version == FORMAT_VERSION
     assert model == make()

@@ -29,21 +29,22 @@ def test_older_document_is_upgraded_and_backed_up(
         calls.append(2)
         return {**d, "title": d["title"].upper()}
 
-    monkeypatch.setattr(migrations, "FORMAT_VERSION", 3)
-    monkeypatch.setitem(migrations.UPGRADES, "song", {1: v1_to_v2, 2: v2_to_v3})
-    monkeypatch.setitem(migrations.UPGRADES, "album", {1: lambda d: d, 2: lambda d: d})
+    v = migrations.FORMAT_VERSION  # the version the fixture wrote
+    monkeypatch.setattr(migrations, "FORMAT_VERSION", v + 2)
+    monkeypatch.setitem(migrations.UPGRADES, "song", {v: v1_to_v2, v + 1: v2_to_v3})
+    monkeypatch.setitem(migrations.UPGRADES, "album", {v: lambda d: d, v + 1: lambda d: d})
 
     p = Project.open(root)
     assert calls == [1, 2]  # in order
     song = p.song("first-song")
     assert (song.key, song.title) == ("C major", "FIRST SONG")
-    backup = root / ".producer/backups/format-1/songs/first-song.json"
+    backup = root / f".producer/backups/format-{v}/songs/first-song.json"
     assert backup.read_bytes() == original
     assert (root / "songs/first-song.json").read_bytes() == original  # reading never rewrites
 
     wf.track_add(root, "first-song", "Vox")  # the next save writes the current format
     saved = json.loads((root / "songs/first-song.json").read_text())
-    assert saved["format_version"] == 3 and saved["key"] == "C major"
+    assert saved["format_version"] == v + 2 and saved["key"] == "C major"
     wf.undo(root)  # and undo brings back the old file exactly
     assert (root / "songs/first-song.json").read_bytes() == original
 
@@ -51,7 +52,7 @@ def test_older_document_is_upgraded_and_backed_up(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (2, "format_version 2 is newer than this producer reads (1); update producer"),
+        (3, "format_version 3 is newer than this producer reads (2); update producer"),
         ("1", "format_version: '1' is not a positive whole number"),
         (0, "format_version: 0 is not a positive whole number"),
         (None, "format_version: None is not a positive whole number"),
@@ -63,7 +64,7 @@ def test_bad_format_version_refused(project: Project, value: object, message: st
     data["format_version"] = value
     path.write_text(json.dumps(data))
     with pytest.raises(FormatError, match="^" + re.escape(f"album.json: {message}")):
-        Project.open(project.root)
+        Project.open(project.root).album  # noqa: B018  (the project opens; the album is refused)
 
 
 def test_missing_format_version_refused(project: Project) -> None:
@@ -74,4 +75,4 @@ def test_missing_format_version_refused(project: Project) -> None:
     with pytest.raises(
         FormatError, match=re.escape("songs/first-song.json: format_version: required")
     ):
-        Project.open(project.root)
+        Project.open(project.root).song("first-song")

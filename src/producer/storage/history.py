@@ -125,6 +125,20 @@ class History:
             )
         return out
 
+    def last_version(self, path: str) -> tuple[Step, str | None] | None:
+        """The text of document ``path`` as the last applied step that changed it wrote it
+        (None for the text: that step deleted it), or None when no applied step touched it."""
+        position, _ = self.state()
+        for n in range(position, 0, -1):
+            try:
+                step = self.step(n)
+            except FormatError:
+                continue  # a damaged step: look further back
+            for c in step.changes:
+                if c.path == path:
+                    return step, c.after
+        return None
+
     # ------------------------------------------------------------ the journaled write
 
     def recover(self) -> bool:

@@ -14,12 +14,52 @@ from typing import Any
 
 from producer.errors import FormatError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The version this producer writes."""
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 
-UPGRADES: dict[str, dict[int, Upgrade]] = {"album": {}, "song": {}}
+
+def _song_1_to_2(song: dict[str, Any]) -> dict[str, Any]:
+    """Version 2: a strip's fader (``gain_db``) and a send's ``level_db`` trim their automation
+    lanes (added in dB) instead of being ignored while a lane exists. A version-1 value that
+    was ignored becomes 0 dB, so the song renders exactly as before."""
+
+    def strip(d: Any) -> Any:
+        if not isinstance(d, dict):
+            return d
+        lanes = d.get("automation")
+        automated = {
+            lane.get("target")
+            for lane in (lanes if isinstance(lanes, list) else [])
+            if isinstance(lane, dict) and lane.get("points")
+        }
+        out = dict(d)
+        if "gain_db" in automated and "gain_db" in out:
+            out["gain_db"] = 0.0
+        sends = out.get("sends")
+        if isinstance(sends, list):
+            out["sends"] = [
+                {**s, "level_db": 0.0}
+                if isinstance(s, dict) and f"sends.{s.get('bus')}.level_db" in automated
+                else s
+                for s in sends
+            ]
+        return out
+
+    out = dict(song)
+    for key in ("tracks", "buses"):
+        if isinstance(out.get(key), list):
+            out[key] = [strip(t) for t in out[key]]
+    if "master" in out:
+        out["master"] = strip(out["master"])
+    return out
+
+
+UPGRADES: dict[str, dict[int, Upgrade]] = {
+    "album": {1: lambda album: album},
+    "song": {1: _song_1_to_2},
+}
 """Per document kind: ``{from_version: function}`` turning a version-v dict into v+1."""
 
 
