@@ -283,6 +283,23 @@ def test_a_damaged_document_the_history_never_wrote_stays(root: Path) -> None:
     assert (root / "songs/x.json").read_text() == "{"
 
 
+def test_a_damaged_history_state_or_step_does_not_stop_edits(root: Path) -> None:
+    ok(root, "track", "add", "s", "Bass")
+    ok(root, "track", "add", "s", "Keys")
+    ok(root, "undo")  # position 4 of 5: the rebuilt state must find that, not 5 of 5
+    (root / ".producer/history/state.json").write_text("{")
+    history = ok(root, "history")
+    assert "state.json: not valid JSON" in history and "step 4 of 5" in history
+    assert "undid: add track Bass to s" in ok(root, "undo")
+    ok(root, "track", "add", "s", "Pads")  # edits work, and write a sound state again
+    assert "state.json" not in ok(root, "history")
+    steps = sorted((root / ".producer/history/steps").glob("*.json"))
+    steps[0].write_text("[")
+    history = ok(root, "history")
+    assert "(damaged: .producer/history/steps/000001.json" in history
+    assert "add track Pads to s" in history
+
+
 # ---------------------------------------------------------------- refused at the door
 
 
@@ -399,6 +416,16 @@ def test_removing_an_insert_renumbers_later_lanes(root: Path) -> None:
     assert "insert 1 compressor: threshold_db ~ -30 .. -10 dB" in ok(root, "show", "s")
     assert ok(root, "validate") == "ok\n"
     mix(root, "after-remove")
+
+
+def test_a_sidechain_loop_is_refused_by_the_edit_that_makes_it(root: Path) -> None:
+    """Vox keyed by bus FX while Vox feeds FX: the engine cannot order that; refused now."""
+    ok(root, "bus", "add", "s", "FX")
+    ok(root, "fx", "add", "s", "Vox", "compressor", "--sidechain", "FX")
+    refused(root, "send", "add", "s", "Vox", "FX", words="routing cycle")
+    refused(root, "fx", "add", "s", "Vox", "gate", "--sidechain", "Vox", words="routing cycle")
+    refused(root, "track", "set", "s", "Vox", "--output", "FX", words="routing cycle")
+    assert ok(root, "validate") == "ok\n"
 
 
 HandEdit = Callable[[dict], None]  # type: ignore[type-arg]

@@ -414,11 +414,16 @@ class Project:
         return [p for p in self._state.problems if p.startswith(prefix)]
 
     def damaged(self) -> dict[str, str]:
-        """Documents that cannot be read: path → why, and the way back when there is one."""
-        return {
+        """Documents that cannot be read: path → why, and the way back when there is one
+        (a history state file that had to be rebuilt included)."""
+        out = {
             rel: _damaged_error(self._state, rel, self._history).message
             for rel in self._state.broken
         }
+        self._history.state()
+        if self._history.damaged_state:
+            out[".producer/history/state.json"] = self._history.damaged_state
+        return out
 
     def song(self, slug: str) -> Song:
         rel = song_file(slug)

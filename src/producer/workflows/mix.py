@@ -289,6 +289,7 @@ def send_add(
         _strip(song, strip)
         new = ed.add_send(song, strip, Send(bus=bus, level_db=level_db, pre_fader=pre_fader))
         _check_routing(new)
+        refuse_new_problems(project.root, song, new)  # e.g. a loop through a sidechain key
         tx.put_song(new)
 
 

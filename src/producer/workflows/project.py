@@ -268,6 +268,10 @@ def track_set(root: Path, slug: str, name: str, settings: TrackSettings) -> Trac
                 f"(producer automate {slug} {name}.pan --clear)"
             )
         song = ed.update_track(tx.song(slug), name, **changes)
+        if "output" in changes:  # a new route can close a loop through a sidechain key
+            from producer.workflows.session import refuse_new_problems
+
+            refuse_new_problems(project.root, tx.song(slug), song)
         tx.put_song(song)
     return ed.get_track(song, name)
 

@@ -90,20 +90,40 @@ def mix_problems(root: Path, song: Song) -> list[str]:
     return out
 
 
+def _compile_error(root: Path, song: Song) -> str | None:
+    """Why the engine refuses to compile ``song`` (what ``mix`` would say), or None."""
+    from producer.engine import CatalogEffects, compile_song
+
+    try:
+        compile_song(song, CatalogEffects(root))
+    except ProducerError as exc:
+        return exc.message
+    return None
+
+
 def refuse_new_problems(root: Path, before: Song | None, after: Song) -> None:
     """Raise ValidationError when an edit turning ``before`` into ``after`` brings in a problem
-    that would make ``mix`` refuse the song (problems it had already are not this edit's)."""
+    that would make ``mix`` refuse the song (problems it had already are not this edit's).
+
+    The listed checks first (every problem, each naming its field), then the engine itself
+    compiles the song as ``mix`` does (a routing cycle through a sidechain, say), so that
+    what an edit accepts, ``mix`` renders.
+    """
     old = set(mix_problems(root, before)) if before is not None else set()
-    new = [p for p in mix_problems(root, after) if p not in old]
+    found = mix_problems(root, after)
+    new = [p for p in found if p not in old]
     if new:
         raise ValidationError(new[0], new)
+    if found:
+        return  # the song is refused for older reasons already; nothing new to learn
+    why = _compile_error(root, after)
+    if why is not None and (before is None or why != _compile_error(root, before)):
+        raise ValidationError(f"{song_file(after.slug)}: {why}")
 
 
 def validate(root: Path) -> list[str]:
     """Every problem of the project: documents, media, and what a render of each song would
     refuse (a song that passes is compiled by the engine as ``mix`` does, to be sure)."""
-    from producer.engine import CatalogEffects, compile_song
-
     project = Project.open(root)
     problems = project.problems
     for song in project.songs():
@@ -111,10 +131,9 @@ def validate(root: Path) -> list[str]:
         problems += found
         if found or project.song_problems(song.slug):
             continue
-        try:
-            compile_song(song, CatalogEffects(project.root))
-        except ProducerError as exc:
-            problems.append(f"{song_file(song.slug)}: {exc.message}")
+        why = _compile_error(project.root, song)
+        if why is not None:
+            problems.append(f"{song_file(song.slug)}: {why}")
     return problems
 
 
