@@ -270,6 +270,17 @@ def test_a_broken_album_document_keeps_history_and_undo(root: Path) -> None:
     assert ok(root, "song", "list").count("\n") == 2
 
 
+def test_a_document_from_a_newer_producer_is_never_restored_over(root: Path) -> None:
+    doc = json.loads((root / "songs/t.json").read_text())
+    doc["format_version"] = 99
+    newer = json.dumps(doc)
+    (root / "songs/t.json").write_text(newer)
+    line = refused(root, "show", "t", words="is newer than this producer reads")
+    assert "undo" not in line and "update producer" in line
+    ok(root, "undo")  # undoes the last step (importing into s); leaves t.json alone
+    assert (root / "songs/t.json").read_text() == newer
+
+
 def test_a_damaged_document_the_history_never_wrote_stays(root: Path) -> None:
     """No good version to bring back: the error says to fix it by hand; undo leaves it."""
     album = json.loads((root / "album.json").read_text())

@@ -95,9 +95,19 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import master, meter, mix, play, preproduction, project, tracking
+    from producer.cli import (
+        master,
+        meter,
+        mix,
+        office,
+        play,
+        preproduction,
+        project,
+        session,
+        tracking,
+    )
 
-    for module in (project, meter, mix, master, preproduction, tracking, play):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session, play):
         module.register(cli)
 
 

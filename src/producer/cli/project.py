@@ -19,11 +19,11 @@ from producer.errors import ValidationError
 from producer.model import COMP, MASTER, Bus, Track, timing
 
 if TYPE_CHECKING:
+    from producer.workflows import inspection as ws
     from producer.workflows import project as wf
-    from producer.workflows import session as ws
 else:
     wf = lazy_workflow("project")
-    ws = lazy_workflow("session")
+    ws = lazy_workflow("inspection")
 
 
 def _is_tty() -> bool:
@@ -163,6 +163,10 @@ def _song_tree(v: ws.SessionView) -> Tree:
                     line += f" [blue]({esc(v.layouts[c.media.path])})[/blue]"
                 if c.media.path in v.missing_media:
                     line += f" [bold red]MISSING {esc(c.media.path)}[/bold red]"
+                if c.media.offline:
+                    line += (
+                        f" [bold red]OFFLINE {esc(c.media.source_name)} (plays silence)[/bold red]"
+                    )
                 ln.add(line)
         if t.comp is not None:
             segs = ", ".join(
@@ -209,13 +213,15 @@ def register(cli: click.Group) -> None:
 
     @cli.group("album")
     def album() -> None:
-        """The album: title, artist, UPC/EAN, year."""
+        """The album: title, artist, UPC/EAN, year, currency, time zone."""
 
     @album.command("set")
     @click.option("--title", default=None)
     @click.option("--artist", default=None)
     @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
     @click.option("--year", type=int, default=None)
+    @click.option("--currency", default=None, help="ISO 4217 code of the office's money (EUR).")
+    @click.option("--timezone", default=None, help="IANA time zone of bookings (Europe/Berlin).")
     @click.pass_context
     def album_set(
         ctx: click.Context,
@@ -223,10 +229,16 @@ def register(cli: click.Group) -> None:
         artist: str | None,
         upc: str | None,
         year: int | None,
+        currency: str | None,
+        timezone: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year)
-        click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+        a = wf.album_set(_root(ctx), title, artist, upc, year, currency, timezone)
+        click.echo(
+            f"{a.title} by {a.artist}"
+            + (f", UPC {a.upc}" if a.upc else "")
+            + f", {a.currency}, {a.timezone}"
+        )
 
     @cli.group("song")
     def song() -> None:

@@ -88,18 +88,38 @@ def album_set(
     artist: str | None = None,
     upc: str | None = None,
     year: int | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
 ) -> Album:
-    """Change the album's title, artist, UPC/EAN (CD CATALOG) or year: one undoable step."""
+    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, currency (ISO 4217) or
+    time zone (IANA, for bookings): one undoable step."""
     project = Project.open(root)
     changes: dict[str, object] = {
         k: v
-        for k, v in (("title", title), ("artist", artist), ("upc", upc), ("year", year))
+        for k, v in (
+            ("title", title),
+            ("artist", artist),
+            ("upc", upc),
+            ("year", year),
+            ("currency", currency),
+            ("timezone", timezone),
+        )
         if v is not None
     }
     if not changes:
-        raise ValidationError("album set: give --title, --artist, --upc or --year")
+        raise ValidationError(
+            "album set: give --title, --artist, --upc, --year, --currency or --timezone"
+        )
     if upc:
         changes["upc"] = upc.replace("-", "").replace(" ", "")
+    if currency is not None:
+        from producer.office.money import check_currency
+
+        changes["currency"] = check_currency(currency)
+    if timezone is not None:
+        from producer.office.schedule import zone
+
+        changes["timezone"] = zone(timezone.strip()).key
     with project.transaction("set album " + ", ".join(sorted(changes))) as tx:
         album = replace(tx.album, **changes)  # type: ignore[arg-type]
         problems = validate_album(album)
@@ -137,10 +157,10 @@ def overview(root: Path) -> Overview:
 
 def validate(root: Path) -> list[str]:
     """Every problem of the project (empty when it is sound): documents, media, and what a
-    render of each song would refuse (``producer.workflows.session``)."""
-    from producer.workflows import session  # the effect catalog: only when validating
+    render of each song would refuse (``producer.workflows.inspection``)."""
+    from producer.workflows import inspection  # the effect catalog: only when validating
 
-    return session.validate(root)
+    return inspection.validate(root)
 
 
 # ---------------------------------------------------------------- import
@@ -269,7 +289,7 @@ def track_set(root: Path, slug: str, name: str, settings: TrackSettings) -> Trac
             )
         song = ed.update_track(tx.song(slug), name, **changes)
         if "output" in changes:  # a new route can close a loop through a sidechain key
-            from producer.workflows.session import refuse_new_problems
+            from producer.workflows.inspection import refuse_new_problems
 
             refuse_new_problems(project.root, tx.song(slug), song)
         tx.put_song(song)

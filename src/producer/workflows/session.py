@@ -1,330 +1,255 @@
-"""The whole session, seen and checked: what `producer show` prints and what `mix` will accept.
+"""Use cases of session interchange: a song out to another DAW, another DAW's session in.
 
-``session_view`` gathers what a person needs to see a song without ``--json``: every strip's
-inserts with their parameters (value, unit, default or not, automated or not), sends, buses,
-automation lanes (target, points, time span, value range), missing media. ``mix_problems``
-lists every reason a render of the song would be refused beyond the document's own rules
-(``producer.model.validate``): effect parameters, impulse-response files, frequencies above
-Nyquist, automation of parameters that cannot move. Edits call it (``refuse_new_problems``) and
-``validate`` lists it, so that what an edit accepts and ``validate`` passes, ``mix`` renders.
+``export_session`` writes DAWproject, REAPER, AAF or OTIO through ``producer.interchange`` (the
+song reduced to what the format carries, with the loss report), or renders BWF stems (every
+track and bus from the song start to its end, ``bext`` time reference and iXML, a cue list).
+
+``import_session`` reads a session file, checks every clip against its media *before* anything
+is written, copies the audio it finds into the media pool (``Project.import_media``, like
+``producer import``), makes the clips of absent audio offline (they play silence and
+``producer validate`` lists them), renders note clips with the SoundFont, and stores the new
+song in one undoable step. A malformed file stops it with one line naming the file and the
+element; no song is created then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from producer.dsp import catalog
-from producer.errors import ProducerError, ValidationError
-from producer.model import MASTER, AutomationLane, Bus, ParamValue, Song, Track
+from producer.errors import FormatError, ValidationError
+from producer.interchange import (
+    NAMES,
+    ImportedSession,
+    LossReport,
+    bwf,
+    export_format,
+    export_song,
+    import_format,
+    plan_export,
+    read_session,
+    song_end_frame,
+)
+from producer.model import MediaRef, Song, TrackKind
+from producer.model import edit as ed
 from producer.storage import Project
-from producer.storage.project import song_file
-
-
-def strips(song: Song) -> Iterator[tuple[str, Track | Bus]]:
-    """(where, strip) of every track, bus and the master, in document order."""
-    for t in song.tracks:
-        yield f"tracks[{t.name}]", t
-    for b in song.buses:
-        yield f"buses[{b.name}]", b
-    yield "master", song.master
-
-
-def lane_of(strip: Track | Bus, target: str) -> AutomationLane | None:
-    """The lane automating ``target`` (with points), or None."""
-    for lane in strip.automation:
-        if lane.target == target and lane.points:
-            return lane
-    return None
-
-
-# ---------------------------------------------------------------- what mix accepts
-
-
-def _lane_problems(where: str, strip: Track | Bus, lane: AutomationLane) -> list[str]:
-    parts = lane.target.split(".")
-    if not (len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit()):
-        return []  # strip lanes and send lanes: the document's rules (model.validate)
-    n = int(parts[1])
-    if not 1 <= n <= len(strip.inserts):
-        return []  # reported by model.validate
-    kind = strip.inserts[n - 1].kind
-    spec = catalog.KINDS.get(kind)
-    if spec is None:
-        return []  # the insert itself is reported
-    w = f"{where}.automation[{lane.target}]"
-    param = spec.params.get(parts[2])
-    if param is None:
-        return [f"{w}: {kind} has no parameter {parts[2]!r} (valid: {', '.join(spec.params)})"]
-    if not param.automatable:
-        return [f"{w}: {kind}.{parts[2]} cannot be automated"]
-    for point in lane.points:
-        problems = catalog.check_params(kind, {parts[2]: point.value})
-        if problems:
-            return [f"{w}: {problems[0]}"]
-    return []
-
-
-def mix_problems(root: Path, song: Song) -> list[str]:
-    """Every reason a render of ``song`` would refuse it beyond ``validate_song``'s rules,
-    each naming the document and the field (``songs/x.json: tracks[Vox].inserts[1] ...``)."""
-    name = song_file(song.slug)
-    out: list[str] = []
-    for where, strip in strips(song):
-        for i, slot in enumerate(strip.inserts, start=1):
-            if slot.bypass:  # a bypassed insert is not made: only its parameters must read
-                found = catalog.check_params(slot.kind, slot.params)
-            else:
-                found = catalog.slot_problems(
-                    slot.kind,
-                    slot.params,
-                    song.sample_rate,
-                    sidechain=slot.sidechain,
-                    base_dir=root,
-                )
-            out += [f"{name}: {where}.inserts[{i}] ({slot.kind}): {p}" for p in found]
-        for lane in strip.automation:
-            if lane.points:
-                out += [f"{name}: {p}" for p in _lane_problems(where, strip, lane)]
-    return out
-
-
-def _compile_error(root: Path, song: Song) -> str | None:
-    """Why the engine refuses to compile ``song`` (what ``mix`` would say), or None."""
-    from producer.engine import CatalogEffects, compile_song
-
-    try:
-        compile_song(song, CatalogEffects(root))
-    except ProducerError as exc:
-        return exc.message
-    return None
-
-
-def refuse_new_problems(root: Path, before: Song | None, after: Song) -> None:
-    """Raise ValidationError when an edit turning ``before`` into ``after`` brings in a problem
-    that would make ``mix`` refuse the song (problems it had already are not this edit's).
-
-    The listed checks first (every problem, each naming its field), then the engine itself
-    compiles the song as ``mix`` does (a routing cycle through a sidechain, say), so that
-    what an edit accepts, ``mix`` renders.
-    """
-    old = set(mix_problems(root, before)) if before is not None else set()
-    found = mix_problems(root, after)
-    new = [p for p in found if p not in old]
-    if new:
-        raise ValidationError(new[0], new)
-    if found:
-        return  # the song is refused for older reasons already; nothing new to learn
-    why = _compile_error(root, after)
-    if why is not None and (before is None or why != _compile_error(root, before)):
-        raise ValidationError(f"{song_file(after.slug)}: {why}")
-
-
-def validate(root: Path) -> list[str]:
-    """Every problem of the project: documents, media, and what a render of each song would
-    refuse (a song that passes is compiled by the engine as ``mix`` does, to be sure)."""
-    project = Project.open(root)
-    problems = project.problems
-    for song in project.songs():
-        found = mix_problems(project.root, song)
-        problems += found
-        if found or project.song_problems(song.slug):
-            continue
-        why = _compile_error(project.root, song)
-        if why is not None:
-            problems.append(f"{song_file(song.slug)}: {why}")
-    return problems
-
-
-# ---------------------------------------------------------------- what show prints
 
 
 @dataclass(frozen=True)
-class LaneView:
-    target: str
-    points: int
-    first_s: float
-    last_s: float
-    low: float
-    high: float
-    unit: str
-    interpolation: str
+class ExportResult:
+    format: str
+    path: Path
+    report: LossReport
+    files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
-class ParamView:
-    name: str
-    value: ParamValue
-    unit: str
-    is_default: bool
-    lane: LaneView | None
-    """The automation lane moving this parameter (its value then is the lane's), or None."""
-
-
-@dataclass(frozen=True)
-class InsertView:
-    index: int
-    kind: str
-    name: str
-    bypass: bool
-    sidechain: str
-    params: tuple[ParamView, ...]
-
-
-@dataclass(frozen=True)
-class StripView:
-    """A track, bus or the master as `show` prints it."""
-
-    where: str
-    name: str
-    inserts: tuple[InsertView, ...]
-    lanes: tuple[LaneView, ...]
-    gain_lane: LaneView | None
-    pan_lane: LaneView | None
-    mute_lane: LaneView | None
-    send_lanes: dict[str, LaneView]
-
-
-@dataclass(frozen=True)
-class SessionView:
-    song: Song
-    strips: dict[str, StripView]
-    """Strip name (the master: ``"master"``) → its view."""
-    missing_media: frozenset[str]
-    layouts: dict[str, str]
-    """Media path → how it plays, for multichannel media."""
-    problems: tuple[str, ...]
-
-
-def _unit_of(strip: Track | Bus, target: str) -> str:
-    parts = target.split(".")
-    if target == "gain_db" or (parts[0] == "sends" and parts[-1] == "level_db"):
-        return "dB"
-    if len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit():
-        n = int(parts[1])
-        if 1 <= n <= len(strip.inserts):
-            spec = catalog.KINDS.get(strip.inserts[n - 1].kind)
-            param = spec.params.get(parts[2]) if spec else None
-            return param.unit if param else ""
-    return ""
-
-
-def _lane_view(strip: Track | Bus, lane: AutomationLane, rate: int) -> LaneView:
-    values = [p.value for p in lane.points]
-    return LaneView(
-        target=lane.target,
-        points=len(lane.points),
-        first_s=lane.points[0].frame / rate,
-        last_s=lane.points[-1].frame / rate,
-        low=min(values),
-        high=max(values),
-        unit=_unit_of(strip, lane.target),
-        interpolation=str(lane.interpolation),
-    )
-
-
-def _strip_view(where: str, strip: Track | Bus, rate: int) -> StripView:
-    lanes = {lane.target: _lane_view(strip, lane, rate) for lane in strip.automation if lane.points}
-    inserts = []
-    for i, slot in enumerate(strip.inserts, start=1):
-        spec = catalog.KINDS.get(slot.kind)
-        params: list[ParamView] = []
-        if spec is not None:
-            for p in spec.params.values():
-                given = p.name in slot.params
-                value = slot.params[p.name] if given else p.default
-                params.append(
-                    ParamView(p.name, value, p.unit, not given, lanes.get(f"fx.{i}.{p.name}"))
-                )
-        # Parameters the catalog does not know are shown as they are (validate names them).
-        params += [
-            ParamView(k, v, "", False, None)
-            for k, v in slot.params.items()
-            if spec is None or k not in spec.params
-        ]
-        inserts.append(
-            InsertView(i, slot.kind, slot.name, slot.bypass, slot.sidechain, tuple(params))
-        )
-    return StripView(
-        where=where,
-        name=strip.name,
-        inserts=tuple(inserts),
-        lanes=tuple(lanes.values()),
-        gain_lane=lanes.get("gain_db"),
-        pan_lane=lanes.get("pan"),
-        mute_lane=lanes.get("mute"),
-        send_lanes={
-            s.bus: lanes[f"sends.{s.bus}.level_db"]
-            for s in strip.sends
-            if f"sends.{s.bus}.level_db" in lanes
-        },
-    )
-
-
-def view_of(project: Project, song: Song) -> SessionView:
-    """The session view of ``song`` of an open project."""
-    from producer.workflows.project import layout_note
-
-    views = {
-        (MASTER if where == "master" else strip.name): _strip_view(where, strip, song.sample_rate)
-        for where, strip in strips(song)
-    }
-    missing: set[str] = set()
-    layouts: dict[str, str] = {}
-    for t in song.tracks:
-        for c in t.all_clips():
-            if not (project.root / c.media.path).is_file():
-                missing.add(c.media.path)
-            if c.media.layout:
-                layouts[c.media.path] = layout_note(c.media)
-    problems = project.song_problems(song.slug) + mix_problems(project.root, song)
-    return SessionView(song, views, frozenset(missing), layouts, tuple(problems))
-
-
-def session_view(root: Path, slug: str) -> SessionView:
-    """Everything `producer show SONG` prints (works with media missing)."""
-    project = Project.open(root)
-    return view_of(project, project.song(slug))
-
-
-@dataclass(frozen=True)
-class AlbumView:
+class ImportResult:
+    slug: str
     title: str
-    artist: str
-    sample_rate: int
-    songs: tuple[SessionView, ...]
-    damaged: dict[str, str]
-    """Documents that cannot be read: path → why (and the way back)."""
+    report: LossReport
+    offline: tuple[str, ...]
+    """Names of the audio files the session names that were not found."""
 
 
-def album_view(root: Path) -> AlbumView:
-    """`producer show` without a song: every song, and the documents that cannot be read."""
+def _media_lookup(project: Project):  # type: ignore[no-untyped-def]
+    def find(ref: MediaRef) -> Path | None:
+        if ref.offline:
+            return None
+        p = project.root / ref.path
+        return p if p.is_file() else None
+
+    return find
+
+
+def export_session(
+    root: Path, slug: str, out: Path, fmt: str | None = None, progress: object = None
+) -> ExportResult:
+    """Write song ``slug`` to ``out`` as ``fmt`` (from the extension when None; a folder or a
+    name without extension means stems)."""
     project = Project.open(root)
-    damaged = project.damaged()
-    album = project.album  # an album.json that cannot be read: its error, with the way back
-    return AlbumView(
-        album.title,
-        album.artist,
-        album.sample_rate,
-        tuple(view_of(project, s) for s in project.songs()),
-        damaged,
+    song = project.song(slug)
+    kind = export_format(out, fmt)
+    if kind == "stems":
+        return _export_stems(project, song, out, progress)
+    report = export_song(song, project.album, kind, out, _media_lookup(project))
+    return ExportResult(kind, out, report, (out,))
+
+
+def _export_stems(project: Project, song: Song, out: Path, progress: object) -> ExportResult:
+    from producer.workflows.mix import render
+
+    report = LossReport(NAMES["stems"], "export")
+    end = song_end_frame(song)
+    if end <= 0:
+        raise ValidationError(f"song {song.slug!r}: has no audio to consolidate into stems")
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"{out}: is a file; stems go to a folder")
+    report.carry("every track and bus as a stem from the song start to its end")
+    report.carry("the mix (master output)")
+    report.carry("bext time reference and iXML track names")
+    report.carry("cue list of markers and sections")
+    for t in song.tracks:
+        if t.kind == TrackKind.MIDI and t.midi_clips:
+            report.carry("MIDI parts as their SoundFont render")
+    report.lose(
+        "editable clips, fades, automation and effects",
+        "",
+        "stems are consolidated audio: everything is printed into them",
     )
+    if song.master.inserts or song.master.automation or song.master.gain_db:
+        report.lose(
+            "master bus processing",
+            "the stems",
+            "stems are track and bus outputs before the master; only the mix file has it",
+        )
+    rate = song.sample_rate
+    with tempfile.TemporaryDirectory(prefix="producer-stems-") as tmp:
+        tmpdir = Path(tmp)
+        summary = render(
+            project.root,
+            song.slug,
+            output=tmpdir / "mix.wav",
+            stems_dir=tmpdir / "stems",
+            file_format="wav",
+            bit_depth="24",
+            start_s=0.0,
+            end_s=end / rate,
+            tail_s=0.0,
+            progress=progress,  # type: ignore[arg-type]
+        )
+        sources = [(tmpdir / "mix.wav", "Mix")]
+        names = [t.name for t in song.tracks] + [f"bus {b.name}" for b in song.buses]
+        sources += list(zip(summary.stems, names, strict=True))
+        files = bwf.write_stems(out, song, sources, project.album.title)
+    return ExportResult("stems", out, report, tuple(files))
 
 
-__all__ = [
-    "AlbumView",
-    "InsertView",
-    "LaneView",
-    "ParamView",
-    "SessionView",
-    "StripView",
-    "album_view",
-    "lane_of",
-    "mix_problems",
-    "refuse_new_problems",
-    "session_view",
-    "strips",
-    "validate",
-    "view_of",
-]
+# ---------------------------------------------------------------- import
+
+
+def _title(session: ImportedSession, title: str | None, file: Path) -> str:
+    return (title or session.metadata.get("title") or file.stem).strip() or file.stem
+
+
+def import_session(
+    root: Path,
+    file: Path,
+    title: str | None = None,
+    media_dirs: tuple[Path, ...] = (),
+    fmt: str | None = None,
+) -> ImportResult:
+    """Create a new song from the session ``file`` (see the module docstring)."""
+    project = Project.open(root)
+    kind = import_format(file, fmt)
+    rate = project.album.sample_rate
+    with tempfile.TemporaryDirectory(prefix="producer-session-") as tmp:
+        session = read_session(file, kind, title or file.stem, rate, Path(tmp), media_dirs)
+        name = _title(session, title, file)
+        try:
+            slug = ed.slugify(name)
+        except ValidationError:
+            raise ValidationError(
+                f"title {name!r}: needs a letter or digit; give --title"
+            ) from None
+        if slug in project.album.songs:
+            raise ValidationError(f"song {slug!r} exists already; give the import another --title")
+        song = replace(session.song, title=name, slug=slug)
+        song, offline = _bring_media(project, session, song)
+    report = session.report
+    for key, n in offline.items():
+        report.lose(
+            f"audio {session.media[key].name!r}",
+            f"{n} clip(s)",
+            "not found beside the session or in --media-dir: the clips are offline, play "
+            "silence, and `producer validate` lists them",
+        )
+    for meta in ("artist", "album", "year"):
+        if meta in session.metadata:
+            report.lose(
+                f"{meta} {session.metadata[meta]!r}",
+                "the session's metadata",
+                "album facts stay the project's own (`producer album set` changes them)",
+            )
+    song = _render_parts(project, song, report)
+    with project.transaction(f"import session {file.name} as {slug}") as tx:
+        if slug in tx.album.songs:
+            raise ValidationError(f"song {slug!r} exists already; give another --title")
+        tx.put_song(song)
+    names = tuple(session.media[k].name for k in offline)
+    return ImportResult(slug, name, report, names)
+
+
+def _bring_media(
+    project: Project, session: ImportedSession, song: Song
+) -> tuple[Song, dict[str, int]]:
+    """Pool refs for the media found (copied into media/), offline refs for the rest.
+
+    Returns the song and, per absent media key, how many clips name it.
+    """
+    refs: dict[str, MediaRef] = {}
+    for key, mf in session.media.items():
+        if mf.path is not None:
+            refs[key] = project.import_media(mf.path)
+    need: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for t in song.tracks:
+        for lane in t.lanes:
+            for c in lane.clips:
+                if c.media.path not in refs:
+                    end = c.source_start_frame + c.length_frames
+                    need[c.media.path] = max(need.get(c.media.path, 0), end)
+                    counts[c.media.path] = counts.get(c.media.path, 0) + 1
+    tracks = []
+    for t in song.tracks:
+        lanes = []
+        for lane in t.lanes:
+            clips = []
+            for c in lane.clips:
+                key = c.media.path
+                if key in refs:
+                    ref = refs[key]
+                    length = min(c.length_frames, ref.frames - c.source_start_frame)
+                    if length <= 0:  # check_media_bounds let a frame of rounding through
+                        element = session.elements.get(c.id, c.id)
+                        raise FormatError(f"{session.source}: {element}: outside its media")
+                    clips.append(replace(c, media=ref, length_frames=length))
+                else:
+                    mf = session.media[key]
+                    ref = MediaRef(
+                        path="",
+                        sha256="",
+                        sample_rate=song.sample_rate,
+                        channels=min(max(mf.channels, 1), 2),
+                        frames=need[key],
+                        source_name=mf.name,
+                        offline=True,
+                    )
+                    clips.append(replace(c, media=ref))
+            lanes.append(replace(lane, clips=tuple(clips)))
+        tracks.append(replace(t, lanes=tuple(lanes)))
+    return replace(song, tracks=tuple(tracks)), counts
+
+
+def _render_parts(project: Project, song: Song, report: LossReport) -> Song:
+    """Render the MIDI parts with the SoundFont into their ``rendered`` take lanes."""
+    from producer.workflows.preproduction import _place_render, _render_to_media
+
+    names = [t.name for t in song.tracks if t.kind == TrackKind.MIDI and t.midi_clips]
+    if not names:
+        return song
+    renders = _render_to_media(project, song, names, None)
+    for name, (ref, start, sf_record) in renders.items():
+        song = _place_render(song, name, ref, start, sf_record)
+    report.carry("note clips as MIDI parts rendered with the SoundFont")
+    return song
+
+
+def plan(root: Path, slug: str, fmt: str) -> LossReport:
+    """The loss report of exporting ``slug`` as ``fmt``, without writing anything."""
+    project = Project.open(root)
+    return plan_export(project.song(slug), fmt)[1]
+
+
+__all__ = ["ExportResult", "ImportResult", "export_session", "import_session", "plan"]
