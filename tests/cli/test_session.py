@@ -264,6 +264,7 @@ def test_a_broken_album_document_keeps_history_and_undo(root: Path) -> None:
     break_json(root / "album.json")
     assert "album.json: not valid JSON" in ok(root, "history")
     refused(root, "song", "list", words="album.json: not valid JSON")
+    refused(root, "show", "s", words="album.json: not valid JSON")  # not "no song 's'"
     refused(root, "song", "add", "V", words="`producer undo` brings back")
     assert "restored album.json" in ok(root, "undo")
     assert (root / "album.json").read_bytes() == good

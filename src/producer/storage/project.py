@@ -334,12 +334,30 @@ class Restored:
     """Where the damaged file was kept (relative to the project), None when it was absent."""
 
 
+def _good_version(history: History, rel: str) -> tuple[Step, str] | None:
+    """The step that last wrote document ``rel`` and its text, when that text reads."""
+    found = history.last_version(rel)
+    if found is None:
+        return None
+    step, text = found
+    if text is None:
+        return None
+    try:
+        if rel == ALBUM_FILE:
+            _decode_album(text, rel)
+        else:
+            decode(Song, "song", text, rel)
+    except FormatError:
+        return None  # the history's own text does not read either
+    return step, text
+
+
 def _damaged_error(state: _State, rel: str, history: History) -> FormatError:
     """The error of reading damaged document ``rel``, with the way back when there is one."""
     if migrations.NEWER in state.broken[rel]:  # written by a newer producer: not damage
         return FormatError(state.broken[rel])
-    found = history.last_version(rel)
-    if found is not None and found[1] is not None:
+    found = _good_version(history, rel)
+    if found is not None:
         hint = f"`producer undo` brings back its last good version (step {found[0].number})"
     else:
         hint = "the history holds no earlier version: fix the file by hand"
@@ -567,6 +585,8 @@ class Project:
 
     def song(self, slug: str) -> Song:
         rel = song_file(slug)
+        if ALBUM_FILE in self._state.broken:  # the song list itself cannot be read
+            raise _damaged_error(self._state, ALBUM_FILE, self._history)
         if rel in self._state.broken and slug in self._state.album.songs:
             raise _damaged_error(self._state, rel, self._history)
         if slug not in self._state.songs:
@@ -717,19 +737,10 @@ class Project:
             for rel, why in sorted(self._state.broken.items()):
                 if migrations.NEWER in why:  # a newer producer's document: never overwritten
                     continue
-                found = self._history.last_version(rel)
+                found = _good_version(self._history, rel)
                 if found is None:
-                    continue
+                    continue  # no version that reads: left as it is
                 step, text = found
-                if text is None:
-                    continue
-                try:
-                    if rel == ALBUM_FILE:
-                        _decode_album(text, rel)
-                    else:
-                        decode(Song, "song", text, rel)
-                except FormatError:
-                    continue  # the history's own text does not read either: leave it alone
                 src = self.root / rel
                 kept: str | None = None
                 if src.exists():
