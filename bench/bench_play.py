@@ -52,8 +52,8 @@ def _load() -> str:
 def _session(root: Path, tracks: int, seconds: float) -> Path:
     """The project (made once): ``tracks`` parts, EQ and compressor on each."""
     project_dir = root / f"play-{tracks}x{seconds:g}s"
-    if (project_dir / "songs" / "bench.json").is_file():
-        return project_dir
+    if (project_dir / "songs" / "bench.json").is_file() and not Project.check(project_dir):
+        return project_dir  # made before, and this producer reads it as it is
     shutil.rmtree(project_dir, ignore_errors=True)
     project = Project.create(project_dir, "Bench", "Bench", RATE)
     frames = int(seconds * RATE)
@@ -161,11 +161,14 @@ def main() -> None:
     print(f"before: {_load()}")
     producer = [sys.executable, "-m", "producer", "-C", str(project)]
     mix = project / "renders" / "bench-bench.wav"
-    subprocess.run(
+    made = subprocess.run(
         [*producer, "mix", "bench", "-o", str(mix), "--bit-depth", "16"],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if made.returncode != 0:
+        print(f"play: producer mix failed: {made.stderr.strip()}")
+        return
     dropouts: list[int] = []
     in_cmd: list[float] = []
     in_proc: list[float] = []
