@@ -105,13 +105,25 @@ def _register_all() -> None:
         meter,
         mix,
         office,
+        play,
         preproduction,
         project,
         session,
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session, analyze):
+    for module in (
+        project,
+        meter,
+        mix,
+        master,
+        preproduction,
+        tracking,
+        office,
+        session,
+        analyze,
+        play,
+    ):
         module.register(cli)
 
 

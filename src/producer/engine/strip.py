@@ -12,8 +12,11 @@ panned with the constant-power sin/cos law (left = cos((p+1)·π/4), right = sin
 a stereo strip's pan is a balance (p < 0 scales the right by 1 + p, p > 0 the left by 1 − p).
 
 Automation of gain_db, pan, mute and send levels is sample-accurate (gains interpolated in dB,
-then converted per sample); effect parameters are set through ``set_param`` every 64 frames
-(sub-blocks aligned to the render start, so the result does not depend on the block size).
+then converted per sample). The fader (``gain_db``) and a send's ``level_db`` trim their lanes:
+they are added, in dB, to the lane's values (a DAW's trim), so neither is ever inactive. Effect
+parameters are set through ``set_param`` every 64 frames (sub-blocks aligned to the render
+start, so the result does not depend on the block size). A clip of more than two channels is
+folded down to the track's (``producer.dsp.downmix``).
 
 ``clip_sum`` is a track's source before the strip — its active lane or comp with clip gains,
 fades and seam crossfades — the one comp renderer that review and tests use too.
@@ -35,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from producer.audio import Audio
+from producer.dsp.downmix import fold_down
 from producer.dsp.effects import PEDALBOARD_BUFFER_FRAMES
 from producer.engine.plan import MASTER_ID, ClipPlan, InsertPlan, Plan, Region, StripPlan
 from producer.engine.source import MediaSource, RawMediaSource
@@ -244,6 +248,8 @@ class StripRunner:
             if b <= a:
                 continue
             data = self.source.read(c.media, c.source_start_frame + (a - c.start_frame), b - a)
+            if cp.downmix is not None:
+                data = fold_down(data, cp.downmix)
             gains = self._clip_gains(
                 cp.fade_in, cp.fade_out, a - c.start_frame, b - a, c.length_frames
             )
@@ -461,7 +467,8 @@ class StripRunner:
         # Fader, pan and mute as per-channel gains: one multiply per output.
         fader: float | F64 = db_to_gain(s.gain_db)
         if s.gain_lane is not None:
-            fader = 10.0 ** (lane_values(s.gain_lane, t0, n) / 20.0)
+            # The fader trims its automation (DAWs' trim): lane value + fader, in dB.
+            fader = 10.0 ** ((lane_values(s.gain_lane, t0, n) + s.gain_db) / 20.0)
         pan: float | F64 = s.pan if s.pan_lane is None else lane_values(s.pan_lane, t0, n)
         left, right = _pan_gains(pan, mono)
         mute: float | F64 = 1.0 if s.audible else 0.0
@@ -474,7 +481,7 @@ class StripRunner:
                 continue
             level: float | F64 = db_to_gain(send.level_db)
             if send.level_lane is not None:
-                level = 10.0 ** (lane_values(send.level_lane, t0, n) / 20.0)
+                level = 10.0 ** ((lane_values(send.level_lane, t0, n) + send.level_db) / 20.0)
             g = level * mute * (1.0 if send.pre_fader else fader)
             sig = _scale(src, left * g, right * g, inplace=False)
             sends.append((send.dest, self._delay(s.id, send.dest, sig)))

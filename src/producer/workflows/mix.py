@@ -54,6 +54,7 @@ from producer.model import (
 from producer.model import edit as ed
 from producer.storage import Project
 from producer.units import gain_to_db
+from producer.workflows.inspection import refuse_new_problems
 from producer.workflows.outputs import check_output, existing
 from producer.workflows.progress import frames as progress_frames
 
@@ -334,6 +335,9 @@ def render(
         raise UserError(f"--bit-depth {bit_depth!r}: use one of {', '.join(BIT_DEPTHS)}")
     project = Project.open(root)
     song = project.song(slug)
+    problems = project.song_problems(slug)
+    if problems:  # what `validate` reports about the song, a render refuses
+        raise ValidationError(problems[0], problems)
     rate = song.sample_rate
     start = _frames(start_s, rate, "--start") or 0
     end = _frames(end_s, rate, "--end")
@@ -442,6 +446,9 @@ def render_into(
     """
     project = Project.open(root)
     the_song = song if song is not None else project.song(slug)
+    problems = project.song_problems(slug) if song is None else []
+    if problems:  # as `render`: what `validate` reports about the song is refused
+        raise ValidationError(problems[0], problems)
     _check_media(project, the_song)
     plan = compile_song(the_song, CatalogEffects(project.root), block_frames=block_frames)
     names = [t.name for t in the_song.tracks if track_id(t.name) in plan.strips]
@@ -484,6 +491,7 @@ def send_add(
         _strip(song, strip)
         new = ed.add_send(song, strip, Send(bus=bus, level_db=level_db, pre_fader=pre_fader))
         _check_routing(new)
+        refuse_new_problems(project.root, song, new)  # e.g. a loop through a sidechain key
         tx.put_song(new)
 
 
@@ -561,7 +569,9 @@ def fx_add(
                 raise UserError(f"{kind}: takes no sidechain input")
             _strip(song, sidechain)
         slot = EffectSlot(kind=kind, params=params, sidechain=sidechain)
-        tx.put_song(_put_strip(song, strip, inserts=(*strip.inserts, slot)))
+        after = _put_strip(song, strip, inserts=(*strip.inserts, slot))
+        refuse_new_problems(project.root, song, after)  # e.g. an impulse response not there
+        tx.put_song(after)
         return len(strip.inserts) + 1
 
 
@@ -572,10 +582,22 @@ def fx_set(root: Path, slug: str, strip_name: str, which: str, pairs: Sequence[s
         strip = _strip(song, strip_name)
         i = _slot_index(strip, which)
         slot = strip.inserts[i]
-        params = {**slot.params, **parse_params(slot.kind, pairs)}
+        given = parse_params(slot.kind, pairs)
+        for name in given:
+            target = f"fx.{i + 1}.{name}"
+            if any(lane.target == target and lane.points for lane in strip.automation):
+                # The lane sets this parameter while it exists: a fixed value would be dead.
+                raise ValidationError(
+                    f"{strip.name}.{target} is automated: a fixed {slot.kind}.{name} would "
+                    f"have no effect; change the lane (producer automate {slug} "
+                    f"{strip.name}.{target} --points ...) or remove it (... --clear)"
+                )
+        params = {**slot.params, **given}
         inserts = list(strip.inserts)
         inserts[i] = replace(slot, params=params)
-        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+        after = _put_strip(song, strip, inserts=tuple(inserts))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
 
 
 def fx_remove(root: Path, slug: str, strip_name: str, which: str) -> None:
@@ -588,7 +610,17 @@ def fx_remove(root: Path, slug: str, strip_name: str, which: str) -> None:
         if any(lane.target.startswith(prefix) for lane in strip.automation):
             raise UserError(f"{strip.name}: insert {i + 1} is automated; remove its lanes first")
         inserts = strip.inserts[:i] + strip.inserts[i + 1 :]
-        tx.put_song(_put_strip(song, strip, inserts=inserts))
+        # Lanes of the inserts after it follow them: fx.3.x becomes fx.2.x.
+        lanes = tuple(_renumbered(lane, i + 1) for lane in strip.automation)
+        tx.put_song(_put_strip(song, strip, inserts=inserts, automation=lanes))
+
+
+def _renumbered(lane: AutomationLane, removed: int) -> AutomationLane:
+    """``lane`` after insert ``removed`` (1-based) was taken out of the chain."""
+    parts = lane.target.split(".")
+    if len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit() and int(parts[1]) > removed:
+        return replace(lane, target=f"fx.{int(parts[1]) - 1}.{parts[2]}")
+    return lane
 
 
 def fx_bypass(root: Path, slug: str, strip_name: str, which: str, bypass: bool = True) -> None:
@@ -599,7 +631,9 @@ def fx_bypass(root: Path, slug: str, strip_name: str, which: str, bypass: bool =
         i = _slot_index(strip, which)
         inserts = list(strip.inserts)
         inserts[i] = replace(inserts[i], bypass=bypass)
-        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+        after = _put_strip(song, strip, inserts=tuple(inserts))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
 
 
 def fx_kinds() -> list[catalog.EffectSpec]:
@@ -645,6 +679,10 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
     values = [p.value for p in points]
     if param == "gain_db":
         return
+    if param == "mute":
+        if any(v not in (0.0, 1.0) for v in values):
+            raise ValidationError(f"{where}: values must be 0 (playing) or 1 (muted)")
+        return
     if param == "pan":
         if any(not -1.0 <= v <= 1.0 for v in values):
             raise ValidationError(f"{where}: values must lie in -1..+1")
@@ -671,22 +709,79 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
                 raise ValidationError(f"{where}: {problems[0]}", problems)
         return
     raise ValidationError(
-        f"automation target {where!r}: use gain_db, pan, sends.<bus>.level_db or fx.<n>.<param>"
+        f"automation target {where!r}: use gain_db, pan, mute, sends.<bus>.level_db or "
+        "fx.<n>.<param>"
     )
 
 
-def automate(root: Path, slug: str, target: str, points_text: str) -> int:
-    """Set the automation lane ``target`` (``Vox.gain_db``) to the points; returns their count."""
+@dataclass(frozen=True)
+class Automated:
+    """What ``automate`` did: the lane's points, and what it does to the fixed value."""
+
+    target: str
+    points: int
+    note: str
+    """How the lane and the strip's fixed value combine ("" when there is nothing to say)."""
+
+
+def _lane_note(strip: Track | Bus, param: str, lane: AutomationLane | None) -> str:
+    """How a lane of ``param`` and the fixed value combine, in words (for the shells)."""
+    if lane is None:
+        return ""
+    values = [p.value for p in lane.points]
+    lo, hi = min(values), max(values)
+    parts = param.split(".")
+    if param == "gain_db":
+        g = strip.gain_db
+        return f"the fader ({g:+.1f} dB) trims it: {lo + g:+.1f} .. {hi + g:+.1f} dB in the mix"
+    if len(parts) == 3 and parts[0] == "sends":
+        send = next((x for x in strip.sends if x.bus == parts[1]), None)
+        level = send.level_db if send else 0.0
+        return (
+            f"the send level ({level:+.1f} dB) trims it: {lo + level:+.1f} .. "
+            f"{hi + level:+.1f} dB in the mix"
+        )
+    if param == "pan":
+        return f"it replaces the fixed pan ({strip.pan:+.2f}) while it exists"
+    if param == "mute":
+        return "the fixed mute, when on, silences the strip whatever the lane says"
+    if len(parts) == 3 and parts[0] == "fx":
+        slot = strip.inserts[int(parts[1]) - 1]
+        fixed = slot.params.get(parts[2])
+        if fixed is None:
+            spec = catalog.KINDS.get(slot.kind)
+            fixed = spec.params[parts[2]].default if spec and parts[2] in spec.params else "?"
+        return f"it replaces the fixed {slot.kind}.{parts[2]} ({fixed}) while it exists"
+    return ""
+
+
+def automate(
+    root: Path, slug: str, target: str, points_text: str | None, clear: bool = False
+) -> Automated:
+    """Set the automation lane ``target`` (``Vox.gain_db``) to the points, or remove it
+    (``clear``). The fader and send levels trim their lanes; a pan or effect-parameter lane
+    replaces the fixed value while it exists (the result's ``note`` says which)."""
+    if clear == (points_text is not None):
+        raise UserError("automate: give --points or --clear (not both)")
     project = Project.open(root)
-    with project.transaction(f"automate {target}") as tx:
+    with project.transaction(f"{'clear' if clear else 'automate'} {target}") as tx:
         song = tx.song(slug)
         strip, param = _split_target(song, target)
+        lanes = tuple(lane for lane in strip.automation if lane.target != param)
+        if clear:
+            if len(lanes) == len(strip.automation):
+                listed = ", ".join(f"{strip.name}.{lane.target}" for lane in strip.automation)
+                raise NotFoundError(f"{target}: no automation lane (lanes: {listed or 'none'})")
+            tx.put_song(_put_strip(song, strip, automation=lanes))
+            return Automated(target, 0, "")
+        assert points_text is not None
         points = parse_points(points_text, song.sample_rate)
         _check_lane(strip, param, points)
-        lanes = tuple(lane for lane in strip.automation if lane.target != param)
         new = AutomationLane(target=param, points=points)
-        tx.put_song(_put_strip(song, strip, automation=(*lanes, new)))
-        return len(points)
+        after = _put_strip(song, strip, automation=(*lanes, new))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
+        return Automated(target, len(points), _lane_note(strip, param, new))
 
 
 def strip_names(song: Song) -> Mapping[str, str]:
@@ -697,6 +792,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 
 __all__ = [
+    "Automated",
     "Clipping",
     "ProjectMedia",
     "RenderSummary",
