@@ -75,33 +75,56 @@ def info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(p, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
 
 
-def channel_mask(path: str | os.PathLike[str]) -> int | None:
-    """The WAVE_FORMAT_EXTENSIBLE channel mask of a WAV/RF64 file, or None (no mask, not WAV).
+#: libsndfile's SF_CHANNEL_MAP_* positions (sndfile.h) → WAVE speaker names.
+_SF_CHANNEL_MAP = {
+    2: "FL",  # LEFT
+    3: "FR",  # RIGHT
+    4: "FC",  # CENTER
+    5: "FL",
+    6: "FR",
+    7: "FC",
+    8: "BC",  # REAR_CENTER
+    9: "BL",
+    10: "BR",
+    11: "LFE",
+    12: "FLC",
+    13: "FRC",
+    14: "SL",
+    15: "SR",
+    16: "TC",  # TOP_CENTER
+    17: "TFL",  # TOP_FRONT_LEFT
+    18: "TFR",
+    19: "TFC",
+    20: "TBL",  # TOP_REAR_LEFT
+    21: "TBR",
+    22: "TBC",
+}
+_SFC_GET_CHANNEL_MAP_INFO = 0x1100
 
-    libsndfile reads the mask but soundfile does not expose it, so the ``fmt `` chunk is read
-    here: a RIFF/RF64 header, then chunks until ``fmt ``; format tag 0xFFFE with its 22-byte
-    extension carries the mask at byte 20 of the chunk.
+
+def speaker_positions(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
+    """The speaker position of each channel as the file declares it (a WAVE_FORMAT_EXTENSIBLE
+    channel mask, a CAF or AIFF channel layout), or None when it declares none.
+
+    libsndfile reads these (``SFC_GET_CHANNEL_MAP_INFO``); pysoundfile exposes no call for it,
+    so its cffi handle is used directly. A position libsndfile knows but producer does not
+    (heights, ambisonic components) comes back as ``"?<n>"``.
     """
+    p = Path(path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
-                return None
-            for _ in range(64):  # fmt comes first in practice; give up on odd files
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    return None
-                size = int.from_bytes(chunk[4:8], "little")
-                if chunk[:4] != b"fmt ":
-                    f.seek(size + (size & 1), os.SEEK_CUR)
-                    continue
-                body = f.read(min(size, 40))
-                if len(body) < 24 or int.from_bytes(body[0:2], "little") != 0xFFFE:
-                    return None
-                return int.from_bytes(body[20:24], "little") or None
-    except OSError:
+        from soundfile import _ffi, _snd  # type: ignore[attr-defined]
+
+        with sf.SoundFile(str(p)) as f:
+            buf = _ffi.new("int[]", f.channels)
+            found = _snd.sf_command(f._file, _SFC_GET_CHANNEL_MAP_INFO, buf, _ffi.sizeof(buf))
+            codes = [int(c) for c in buf]
+    except (ImportError, AttributeError):  # a pysoundfile without the cffi handles
         return None
-    return None
+    except Exception as exc:
+        raise _open_error(p, exc) from None
+    if not found or not any(codes):
+        return None
+    return tuple(_SF_CHANNEL_MAP.get(c, f"?{c}") for c in codes)
 
 
 def _check_finite(block: npt.NDArray[np.float32], path: Path) -> None:
@@ -184,8 +207,8 @@ __all__ = [
     "AudioInfo",
     "as_audio",
     "blocks",
-    "channel_mask",
     "info",
     "read",
+    "speaker_positions",
     "write",
 ]

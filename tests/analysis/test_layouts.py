@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from loudness_signals import tone_segments
 
 from producer.analysis import layouts, loudness
-from producer.audio import channel_mask
+from producer.audio import speaker_positions
 from producer.cli import cli
 
 RATE = 48000
@@ -80,7 +80,9 @@ def _write_extensible(path: Path, audio: np.ndarray, mask: int) -> Path:
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(data)) + data
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
-    assert channel_mask(path) == mask
+    assert speaker_positions(path) == tuple(
+        n for i, n in enumerate(layouts.SPEAKER_BITS) if mask & (1 << i)
+    )
     assert sf.info(str(path)).frames == frames
     return path
 

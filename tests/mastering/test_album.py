@@ -16,7 +16,7 @@ from producer.mastering.cue import SAMPLES_PER_FRAME, parse_cue, write_cue
 from producer.mastering.profiles import get_profile
 from producer.model import Song, validate_song
 
-from .refs import ebu_integrated, true_peak_fft_dbtp, pinkish
+from .refs import ebu_integrated, pinkish, true_peak_fft_dbtp
 
 SR = 48000
 

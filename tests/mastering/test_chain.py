@@ -18,7 +18,7 @@ from producer.mastering.chain import (
 )
 from producer.mastering.profiles import get_profile, load_profiles
 
-from .refs import ebu_integrated, true_peak_fft_dbtp, pinkish
+from .refs import ebu_integrated, pinkish, true_peak_fft_dbtp
 
 SR = 44100
 

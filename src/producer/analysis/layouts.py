@@ -13,8 +13,8 @@ A layout is an ordered tuple of labels, one per channel. Where it comes from, in
    Ltr Rtr), a BS.2051 system name ("0+2+0", "0+5+0", "0+7+0", "4+7+0", channels in BS.2051's
    order: for 7.1 the side pair before the rear pair), or a comma list of labels (BS.2051
    ones, or L, R, C, LFE, Ls, Rs, Lss, Rss, Lrs, Rrs, Ltf, Rtf, Ltr, Rtr);
-2. the file: the WAVE_FORMAT_EXTENSIBLE channel mask (Microsoft's speaker bits, whose
-   channels are stored in bit order), see :func:`from_channel_mask`;
+2. the file: its declared speaker positions (a WAV file's WAVE_FORMAT_EXTENSIBLE channel
+   mask, a CAF/AIFF channel layout, as libsndfile reads them), see :func:`from_speakers`;
 3. the channel count: 1 mono, 2 stereo, 3 3.0, 5 5.0, 6 5.1, 8 7.1 and 12 7.1.4 as named
    above (the default channel masks of WAV, and FLAC's channel assignments); other counts are
    weighted 1.0 each and the layout is reported as unknown.
@@ -22,6 +22,7 @@ A layout is an ordered tuple of labels, one per channel. Where it comes from, in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from producer.errors import UserError, ValidationError
@@ -157,47 +158,57 @@ def parse(text: str, channels: int) -> Layout:
     return Layout(name, labels, "--layout")
 
 
-def from_channel_mask(mask: int, channels: int) -> Layout | None:
-    """The layout a WAVE_FORMAT_EXTENSIBLE channel mask describes (channels in bit order).
+#: Microsoft's speaker bits (ksmedia.h) in bit order: the order of a WAV file's channels.
+SPEAKER_BITS = (
+    "FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC", "BC", "SL", "SR",
+    "TC", "TFL", "TFC", "TFR", "TBL", "TBC", "TBR",
+)  # fmt: skip
 
-    BL/BR are the 5.1 surrounds (M±110) when the file has no side channels, the rear pair
-    (M±135) of a 7.1 when it has; SL/SR are M±090 beside a rear pair, else M±110. None when
-    the mask does not describe ``channels`` channels (a broken or absent mask).
+
+def from_speakers(speakers: Sequence[str]) -> Layout | None:
+    """The layout of channels at these speaker positions (WAVE names: FL FR FC LFE BL BR FLC
+    FRC BC SL SR TC TFL TFC TFR TBL TBC TBR, as ``producer.audio.speaker_positions`` reads
+    them from a file's channel mask or layout); None if one is not a loudspeaker position.
+
+    BL/BR are the 5.1 surrounds (M±110) when there are no side channels, the rear pair
+    (M±135) of a 7.1 when there are; SL/SR are M±090 beside a rear pair, else M±110.
     """
-    if mask <= 0 or bin(mask).count("1") != channels:
-        return None
-    sides = bool(mask & _SL) and bool(mask & _SR)
-    backs = bool(mask & _BL) and bool(mask & _BR)
+    names = set(speakers)
+    sides = {"SL", "SR"} <= names
+    backs = {"BL", "BR"} <= names
     table = {
-        _FL: "M+030",
-        _FR: "M-030",
-        _FC: "M+000",
-        _LFE: LFE,
-        _BL: "M+135" if sides else "M+110",
-        _BR: "M-135" if sides else "M-110",
-        _FLC: "M+SC",
-        _FRC: "M-SC",
-        _BC: "M+180",
-        _SL: "M+090" if backs else "M+110",
-        _SR: "M-090" if backs else "M-110",
-        _TC: "T+000",
-        _TFL: "U+045",
-        _TFC: "U+000",
-        _TFR: "U-045",
-        _TBL: "U+135",
-        _TBC: "U+180",
-        _TBR: "U-135",
+        "FL": "M+030",
+        "FR": "M-030",
+        "FC": "M+000",
+        "LFE": LFE,
+        "BL": "M+135" if sides else "M+110",
+        "BR": "M-135" if sides else "M-110",
+        "FLC": "M+SC",
+        "FRC": "M-SC",
+        "BC": "M+180",
+        "SL": "M+090" if backs else "M+110",
+        "SR": "M-090" if backs else "M-110",
+        "TC": "T+000",
+        "TFL": "U+045",
+        "TFC": "U+000",
+        "TFR": "U-045",
+        "TBL": "U+135",
+        "TBC": "U+180",
+        "TBR": "U-135",
     }
-    labels = []
-    for bit in range(32):
-        flag = 1 << bit
-        if mask & flag:
-            if flag not in table:
-                return None
-            labels.append(table[flag])
-    found = tuple(labels)
+    if not speakers or any(name not in table for name in speakers):
+        return None
+    found = tuple(table[name] for name in speakers)
     name = next((k for k, v in NAMES.items() if v == found), ",".join(found))
     return Layout(name, found, "channel mask")
+
+
+def from_channel_mask(mask: int, channels: int) -> Layout | None:
+    """The layout a WAVE_FORMAT_EXTENSIBLE channel mask describes (channels in bit order), or
+    None when the mask does not describe ``channels`` loudspeaker channels."""
+    if mask <= 0 or mask >> len(SPEAKER_BITS) or bin(mask).count("1") != channels:
+        return None
+    return from_speakers([n for i, n in enumerate(SPEAKER_BITS) if mask & (1 << i)])
 
 
 #: Channel-count defaults: the WAVE/FLAC default channel orders (masks 0x4, 0x3, 0x7, 0x37,
@@ -218,12 +229,15 @@ def default(channels: int) -> Layout | None:
     return Layout(_DEFAULT_NAMES[channels], found.labels, "channel count")
 
 
-def resolve(channels: int, named: str | None = None, mask: int | None = None) -> Layout | None:
-    """The layout to measure with: ``named`` (user), else the file's ``mask``, else the count."""
+def resolve(
+    channels: int, named: str | None = None, speakers: Sequence[str] | None = None
+) -> Layout | None:
+    """The layout to measure with: ``named`` (the user's), else the file's declared
+    ``speakers``, else the channel count."""
     if named:
         return parse(named, channels)
-    if mask:
-        found = from_channel_mask(mask, channels)
+    if speakers and len(speakers) == channels:
+        found = from_speakers(speakers)
         if found is not None:
             return found
     return default(channels)
@@ -237,6 +251,7 @@ __all__ = [
     "Layout",
     "default",
     "from_channel_mask",
+    "from_speakers",
     "parse",
     "resolve",
     "weight",

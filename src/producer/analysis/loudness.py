@@ -606,23 +606,24 @@ def measure(
 
 
 def file_layout(path: str | os.PathLike[str], layout: str | None = None) -> layouts.Layout | None:
-    """The layout of a file: ``layout`` (the user's), else its channel mask, else its count.
+    """The layout of a file: ``layout`` (the user's), else the speaker positions it declares
+    (WAV channel mask, CAF/AIFF channel layout), else its channel count.
 
-    A named layout wins over the file's channel mask (the user may know better than a wrong
-    mask); the layout's ``source`` then says which mask it overrode. Raises UserError naming
+    A named layout wins over what the file declares (the user may know better than a wrong
+    mask); the layout's ``source`` then says what it overrode. Raises UserError naming
     the file when ``layout`` does not fit the file's channel count.
     """
     p = Path(path)
     meta = audio_io.info(p)
-    mask = audio_io.channel_mask(p)
+    declared = audio_io.speaker_positions(p)
     try:
-        found = layouts.resolve(meta.channels, layout, mask)
+        found = layouts.resolve(meta.channels, layout, declared)
     except UserError as exc:
         raise UserError(f"{p}: {exc.message}") from None
-    if layout and mask:
-        in_file = layouts.from_channel_mask(mask, meta.channels)
+    if layout and declared:
+        in_file = layouts.from_speakers(declared)
         if found is not None and in_file is not None and in_file.labels != found.labels:
-            source = f"--layout (overrides the file's channel mask 0x{mask:X})"
+            source = f"--layout (overrides the file's {' '.join(declared)})"
             return layouts.Layout(found.name, found.labels, source)
     return found
 
@@ -637,8 +638,8 @@ def measure_file(
 ) -> LoudnessReport:
     """Measure an audio file, streamed in blocks (bounded memory for any length).
 
-    The channel weights come from ``layout`` (named by the user), else from the file's
-    WAVE_FORMAT_EXTENSIBLE channel mask, else from the channel count (:func:`file_layout`).
+    The channel weights come from ``layout`` (named by the user), else from the speaker
+    positions the file declares, else from the channel count (:func:`file_layout`).
     Raises FormatError/NotFoundError naming the file when it is missing, not audio, empty, or
     holds NaN/Inf samples; UserError when ``layout`` does not fit it.
     """

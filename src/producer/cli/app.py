@@ -100,17 +100,30 @@ def lazy_workflow(name: str) -> ModuleType:
 
 def _register_all() -> None:
     from producer.cli import (
+        analyze,
         master,
         meter,
         mix,
         office,
+        play,
         preproduction,
         project,
         session,
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session):
+    for module in (
+        project,
+        meter,
+        mix,
+        master,
+        preproduction,
+        tracking,
+        office,
+        session,
+        analyze,
+        play,
+    ):
         module.register(cli)
 
 
