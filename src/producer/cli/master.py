@@ -95,6 +95,11 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--max-limiting-db", type=float, default=15.0, show_default=True, help="Limiting budget."
     )
+    @click.option(
+        "--layout",
+        help="Loudspeaker layout of a multichannel INPUT that does not say it (5.1, 7.1, 7.1.4, "
+        "0+7+0, L,R,C,LFE,...): the BS.1770-4 channel weights of its loudness.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the outputs as JSON.")
     @click.pass_context
     def master_cmd(
@@ -115,6 +120,7 @@ def register(cli: click.Group) -> None:
         glue: bool,
         noise_shaping: bool,
         max_limiting_db: float,
+        layout: str | None,
         as_json: bool,
     ) -> None:
         """Master INPUT (an audio file), a project SONG, or the whole album (--album).
@@ -141,11 +147,14 @@ def register(cli: click.Group) -> None:
             fade_in_s=fade_in_s or 0.0,
             fade_out_s=fade_out_s or 0.0,
             settings=wf.chain_settings(tilt_db, glue, noise_shaping, max_limiting_db),
+            layout=layout,
         )
         root = project_dir(ctx)
         if album:
             if target:
                 raise UserError("--album masters every song; give no INPUT or SONG with it")
+            if layout:
+                raise UserError("--layout names the channels of an audio file INPUT, not an album")
             if isrc:
                 raise UserError("--isrc names one recording; set each song's with song set --isrc")
             result = wf.master_project_album(root, profile, out, opts)
@@ -155,7 +164,10 @@ def register(cli: click.Group) -> None:
         elif not target:
             raise UserError("give an audio file, a song slug, or --album")
         else:
-            if Path(target).is_file() or Path(target).suffix:
+            is_file = Path(target).is_file() or bool(Path(target).suffix)
+            if layout and not is_file:
+                raise UserError("--layout names the channels of an audio file INPUT, not a song")
+            if is_file:
                 rows = wf.master_file(Path(target), profile, out, opts)
             else:
                 rows = wf.master_song(root, target, profile, out, opts)

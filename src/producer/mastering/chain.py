@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -372,7 +372,7 @@ def _prepare(
 ) -> _Prepared:
     """Step 1: measure the input; SRC, EQ, reference FIR, glue compressor; store the result."""
     rate = profile.sample_rate
-    input_meter = loudness.Meter(source.sample_rate, source.channels)
+    input_meter = loudness.Meter(source.sample_rate, source.channels, weights)
     fir: StreamFir | None = None
     if reference is not None:
         # The reference's balance needs the whole input's spectrum first: one pass to measure
@@ -604,11 +604,21 @@ def master_source(
     target_lufs: float | None = None,
     fixed_gain_db: float | None = None,
     progress: Progress | None = None,
+    channel_weights: Sequence[float] | None = None,
 ) -> MasterResult:
-    """Master a :class:`Source` (an array, a file) block by block: see :func:`master`."""
+    """Master a :class:`Source` (an array, a file) block by block: see :func:`master`.
+
+    ``channel_weights`` are the BS.1770-4 weights of the source's channels (its loudspeaker
+    layout, :mod:`producer.analysis.layouts`); default: by the channel count.
+    """
+    weights = (
+        tuple(float(w) for w in channel_weights)
+        if channel_weights is not None
+        else loudness.default_channel_weights(source.channels)
+    )
     with loudness.one_blas_thread():
         return _master_source(
-            source, profile, settings, reference, target_lufs, fixed_gain_db, progress
+            source, profile, settings, reference, target_lufs, fixed_gain_db, progress, weights
         )
 
 
@@ -620,11 +630,11 @@ def _master_source(
     target_lufs: float | None,
     fixed_gain_db: float | None,
     progress: Progress | None,
+    weights: tuple[float, ...],
 ) -> MasterResult:
     say = progress or (lambda _: None)
     if source.frames == 0:
         raise UserError("the input is silent: there is nothing to master")
-    weights = loudness.default_channel_weights(source.channels)
     say("measuring and preparing the mix")
     prepared = _prepare(source, profile, settings, reference, weights)
     if not prepared.input_report.integrated_lufs > SILENCE_LUFS or not (

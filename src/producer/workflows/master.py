@@ -112,6 +112,8 @@ class MasterOptions:
     fade_in_s: float = 0.0
     fade_out_s: float = 0.0
     settings: ChainSettings = field(default_factory=ChainSettings)
+    layout: str | None = None
+    """Loudspeaker layout of a multichannel input file that does not declare it."""
 
 
 def chain_settings(
@@ -288,10 +290,21 @@ def master_file(
     source = FileSource(path, upmix_to=2 if profile.channels == 2 else None)
     if source.frames == 0:
         raise UserError(f"{path}: holds no audio (zero frames)")
+    # The channel weights of its loudness: the layout named, else declared, else by count.
+    layout = loudness.file_layout(path, opts.layout)
+    weights = (
+        layout.weights if layout is not None and len(layout.weights) == source.channels else None
+    )
     reference, target = _reference_target(opts)
     progress(f"mastering {path.name} to {profile.name}")
     result = master_source(
-        source, profile, opts.settings, reference, target_lufs=target, progress=progress
+        source,
+        profile,
+        opts.settings,
+        reference,
+        target_lufs=target,
+        progress=progress,
+        channel_weights=weights,
     )
     tags = Tags(title=opts.title or path.stem, artist=opts.artist, isrc=isrc)
     context = report_mod.ReportContext(
