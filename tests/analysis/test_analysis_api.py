@@ -8,7 +8,15 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "name", ["producer.analysis", "producer.analysis.loudness", "producer.analysis.plots"]
+    "name",
+    [
+        "producer.analysis",
+        "producer.analysis.loudness",
+        "producer.analysis.plots",
+        "producer.analysis.truepeak",
+        "producer.analysis.layouts",
+        "producer.analysis.kweighting",
+    ],
 )
 def test_all_names_exist(name: str) -> None:
     module = importlib.import_module(name)

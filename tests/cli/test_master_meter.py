@@ -62,7 +62,9 @@ def test_master_layout_sets_the_loudness_weights(tmp_path: Path) -> None:
         result = runner.invoke(cli, [*args, *(["--layout", layout] if layout else [])])
         assert result.exit_code == 0, result.output
         gains[layout] = json.loads(result.output)[0]["gain_db"]
-        metered = runner.invoke(cli, ["meter", "--json", *(["--layout", layout] if layout else []), str(out)])
+        metered = runner.invoke(
+            cli, ["meter", "--json", *(["--layout", layout] if layout else []), str(out)]
+        )
         assert json.loads(metered.output)["integrated_lufs"] == pytest.approx(-23.0, abs=0.1)
     assert gains[None] - gains["0+7+0"] == pytest.approx(10 * np.log10(1.41), abs=0.05)
     bad = runner.invoke(cli, ["master", str(src), "--layout", "5.1", "--json"])
