@@ -287,6 +287,7 @@ def master_file(
         check_output(p, None, path, opts.reference)
     # Streamed from the file (bounded memory for any length); a mono file is repeated on
     # both channels where the profile is 2-channel (Red Book).
+    progress(f"reading {path.name}")
     source = FileSource(path, upmix_to=2 if profile.channels == 2 else None)
     if source.frames == 0:
         raise UserError(f"{path}: holds no audio (zero frames)")
