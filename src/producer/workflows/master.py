@@ -297,14 +297,15 @@ def master_file(
         layout.weights if layout is not None and len(layout.weights) == source.channels else None
     )
     reference, target = _reference_target(opts)
-    progress(f"mastering {path.name} to {profile.name}")
+    stage = f"mastering {path.name} to {profile.name}"
+    progress(stage)
     result = master_source(
         source,
         profile,
         opts.settings,
         reference,
         target_lufs=target,
-        progress=progress,
+        progress=lambda step: progress(f"{stage}: {step}"),
         channel_weights=weights,
     )
     tags = Tags(title=opts.title or path.stem, artist=opts.artist, isrc=isrc)
