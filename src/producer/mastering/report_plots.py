@@ -146,12 +146,13 @@ def _peaks(result: MasterResult, profile_name: str) -> Figure | None:
                     label=f"sample peak per {GR_BLOCK_S * 1000:.0f} ms")  # fmt: skip
     # The chain's meter records the true peaks within NEAR_CEILING_DB of the ceiling.
     events = np.asarray(after.true_peak_events_s)
+    count = events.size
     if events.size > MAX_POINTS:  # an hour of dense master: one line per bucket is as legible
         bucket = after.duration_s / MAX_POINTS
         events = np.unique(np.floor(events / bucket)) * bucket
     if events.size:
         ax.vlines(events, ceiling - NEAR_CEILING_DB, ceiling, color=WARN, lw=0.8,
-                  label=f"true peak within {NEAR_CEILING_DB:.0f} dB of the ceiling ({events.size})")  # fmt: skip
+                  label=f"true peak within {NEAR_CEILING_DB:.0f} dB of the ceiling ({count})")  # fmt: skip
     ax.axhline(ceiling, color=CEILING, lw=1.1)
     ax.annotate(
         f"{profile_name} ceiling {ceiling:.1f} dBTP",
