@@ -220,7 +220,7 @@ def solve(
             within = (g, p)
         if p.integrated_lufs + offset_lu >= target_lufs:
             lo, hi = previous, g
-            for _ in range(30):
+            for _ in range(18):  # 1 dB / 2^18: four millionths of a dB
                 mid = 0.5 * (lo + hi)
                 if level(mid).integrated_lufs + offset_lu >= target_lufs:
                     hi = mid
@@ -236,7 +236,7 @@ def solve(
     # Not reachable within the budget: the largest gain whose limiting fits the budget (the
     # limiter's reduction grows with the gain), unless an earlier gain was louder.
     lo, hi = start - 60.0, g
-    for _ in range(40):
+    for _ in range(24):
         mid = 0.5 * (lo + hi)
         if level(mid).max_gain_reduction_db <= budget_db:
             lo = mid
