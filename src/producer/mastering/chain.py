@@ -34,7 +34,6 @@ import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -538,7 +537,7 @@ def _render(
         else None
     )
     # The dither, the meter and the store on this thread; the limiter and the guard on
-    # another, a block ahead (two cores: the two halves take about the same time).
+    # another, a block or two ahead (two cores: the two halves take about the same time).
     meter = loudness.Meter(
         rate, channels, weights, event_threshold_dbtp=ceiling_db - NEAR_CEILING_DB, threads=1
     )
@@ -552,45 +551,39 @@ def _render(
         _BlockPeaks(gr_size),
     )
     total = prepared.store.frames
-    handoff: queue.Queue[Audio | None] = queue.Queue(maxsize=2)
 
-    def limit() -> None:
+    def limited() -> Iterator[Audio]:
+        """Gain, limiter and guard (run on a worker thread by :func:`_ahead`)."""
         produced = 0
 
-        def send(y: Audio) -> None:
+        def through(y: Audio) -> Iterator[Audio]:
             peaks_out.add(y)
             out = guard.process(y)
             if out.shape[1]:
-                handoff.put(out)
+                yield out
 
-        try:
-            for block in prepared.store.blocks(BLOCK):
-                gained = block * gain
-                peaks_in.add(gained)
-                y = np.asarray(limiter.process(gained, rate, reset=False), dtype=np.float32)
-                produced += y.shape[1]
-                send(y)
-            # The limiter's look-ahead: silence pushes its last frames out.
-            while produced < total:
-                silence = np.zeros((channels, 4096), dtype=np.float32)
-                y = np.asarray(limiter.process(silence, rate, reset=False), dtype=np.float32)
-                y = y[:, : total - produced]
-                produced += y.shape[1]
-                send(y)
-            handoff.put(guard.flush())
-        finally:
-            handoff.put(None)
+        for block in prepared.store.blocks(BLOCK):
+            gained = block * gain
+            peaks_in.add(gained)
+            y = np.asarray(limiter.process(gained, rate, reset=False), dtype=np.float32)
+            produced += y.shape[1]
+            yield from through(y)
+        # The limiter's look-ahead: silence pushes its last frames out.
+        while produced < total:
+            silence = np.zeros((channels, 4096), dtype=np.float32)
+            y = np.asarray(limiter.process(silence, rate, reset=False), dtype=np.float32)
+            y = y[:, : total - produced]
+            produced += y.shape[1]
+            yield from through(y)
+        yield guard.flush()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="master-limiter") as pool:
-        limiting = pool.submit(limit)
-        while (out := handoff.get()) is not None:
-            q = quantizer.process(out) if quantizer is not None else out
-            store.write(q)
-            spectrum.add(q)
-            delivered_peaks.add(q)
-            for b in rebuffer.push(q):
-                meter.add(b)
-        limiting.result()  # re-raises what went wrong on the limiter's thread
+    for out in _ahead(limited()):
+        q = quantizer.process(out) if quantizer is not None else out
+        store.write(q)
+        spectrum.add(q)
+        delivered_peaks.add(q)
+        for b in rebuffer.push(q):
+            meter.add(b)
     for b in rebuffer.flush():
         meter.add(b)
     meter.close()
