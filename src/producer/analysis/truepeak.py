@@ -576,7 +576,7 @@ class Candidates:
                     points[:, 1:].max(axis=1) >= points[:, 0]
                 )
                 at_parts.append(first + r0 * width + hot + later.astype(np.int64))
-                reading_parts.append(reading[hot].astype(np.float64))
+                reading_parts.append(_refined(y, np.abs(buf[s0 : s0 + count + 1]), hot))
             if top > threshold:
                 over = np.flatnonzero(reading > threshold)
                 frame = np.maximum(first + r0 * width + over, 0)
@@ -591,6 +591,42 @@ class Candidates:
         ev = np.unique(np.concatenate(events)) if events else np.zeros(0, dtype=np.int64)
         self.frames += n
         return at, reading_all, ev.astype(np.int64)
+
+
+def _refined(y: npt.NDArray[np.float32], samples: npt.NDArray[np.float32], hot: Ints) -> Floats:
+    """The reading of each hot interval refined by a parabola through the largest 4x point and
+    its two neighbours on the 4x grid (samples and interpolated points alike): on a steady tone
+    it is the peak to a few thousandths of a dB, where the grid alone reads up to 0.7 dB low, so
+    thousands of equal tone peaks need not all be computed exactly (ChannelTruePeak's ratio
+    rule). Never below the grid's own reading.
+
+    ``y`` (intervals, 3): |4x points| inside each interval; ``samples``: |sample| at each
+    interval's start, one more at the end.
+    """
+    count = len(y)
+    k = hot[:, np.newaxis]
+    # The 4x grid from the last point of interval k-1 to the first of interval k+1.
+    grid = np.concatenate(
+        [
+            y[np.maximum(k - 1, 0), 2],
+            samples[k],
+            y[hot],
+            samples[np.minimum(k + 1, len(samples) - 1)],
+            y[np.minimum(k + 1, count - 1), 0],
+        ],
+        axis=1,
+    ).astype(np.float64)
+    rows = np.arange(len(hot))
+    m = 1 + np.argmax(grid[:, 1:6], axis=1)
+    left, mid, right = grid[rows, m - 1], grid[rows, m], grid[rows, m + 1]
+    curvature = left - 2.0 * mid + right
+    vertex = np.where(
+        curvature < 0.0,
+        mid - 0.125 * (left - right) ** 2 / np.where(curvature < 0, curvature, -1.0),
+        mid,
+    )
+    refined: Floats = np.maximum(vertex, mid)
+    return refined
 
 
 class ChannelTruePeak:
