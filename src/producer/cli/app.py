@@ -96,6 +96,7 @@ def lazy_workflow(name: str) -> ModuleType:
 
 def _register_all() -> None:
     from producer.cli import (
+        batch,
         master,
         meter,
         mix,
@@ -106,7 +107,7 @@ def _register_all() -> None:
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session, batch):
         module.register(cli)
 
 

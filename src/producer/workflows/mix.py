@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
+from producer import cpus
 from producer.audio import Audio
 from producer.dsp import catalog
 from producer.engine import (
@@ -208,6 +209,7 @@ def render(
     if end is not None and end <= start:
         raise ValidationError(f"--end {end_s} s is not after --start {start_s or 0} s")
     _check_media(project, song)
+    threads = min(threads, cpus.available())  # a batch worker's share of the machine
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
     out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
     stem_paths: dict[str, Path] = {}
