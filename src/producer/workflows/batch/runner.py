@@ -86,6 +86,8 @@ class Outcome:
             "worker": self.result.get("worker"),
             "seconds": self.result.get("seconds"),
             "cpu_seconds": self.result.get("cpu_seconds"),
+            "peak_rss_mb": self.result.get("peak_rss_mb"),
+            "threads": self.result.get("threads"),
             "key": t.key,
         }
 

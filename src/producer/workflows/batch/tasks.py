@@ -136,17 +136,24 @@ def watch_driver(pid: int) -> None:
 _threads_set: int | None = None
 
 
-def _limit_threads(n: int) -> None:
-    """This process's thread budget: BLAS/OpenMP pools (threadpoolctl) and producer's own
-    (engine, meter: :mod:`producer.cpus`). Set once per worker process and value."""
-    global _threads_set
-    if _threads_set == n:
-        return
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+_threads_seen: dict[str, int] = {}
 
-    os.environ[cpus.ENV] = str(n)
-    threadpool_limits(limits=n)
-    _threads_set = n
+
+def _limit_threads(n: int) -> dict[str, int]:
+    """This process's thread budget: BLAS/OpenMP pools (threadpoolctl) and producer's own
+    (engine, meter: :mod:`producer.cpus`). Set once per worker process and value; returns
+    what is in force, read back (``producer`` and the largest native pool, ``native``)."""
+    global _threads_set
+    if _threads_set != n:
+        from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[import-untyped]
+
+        os.environ[cpus.ENV] = str(n)
+        threadpool_limits(limits=n)
+        _threads_set = n
+        pools = [int(p.get("num_threads", 1)) for p in threadpool_info()]
+        _threads_seen.clear()
+        _threads_seen.update(producer=cpus.available(), native=max(pools, default=1))
+    return dict(_threads_seen)
 
 
 def _where() -> str:
@@ -186,9 +193,9 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
     ``figures``; ``passed`` (the verdict, None when a kind has none); ``problems``;
     ``error``; ``retryable`` (an error of the machine, not of the input: a rerun or another
     worker may succeed); ``final`` (the input's own fault: the same task fails the same
-    way); ``worker``, ``seconds``, ``cpu_seconds``, ``peak_rss_mb``.
+    way); ``worker``, ``seconds``, ``cpu_seconds``, ``peak_rss_mb``, ``threads`` (in force).
     """
-    _limit_threads(task.threads)
+    threads = _limit_threads(task.threads)
     t0, c0 = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {"status": "done", "error": None, "retryable": False}
     try:
@@ -213,6 +220,7 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
         seconds=round(time.perf_counter() - t0, 3),
         cpu_seconds=round(time.process_time() - c0, 3),
         peak_rss_mb=_peak_rss_mb(),
+        threads=threads,
     )
     return result
 
