@@ -164,6 +164,22 @@ def test_the_key_follows_content_profile_data_and_output_not_names(
     assert key("streaming") != changed
 
 
+def test_the_same_content_under_two_names_is_two_tasks(tmp_path: Path) -> None:
+    a = tone(tmp_path / "in" / "a.wav")
+    (tmp_path / "in" / "b.wav").write_bytes(a.read_bytes())
+    plan = plan_master(expand([tmp_path / "in"]).items, ["streaming"], tmp_path / "out", 1)
+    one, two = plan.tasks
+    assert one.input_sha256 == two.input_sha256 and one.key != two.key
+
+
+def test_a_manifest_without_profiles_needs_profile(tmp_path: Path) -> None:
+    tone(tmp_path / "a.wav")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("input\na.wav\n")
+    with pytest.raises(UserError, match="no delivery profile; give --profile NAME"):
+        plan_master(expand([manifest]).items, [], tmp_path / "out", threads=1)
+
+
 def test_meter_keys_ignore_where_nothing_is_written(tmp_path: Path) -> None:
     a = tone(tmp_path / "a.wav")
     one = plan_meter(expand([a]).items, tmp_path / "j1", threads=1).tasks[0].key

@@ -163,7 +163,7 @@ def _print_summary(report: wf.BatchReport, journal_hint: str) -> None:
     if t["retries"]:
         parts.append(f"{t['retries']} retried")
     console.print(
-        f"{t['inputs']} input(s): {', '.join(parts)} in {t['seconds']:.1f} s{journal_hint}",
+        f"{_counted(report)}: {', '.join(parts)} in {t['seconds']:.1f} s{journal_hint}",
         soft_wrap=True,
     )
     if report.ignored:
@@ -176,6 +176,13 @@ def _print_summary(report: wf.BatchReport, journal_hint: str) -> None:
         )
 
 
+def _counted(report: wf.BatchReport) -> str:
+    """ "13 input(s)", or "24 task(s) of 12 input(s)" when inputs go to several profiles."""
+    tasks = len(report.outcomes)
+    inputs = len({o.task.label for o in report.outcomes})
+    return f"{tasks} input(s)" if tasks == inputs else f"{tasks} task(s) of {inputs} input(s)"
+
+
 def _finish(ctx: click.Context, report: wf.BatchReport, as_json: bool, journal_hint: str) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -184,7 +191,7 @@ def _finish(ctx: click.Context, report: wf.BatchReport, as_json: bool, journal_h
     if not report.ok:
         t = report.totals()
         bad = t["failed"] + t["missed_profile"]
-        click.echo(f"producer: {bad} of {t['inputs']} input(s) did not succeed", err=True)
+        click.echo(f"producer: {bad} of {_counted(report)} did not succeed", err=True)
         ctx.exit(1)
 
 
@@ -219,6 +226,12 @@ def _engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
         help='Run on this Dask cluster (pip install "producer[cluster]").',
     )(f)
     f = click.option(
+        "--threads",
+        type=int,
+        default=None,
+        help="Threads of each task (default: the CPUs over the workers, at least 1).",
+    )(f)
+    f = click.option(
         "--workers",
         type=int,
         default=None,
@@ -244,8 +257,8 @@ def register(cli: click.Group) -> None:
         "--profile",
         "profiles",
         multiple=True,
-        required=True,
-        help="Delivery profile (repeat for several: every input is mastered to each).",
+        help="Delivery profile (repeat for several: every input is mastered to each; a "
+        "manifest row's profile replaces them).",
     )
     @click.option(
         "-o",
@@ -262,6 +275,7 @@ def register(cli: click.Group) -> None:
         profiles: tuple[str, ...],
         out_dir: Path,
         workers: int | None,
+        threads: int | None,
         scheduler: str | None,
         retries: int,
         force: bool,
@@ -282,6 +296,7 @@ def register(cli: click.Group) -> None:
                 out,
                 workers=workers,
                 scheduler=scheduler,
+                threads=threads,
                 retries=retries,
                 force=force,
                 on_event=on_event,
@@ -307,6 +322,7 @@ def register(cli: click.Group) -> None:
         file_format: str,
         bit_depth: str,
         workers: int | None,
+        threads: int | None,
         scheduler: str | None,
         retries: int,
         force: bool,
@@ -322,6 +338,7 @@ def register(cli: click.Group) -> None:
                 bit_depth=bit_depth,
                 workers=workers,
                 scheduler=scheduler,
+                threads=threads,
                 retries=retries,
                 force=force,
                 on_event=on_event,
@@ -351,6 +368,7 @@ def register(cli: click.Group) -> None:
         csv_out: Path | None,
         out_dir: Path | None,
         workers: int | None,
+        threads: int | None,
         scheduler: str | None,
         retries: int,
         force: bool,
@@ -370,6 +388,7 @@ def register(cli: click.Group) -> None:
                 csv_path,
                 workers=workers,
                 scheduler=scheduler,
+                threads=threads,
                 retries=retries,
                 force=force,
                 on_event=on_event,

@@ -124,18 +124,17 @@ def master(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    threads: int | None = None,
     retries: int = DEFAULT_RETRIES,
     force: bool = False,
     on_event: OnEvent = _quiet,
 ) -> BatchReport:
     """Master every input to every profile into ``out_dir`` (``producer batch master``)."""
     _check_retries(retries)
-    if not profiles:
-        raise UserError("give at least one --profile")
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"-o {out_dir}: is a file; batch master writes into a folder")
     expansion = expand(inputs, exclude=out_dir)
-    engine = open_engine(workers, scheduler, "master")
+    engine = open_engine(workers, scheduler, "master", threads)
     return _run(
         "master",
         expansion,
@@ -159,6 +158,7 @@ def mix(
     bit_depth: str = "24",
     workers: int | None = None,
     scheduler: str | None = None,
+    threads: int | None = None,
     retries: int = DEFAULT_RETRIES,
     force: bool = False,
     on_event: OnEvent = _quiet,
@@ -170,7 +170,7 @@ def mix(
     if bit_depth not in BIT_DEPTHS:
         raise UserError(f"--bit-depth {bit_depth!r}: use one of {', '.join(BIT_DEPTHS)}")
     expansion = expand(projects, exclude=out_dir)
-    engine = open_engine(workers, scheduler, "mix")
+    engine = open_engine(workers, scheduler, "mix", threads)
     return _run(
         "mix",
         expansion,
@@ -189,6 +189,7 @@ def meter(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    threads: int | None = None,
     retries: int = DEFAULT_RETRIES,
     force: bool = False,
     on_event: OnEvent = _quiet,
@@ -198,7 +199,7 @@ def meter(
     _check_retries(retries)
     journal_dir = out_dir if out_dir is not None else (csv_path.parent if csv_path else None)
     expansion = expand(inputs, exclude=out_dir)
-    engine = open_engine(workers, scheduler, "meter")
+    engine = open_engine(workers, scheduler, "meter", threads)
     report = _run(
         "meter",
         expansion,

@@ -69,12 +69,19 @@ class LocalPool:
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workers: int | None = None, threads: int | None = None, preload: Sequence[str] = ()
+    ) -> None:
         cores = cpus.machine()
         if workers is not None and workers < 1:
             raise UserError(f"--workers {workers}: give 1 or more")
         self.slots = workers or cores
-        self.threads = _threads_per_task(cores, self.slots)
+        self.threads = _threads_per_task(cores, self.slots) if threads is None else threads
+        if self.slots * self.threads > max(cores, self.slots):
+            raise UserError(
+                f"--threads {self.threads} × {self.slots} worker(s) is more than the {cores} "
+                "CPU(s) of this machine: the workers would slow each other down"
+            )
         self.renewals = 0
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload([TASK_MODULE, *preload])
@@ -123,7 +130,9 @@ class DaskCluster:
 
     name = "dask"
 
-    def __init__(self, address: str, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, address: str, threads: int | None = None, connect_timeout_s: float = 10.0
+    ) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -149,6 +158,8 @@ class DaskCluster:
                 "(start some with: dask worker " + address + ")"
             ) from None
         self.slots, self.threads, self.workers = self._measure()
+        if threads is not None:
+            self.threads = threads
         # pure=False: a resubmitted task is a new Dask task, not the failed one again.
         self._executor = client.get_executor(pure=False)
 
@@ -197,19 +208,27 @@ class DaskCluster:
             self.client.close()
 
 
-def open_engine(workers: int | None = None, scheduler: str | None = None, kind: str = "") -> Engine:
+def open_engine(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    kind: str = "",
+    threads: int | None = None,
+) -> Engine:
     """The engine the command asked for: Dask when a scheduler address is given.
 
-    ``kind`` ("master", "mix", "meter") names the workflow the local pool's fork server
-    imports once for all its workers."""
+    ``threads`` is each task's thread budget (default: the cores of its machine over the
+    tasks that run there at once). ``kind`` ("master", "mix", "meter") names the workflow
+    the local pool's fork server imports once for all its workers."""
+    if threads is not None and threads < 1:
+        raise UserError(f"--threads {threads}: give 1 or more")
     if scheduler:
         if workers is not None:
             raise UserError(
                 "--workers is for the local pool; a Dask cluster has the workers it was "
                 "started with (dask worker --nworkers N)"
             )
-        return DaskCluster(scheduler)
-    return LocalPool(workers, [f"producer.workflows.{kind}"] if kind else [])
+        return DaskCluster(scheduler, threads)
+    return LocalPool(workers, threads, [f"producer.workflows.{kind}"] if kind else [])
 
 
 __all__ = ["DaskCluster", "Engine", "LocalPool", "open_engine"]

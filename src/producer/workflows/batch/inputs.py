@@ -169,7 +169,8 @@ def _manifest_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _one(arg: Path, exclude: Path | None, found: Expansion, profile: str, output: str) -> None:
-    label = str(arg)
+    # "." (a project run from inside it) is named by its folder's name.
+    label = arg.resolve().name if str(arg) in (".", "") and arg.is_dir() else str(arg)
     if not arg.exists():
         found.items.append(Item(label, arg, error="no such file or folder"))
     elif arg.is_dir():

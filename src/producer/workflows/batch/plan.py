@@ -13,9 +13,10 @@ Output layout under ``-o DIR`` (the journal ``DIR/batch.jsonl`` beside them):
 
 The key of a task is the SHA-256 of: the kind, producer's version, the content hash of the
 input (the file's bytes; for a song, its document and ``album.json`` — the document holds the
-sha256 of every media file it plays), the profile's *data* (every field, so an edited
-target re-masters), the chain settings, the format options and the output path relative to
-the journal. Any change to one of them is a different task; nothing else is.
+sha256 of every media file it plays) and its file name (outputs are named after it), the
+profile's *data* (every field, so an edited target re-masters), the chain settings, the format
+options and the output path relative to the journal. Any change to one of them is a different
+task; nothing else is (a touched file, a moved output folder).
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ def _finish(drafts: list[tuple[Task, str]], items: Sequence[Item], extra: dict[s
             "version": version(),
             "input": digest,
             "song": task.song,
+            # Outputs are named after the input: two files of the same content under two
+            # names are two tasks (and a renamed input is mastered under its new name).
+            "name": Path(task.path).name,
             "out": out_rel,
             "format": task.file_format,
             "bit_depth": task.bit_depth,
@@ -186,6 +190,11 @@ def plan_master(
     extra: dict[str, Any] = {}
     drafts: list[tuple[Task, str]] = []
     for item in items:
+        if not item.profile and not profiles:
+            raise UserError(
+                f"{item.label}: no delivery profile; give --profile NAME "
+                "(or a profile column in the manifest)"
+            )
         for name in [item.profile] if item.profile else profiles:
             if name not in extra:
                 try:
