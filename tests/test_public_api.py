@@ -21,6 +21,8 @@ PACKAGES = [
     "producer.preproduction",
     "producer.tracking",
     "producer.office",
+    "producer.cpus",
+    "producer.workflows.batch",
 ]
 
 
