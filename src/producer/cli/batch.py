@@ -97,9 +97,13 @@ def _num(value: object, digits: int = 1) -> str:
 
 
 def _verdict(o: wf.Outcome) -> str:
+    """The master workflow's own verdict tag ("streaming: ok"), without the profile the row
+    already shows; it follows from the requirement rows, as in ``producer master``."""
     if o.passed is None:
         return "—"
-    return "ok" if o.passed else "[red]FAILED[/red]"
+    tag = str(o.result.get("verdict") or ("ok" if o.passed else "FAILED"))
+    word = tag.rsplit(": ", 1)[-1]
+    return word if o.passed else f"[red]{word}[/red]"
 
 
 def _outputs(o: wf.Outcome) -> str:

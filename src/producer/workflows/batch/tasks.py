@@ -228,6 +228,18 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the three kinds
 
 
+#: The figures of a master's ``--json`` row kept per input (our meter, on the delivered file).
+MASTER_FIGURES = (
+    "integrated_lufs",
+    "true_peak_dbtp",
+    "loudness_range_lu",
+    "sample_rate",
+    "bit_depth",
+    "gain_db",
+    "limiter_max_gain_reduction_db",
+)
+
+
 def _master(task: Task) -> dict[str, Any]:
     from producer.workflows import master as master_wf
 
@@ -244,13 +256,17 @@ def _master(task: Task) -> dict[str, Any]:
             report = master.with_name(master.stem + suffix)
             if report not in paths:
                 paths.append(report)
-    first = delivered[0].row if delivered else {}
-    figures = {k: v for k, v in first.items() if k not in ("path", "profile", "passed")}
+    # The verdict is the master workflow's (requirement rows checked on the written files):
+    # the first file that failed speaks for the input, else the first file.
+    failing = [d for d in delivered if not d.passed]
+    first = (failing or delivered)[0].row if delivered else {}
+    figures = {k: first[k] for k in MASTER_FIGURES if k in first}
     problems = sorted({p for d in delivered for p in d.problems})
     return {
         "outputs": _outputs(paths),
         "figures": figures,
         "passed": all(d.passed for d in delivered),
+        "verdict": first.get("verdict"),
         "problems": problems,
     }
 
