@@ -1,0 +1,43 @@
+"""The task functions, called as a worker calls them: what is the input's fault (final), what
+is the machine's (retried), and what a worker that cannot see the input says."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from producer.workflows.batch.tasks import Task, file_sha256, master_task, meter_task
+
+
+def test_an_input_the_worker_cannot_see_is_retryable_and_names_the_host(tmp_path: Path) -> None:
+    task = Task("meter", "far.wav", str(tmp_path / "far.wav"), input_sha256="0" * 64)
+    result = meter_task(task)
+    assert result["status"] == "failed" and result["retryable"] is True
+    assert f"not found on worker {socket.gethostname()}" in result["error"]
+
+
+def test_a_silent_input_is_the_inputs_own_fault(tmp_path: Path) -> None:
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros((44100, 2)), 44100)
+    task = Task(
+        "master", "silence.wav", str(path), profile="streaming", out=str(tmp_path / "out"),
+        input_sha256=file_sha256(path),
+    )  # fmt: skip
+    result = master_task(task)
+    assert result["status"] == "failed" and result.get("final") is True
+    assert "silent" in result["error"] and not result["retryable"]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_input_changed_since_it_was_keyed_is_not_processed(tmp_path: Path) -> None:
+    path = tmp_path / "a.wav"
+    sf.write(path, np.full((4410, 1), 0.1), 44100)
+    task = Task("meter", "a.wav", str(path), input_sha256=file_sha256(path), threads=1)
+    assert meter_task(task)["status"] == "done"
+    sf.write(path, np.full((4410, 1), 0.2), 44100)
+    result = meter_task(task)
+    assert result["status"] == "failed" and "changed while the batch ran" in result["error"]
+    assert not result.get("final") and not result["retryable"]
