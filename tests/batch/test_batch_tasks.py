@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from producer.workflows.batch.tasks import Task, file_sha256, master_task, meter_task
@@ -41,3 +42,60 @@ def test_an_input_changed_since_it_was_keyed_is_not_processed(tmp_path: Path) ->
     result = meter_task(task)
     assert result["status"] == "failed" and "changed while the batch ran" in result["error"]
     assert not result.get("final") and not result["retryable"]
+
+
+class _ThreadEngine:
+    """The engine interface over threads of this process (the runner's logic, no processes)."""
+
+    name = "threads"
+    slots = 1
+    threads = 1
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.executor = ThreadPoolExecutor(max_workers=1)
+
+    def describe(self) -> str:
+        return "threads"
+
+    def worker_died(self, exc: BaseException) -> bool:
+        return False
+
+    def broken(self, exc: BaseException) -> bool:
+        return False
+
+    def renew(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.executor.shutdown()
+
+
+def test_a_worker_with_another_producer_is_not_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from producer.workflows.batch import tasks as tasks_mod
+    from producer.workflows.batch.runner import run_tasks
+
+    path = tmp_path / "a.wav"
+    sf.write(path, np.full((4410, 1), 0.1), 44100)
+    task = Task(
+        "meter", "a.wav", str(path), journal=str(tmp_path / "j"), input_sha256=file_sha256(path),
+        key="k", threads=1,
+    )  # fmt: skip
+    monkeypatch.setattr(tasks_mod, "version", lambda: "0.0.0-other")
+    engine = _ThreadEngine()
+    try:
+        (outcome,), _ = run_tasks([task], engine)
+    finally:
+        engine.close()
+    assert outcome.status == "failed"
+    assert "runs producer 0.0.0-other, this command" in str(outcome.error)
+    monkeypatch.undo()
+    engine = _ThreadEngine()
+    try:
+        (again,), _ = run_tasks([task], engine)  # not skipped: the failure was not final
+    finally:
+        engine.close()
+    assert again.status == "done"

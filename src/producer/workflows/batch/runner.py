@@ -308,6 +308,14 @@ def _collect(run: Run, tasks: Sequence[Task], future: Future[dict[str, Any]]) ->
             _give_up_or_retry(run, tasks, i, f"{type(exc).__name__}: {exc}")
         return
     result = future.result()
+    theirs = result.get("version")
+    if theirs is not None and theirs != version():
+        # The key promises producer <ours>: a worker running another one may master
+        # differently, so what it made is not recorded as this task's result.
+        where = result.get("worker", "a worker")
+        error = f"{where} runs producer {theirs}, this command {version()}: install one version"
+        _finish(run, tasks, i, "failed", {**result, "status": "failed", "error": error})
+        return
     if result.get("status") == "failed" and result.get("retryable"):
         _give_up_or_retry(run, tasks, i, str(result.get("error")))
         return

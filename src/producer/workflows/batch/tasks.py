@@ -193,7 +193,8 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
     ``figures``; ``passed`` (the verdict, None when a kind has none); ``problems``;
     ``error``; ``retryable`` (an error of the machine, not of the input: a rerun or another
     worker may succeed); ``final`` (the input's own fault: the same task fails the same
-    way); ``worker``, ``seconds``, ``cpu_seconds``, ``peak_rss_mb``, ``threads`` (in force).
+    way); ``worker``, ``seconds``, ``cpu_seconds``, ``peak_rss_mb``, ``threads`` (in force),
+    ``version`` (the worker's producer: the key holds the driver's).
     """
     threads = _limit_threads(task.threads)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -221,6 +222,7 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
         cpu_seconds=round(time.process_time() - c0, 3),
         peak_rss_mb=_peak_rss_mb(),
         threads=threads,
+        version=version(),
     )
     return result
 
