@@ -281,7 +281,7 @@ def _on_broken(run: Run, tasks: Sequence[Task]) -> None:
     # Resubmit in the original order; the ones that were running go first.
     for i in reversed(unfinished):
         if i in running:
-            _give_up_or_retry(run, tasks, i, "its worker process died")
+            _give_up_or_retry(run, tasks, i, "its worker process died (killed, or out of memory)")
         else:
             run.pending.insert(0, i)
 
@@ -303,7 +303,7 @@ def _collect(run: Run, tasks: Sequence[Task], future: Future[dict[str, Any]]) ->
     exc = future.exception()
     if exc is not None:
         if run.engine.worker_died(exc):
-            _give_up_or_retry(run, tasks, i, "its worker died")
+            _give_up_or_retry(run, tasks, i, "its worker died (killed, or out of memory)")
         else:
             _give_up_or_retry(run, tasks, i, f"{type(exc).__name__}: {exc}")
         return
