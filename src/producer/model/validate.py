@@ -14,6 +14,7 @@ from producer.model.album import Album
 from producer.model.clip import Clip, MidiClip
 from producer.model.mixer import MASTER, AutomationLane, Bus, Send
 from producer.model.song import Song
+from producer.model.studio import APPROVER_ROLES, ISRC_PREFIX_RE
 from producer.model.track import COMP, Track
 
 
@@ -105,6 +106,17 @@ def validate_album(album: Album) -> list[str]:
     for i, person in enumerate(album.people):
         if not person.name.strip():
             problems.append(f"people[{i}].name: is empty")
+    for role in album.require_approval:
+        if role not in APPROVER_ROLES:
+            problems.append(
+                f"require_approval: {role!r} is not a role that approves "
+                f"({', '.join(APPROVER_ROLES)})"
+            )
+    if album.isrc_prefix and not ISRC_PREFIX_RE.fullmatch(album.isrc_prefix):
+        problems.append(
+            f"isrc_prefix: {album.isrc_prefix!r} is not CC-XXX-YY (2 letters, "
+            "3 letters or digits, 2 digits of the year)"
+        )
     return problems
 
 
