@@ -71,6 +71,9 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--max-limiting-db", type=float, default=15.0, show_default=True, help="Limiting budget."
     )
+    @click.option(
+        "--force", is_flag=True, help="Master even without the approvals the album requires."
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the outputs as JSON.")
     @click.pass_context
     def master_cmd(
@@ -91,6 +94,7 @@ def register(cli: click.Group) -> None:
         glue: bool,
         noise_shaping: bool,
         max_limiting_db: float,
+        force: bool,
         as_json: bool,
     ) -> None:
         """Master INPUT (an audio file), a project SONG, or the whole album (--album)."""
@@ -111,13 +115,13 @@ def register(cli: click.Group) -> None:
         if album:
             if target:
                 raise UserError("--album masters every song; give no INPUT or SONG with it")
-            rows = wf.master_project_album(root, profile, out, opts)
+            rows = wf.master_project_album(root, profile, out, opts, force=force)
         elif not target:
             raise UserError("give an audio file, a song slug, or --album")
         elif Path(target).is_file() or Path(target).suffix:
             rows = wf.master_file(Path(target), profile, out, opts)
         else:
-            rows = wf.master_song(root, target, profile, out, opts)
+            rows = wf.master_song(root, target, profile, out, opts, force=force)
         _print_rows(rows, as_json)
         failed = [d for d in rows if not d.passed]
         if failed:

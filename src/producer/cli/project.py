@@ -89,6 +89,15 @@ def register(cli: click.Group) -> None:
     @click.option("--artist", default=None)
     @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
     @click.option("--year", type=int, default=None)
+    @click.option(
+        "--require-approval",
+        default=None,
+        metavar="ROLES",
+        help="Roles whose studio approval `producer master` requires (artist,label,producer; '' = none).",
+    )
+    @click.option(
+        "--isrc-prefix", default=None, metavar="CC-XXX-YY", help="ISRC prefix for approved songs."
+    )
     @click.pass_context
     def album_set(
         ctx: click.Context,
@@ -96,10 +105,17 @@ def register(cli: click.Group) -> None:
         artist: str | None,
         upc: str | None,
         year: int | None,
+        require_approval: str | None,
+        isrc_prefix: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year)
+        a = wf.album_set(_root(ctx), title, artist, upc, year, require_approval, isrc_prefix)
         click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+        if a.require_approval:
+            click.echo(f"mastering requires approval by {', '.join(a.require_approval)}")
+        if a.isrc_prefix:
+            p = a.isrc_prefix
+            click.echo(f"ISRC prefix {p[:2]}-{p[2:5]}-{p[5:7]}")
 
     @cli.group("song")
     def song() -> None:

@@ -16,8 +16,7 @@ under their final names only when complete.
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +196,21 @@ def master_file(
 
 def _render_mix(project: Project, song: Song) -> Audio:
     """The song's mix, rendered by the mix workflow (engine, the project's effects and media)
-    as 32-bit float into a temporary file: float32 (2, frames) at the song's rate."""
-    with tempfile.TemporaryDirectory(prefix="producer-master-") as tmp:
-        out = Path(tmp) / f"{song.slug}.wav"
-        mix_wf.render(project.root, song.slug, output=out, file_format="wav", bit_depth="32f")
-        return audio_io.read(out)[0]
+    as 32-bit float, once per render id (``renders/<render id>.wav``, reused when identical):
+    float32 (2, frames) at the song's rate."""
+    return audio_io.read(mix_wf.render_by_id(project.root, song.slug).path)[0]
+
+
+def _check_approval(project: Project, song: Song, force: bool) -> str:
+    """The render id of the song's current mix, refused (exit 2) when the album requires
+    approvals (``album set --require-approval``) that this exact render lacks, unless
+    ``force``. The studio's database is only opened when approvals are required."""
+    rid = mix_wf.render_id(project, song)
+    if project.album.require_approval and not force:
+        from producer.workflows.studio.review import require_approvals
+
+        require_approvals(project.root, song, rid)
+    return rid
 
 
 def _open(root: Path) -> Project:
@@ -221,14 +230,19 @@ def master_song(
     profile_name: str,
     out: Path | None = None,
     opts: MasterOptions = MasterOptions(),
+    force: bool = False,
 ) -> list[Delivered]:
-    """Render ``slug``'s mix and master it to ``masters/<profile>/NN-<slug>.<ext>``."""
+    """Render ``slug``'s mix and master it to ``masters/<profile>/NN-<slug>.<ext>``.
+
+    When the album requires approvals, only a mix whose render id they approved is mastered
+    (``force`` masters the current mix anyway); each row names the ``render_id`` mastered."""
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
     project = _open(root)
     n = _song_index(project, slug)
     song = project.song(slug)
     isrc = isrc or _song_isrc(song)  # --isrc overrides the song's own
+    rid = _check_approval(project, song, force)
     mix = _render_mix(project, song)
     if not np.any(mix):
         raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
@@ -246,18 +260,27 @@ def master_song(
         str(album.year) if album.year else "",
         composer=song.songwriter,
     )
-    return _deliver(result, profile, paths, tags, f"song {slug}", reference)
+    rows = _deliver(result, profile, paths, tags, f"song {slug}", reference)
+    return [replace(d, row={**d.row, "render_id": rid}) for d in rows]
 
 
 def master_project_album(
-    root: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
+    root: Path,
+    profile_name: str,
+    out: Path | None = None,
+    opts: MasterOptions = MasterOptions(),
+    force: bool = False,
 ) -> list[Delivered]:
-    """Master every song of the project; for ``cd`` also ``album.wav`` + ``album.cue``."""
+    """Master every song of the project; for ``cd`` also ``album.wav`` + ``album.cue``.
+
+    Required approvals are checked for every song before anything is rendered."""
     profile = _profile(profile_name, opts)
     project = _open(root)
     songs = project.songs()
     if not songs:
         raise UserError(f"{project.root}: the album has no songs to master")
+    for song in songs:
+        _check_approval(project, song, force)
     album = project.album
     # CD-Text SONGWRITER: the song's own credit, else the album's people credited as songwriters.
     album_songwriter = ", ".join(p.name for p in album.people if "songwriter" in p.roles)

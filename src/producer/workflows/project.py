@@ -26,6 +26,7 @@ from producer.model import (
     validate_album,
 )
 from producer.model import edit as ed
+from producer.model.studio import normalise_isrc_prefix
 from producer.storage import HistoryEntry, Project
 
 
@@ -88,16 +89,26 @@ def album_set(
     artist: str | None = None,
     upc: str | None = None,
     year: int | None = None,
+    require_approval: str | None = None,
+    isrc_prefix: str | None = None,
 ) -> Album:
-    """Change the album's title, artist, UPC/EAN (CD CATALOG) or year: one undoable step."""
+    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, the roles whose approval
+    mastering requires (``"artist,producer"``; "" = none) or the ISRC prefix: one undoable step."""
     project = Project.open(root)
     changes: dict[str, object] = {
         k: v
         for k, v in (("title", title), ("artist", artist), ("upc", upc), ("year", year))
         if v is not None
     }
+    if require_approval is not None:
+        roles = [r.strip() for r in require_approval.split(",") if r.strip()]
+        changes["require_approval"] = tuple(dict.fromkeys(roles))
+    if isrc_prefix is not None:
+        changes["isrc_prefix"] = normalise_isrc_prefix(isrc_prefix)
     if not changes:
-        raise ValidationError("album set: give --title, --artist, --upc or --year")
+        raise ValidationError(
+            "album set: give --title, --artist, --upc, --year, --require-approval or --isrc-prefix"
+        )
     if upc:
         changes["upc"] = upc.replace("-", "").replace(" ", "")
     with project.transaction("set album " + ", ".join(sorted(changes))) as tx:

@@ -24,7 +24,7 @@ from producer.analysis.peaks import PEAKS_PER_SECOND, peaks_file
 from producer.errors import LockedError, NotFoundError, UserError, ValidationError
 from producer.mastering.cue import isrc_problem
 from producer.model import Song
-from producer.model.studio import APPROVER_ROLES, Comment, Principal, Upload, Version
+from producer.model.studio import APPROVER_ROLES, Activity, Comment, Principal, Upload, Version
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
 from producer.workflows.studio.core import Studio, authorize
@@ -98,10 +98,10 @@ def version(studio: Studio, principal: Principal | None, version_id: int, action
 
 def audio_path(
     studio: Studio, principal: Principal | None, version_id: int, download: bool
-) -> Path:
-    """The render file of a version: looked up by id, never built from the URL."""
+) -> tuple[Version, Path]:
+    """The version and its render file: looked up by id, never built from the URL."""
     v = version(studio, principal, version_id, "download" if download else "listen")
-    return mix_wf.cached_render_path(studio.root, v.render_id)
+    return v, mix_wf.cached_render_path(studio.root, v.render_id)
 
 
 def peaks(studio: Studio, principal: Principal | None, version_id: int) -> str:
@@ -327,6 +327,12 @@ def song_title(studio: Studio, principal: Principal | None, slug: str) -> str:
     return studio.project().song(slug).title
 
 
+def activity(studio: Studio, principal: Principal | None, limit: int = 30) -> list[Activity]:
+    """The latest events (a share link sees only its song's)."""
+    p = authorize(principal, "listen")
+    return [a for a in studio.store.activity(limit) if p.song is None or a.song == p.song]
+
+
 def uploads(studio: Studio, principal: Principal | None, slug: str) -> list[Upload]:
     authorize(principal, "listen", slug)
     return studio.store.uploads(slug)
@@ -336,6 +342,7 @@ __all__ = [
     "ApprovalResult",
     "BoardRow",
     "NotFoundError",
+    "activity",
     "add_comment",
     "approve",
     "audio_path",
