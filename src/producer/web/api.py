@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from producer.web import views
-from producer.web.auth import Caller, caller, studio_of
+from producer.web.auth import Caller, logged_in, studio_of
 from producer.web.upload_stream import receive_upload
 from producer.workflows.studio import accounts, authorize, review
 from producer.workflows.studio import uploads as uploads_wf
 
 router = APIRouter(prefix="/api")
-Who = Annotated[Caller, Depends(caller)]
+Who = Annotated[Caller, Depends(logged_in)]
 
 
 class Strict(BaseModel):
