@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from argon2 import PasswordHasher
 import pytest
 import soundfile as sf
 
@@ -23,6 +24,12 @@ from fastapi.testclient import TestClient
 from producer.web import create_app
 from producer.workflows import project as project_wf
 from producer.workflows.studio import Studio, accounts, command_line_principal, open_studio, review
+
+# argon2 at its production cost (64 MiB, 3 passes) takes ~0.1-1 s a hash on a shared machine;
+# the in-process tests use a cheap hasher (verify reads the cost from each hash, so the code
+# path is the same). The served-process tests (test_server.py) keep the real cost.
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # noqa: SLF001
+accounts._DUMMY_HASH = accounts._hasher.hash("dummy")  # noqa: SLF001
 
 PG_ENV = "PRODUCER_TEST_POSTGRES_URL"
 PASSWORD = "correct horse battery"
