@@ -52,8 +52,15 @@ def test_wrong_roles_get_403(env: Env) -> None:
         )
         assert r.status_code == 403, role
     # ...while the rights they have work.
-    assert env.client.post(f"/api/versions/{vid}/approve", headers=env.auth("artist")).status_code == 201
-    r = env.client.post(f"/api/versions/{vid}/comments", json={"start_s": 1.0, "body": "ok"}, headers=env.auth("guest"))
+    assert (
+        env.client.post(f"/api/versions/{vid}/approve", headers=env.auth("artist")).status_code
+        == 201
+    )
+    r = env.client.post(
+        f"/api/versions/{vid}/comments",
+        json={"start_s": 1.0, "body": "ok"},
+        headers=env.auth("guest"),
+    )
     assert r.status_code == 201
 
 
@@ -82,8 +89,14 @@ def test_traversal_in_any_path_is_404(env: Env) -> None:
 def test_malformed_json_is_422(env: Env) -> None:
     vid = env.publish()
     h = {**env.auth("artist"), "Content-Type": "application/json"}
-    for body in [b"{not json", b'{"start_s": "soon", "body": "x"}', b'{"body": "no time"}', b"[]",
-                 b'{"start_s": 1, "body": "x", "extra": 1}', b'{"start_s": NaN, "body": "x"}']:
+    for body in [
+        b"{not json",
+        b'{"start_s": "soon", "body": "x"}',
+        b'{"body": "no time"}',
+        b"[]",
+        b'{"start_s": 1, "body": "x", "extra": 1}',
+        b'{"start_s": NaN, "body": "x"}',
+    ]:
         r = env.client.post(f"/api/versions/{vid}/comments", content=body, headers=h)
         assert r.status_code == 422, (body, r.status_code, r.text)
         assert set(r.json()) == {"error"}
@@ -92,7 +105,9 @@ def test_malformed_json_is_422(env: Env) -> None:
     r = env.client.post("/api/login", content=b"{", headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     # Out of the song: the message names the field in seconds.
-    r = env.client.post(f"/api/versions/{vid}/comments", json={"start_s": 999, "body": "x"}, headers=h)
+    r = env.client.post(
+        f"/api/versions/{vid}/comments", json={"start_s": 999, "body": "x"}, headers=h
+    )
     assert r.status_code == 422 and "start_s: 999" in r.json()["error"]
 
 
@@ -100,7 +115,9 @@ def test_upload_limits_and_decoding(env: Env, tmp_path: Path) -> None:
     env.studio.max_upload_bytes = 200_000
     h = env.auth("artist")
     big = tone(tmp_path / "big.wav", 3.0, 330.0, 0.2)  # ~860 kB of 24-bit stereo
-    r = env.client.post(f"/api/songs/{SONG}/uploads", files={"file": ("big.wav", big.read_bytes())}, headers=h)
+    r = env.client.post(
+        f"/api/songs/{SONG}/uploads", files={"file": ("big.wav", big.read_bytes())}, headers=h
+    )
     assert r.status_code == 413, r.text
     # A text file named .wav: refused by its content, not its name.
     r = env.client.post(
@@ -109,14 +126,18 @@ def test_upload_limits_and_decoding(env: Env, tmp_path: Path) -> None:
         headers=h,
     )
     assert r.status_code == 415 and "take.wav" in r.json()["error"], r.text
-    r = env.client.post(f"/api/songs/{SONG}/uploads", content=b"x", headers={**h, "Content-Type": "text/plain"})
+    r = env.client.post(
+        f"/api/songs/{SONG}/uploads", content=b"x", headers={**h, "Content-Type": "text/plain"}
+    )
     assert r.status_code == 422
     media_before = sorted((env.root / "media").iterdir())
     # A real reference track under the limit is imported into the media pool and measured.
     ref = tone(tmp_path / "My Reference.wav", 0.5, 440.0, 0.5)
     r = env.client.post(
-        f"/api/songs/{SONG}/uploads", files={"file": ("../../My Reference.wav", ref.read_bytes())},
-        data={"kind": "reference"}, headers=h,
+        f"/api/songs/{SONG}/uploads",
+        files={"file": ("../../My Reference.wav", ref.read_bytes())},
+        data={"kind": "reference"},
+        headers=h,
     )
     assert r.status_code == 201, r.text
     up = r.json()
@@ -125,7 +146,12 @@ def test_upload_limits_and_decoding(env: Env, tmp_path: Path) -> None:
     assert len(sorted((env.root / "media").iterdir())) == len(media_before) + 1
     # A take lands on a new track of the song, like `producer import`.
     take = tone(tmp_path / "vox.wav", 0.5, 500.0, 0.3)
-    r = env.client.post(f"/api/songs/{SONG}/uploads", files={"file": ("Lead Vox.wav", take.read_bytes())}, data={"kind": "take"}, headers=h)
+    r = env.client.post(
+        f"/api/songs/{SONG}/uploads",
+        files={"file": ("Lead Vox.wav", take.read_bytes())},
+        data={"kind": "take"},
+        headers=h,
+    )
     assert r.status_code == 201 and r.json()["track"] == "Lead Vox"
     assert Project.open(env.root).song(SONG).track("Lead Vox") is not None
     r = env.client.get(f"/api/uploads/{up['id']}/audio", headers=h)
@@ -141,7 +167,12 @@ def test_failed_logins_lock_the_account_for_a_minute(env: Env) -> None:
     r = env.client.post("/api/login", json={"email": email, "password": PASSWORD})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 50
     # Other accounts are not affected.
-    assert env.client.post("/api/login", json={"email": "artist@example.com", "password": PASSWORD}).status_code == 200
+    assert (
+        env.client.post(
+            "/api/login", json={"email": "artist@example.com", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
     # A minute later the right password works again (the failures are moved back in time).
     with env.studio.store._write() as s:  # noqa: SLF001 - time travel for the test
         from sqlalchemy import update
@@ -149,16 +180,27 @@ def test_failed_logins_lock_the_account_for_a_minute(env: Env) -> None:
         from producer.storage.studio.tables import LoginFailureRow
 
         s.execute(update(LoginFailureRow).values(at=LoginFailureRow.at - 61))
-    assert env.client.post("/api/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    assert (
+        env.client.post("/api/login", json={"email": email, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_cookie_sessions_need_csrf(env: Env) -> None:
     vid = env.publish()
     env.client.get("/login")
-    r = env.client.post("/login", data={"email": "artist@example.com", "password": PASSWORD, "csrf": "wrong"}, follow_redirects=False)
+    r = env.client.post(
+        "/login",
+        data={"email": "artist@example.com", "password": PASSWORD, "csrf": "wrong"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     csrf = env.client.cookies.get("producer_login_csrf")  # the form came back with a new one
-    r = env.client.post("/login", data={"email": "artist@example.com", "password": PASSWORD, "csrf": csrf}, follow_redirects=False)
+    r = env.client.post(
+        "/login",
+        data={"email": "artist@example.com", "password": PASSWORD, "csrf": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "producer_session" in r.headers["set-cookie"]
     assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=lax" in r.headers["set-cookie"]
     board = env.client.get("/")
@@ -177,9 +219,14 @@ def test_share_links_expire_and_are_revoked(env: Env) -> None:
     r = env.client.get(f"/s/{link.token}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/songs/{SONG}"
     assert env.client.get(f"/api/versions/{vid}/comments").status_code == 200  # cookie session
-    assert env.client.get(f"/api/versions/{vid}/audio", headers={"Range": "bytes=0-9"}).status_code == 206
+    assert (
+        env.client.get(f"/api/versions/{vid}/audio", headers={"Range": "bytes=0-9"}).status_code
+        == 206
+    )
     assert env.client.get(f"/api/versions/{vid}/audio?download=1").status_code == 403
-    assert env.client.post(f"/api/versions/{vid}/approve").status_code == 403  # (CSRF first, anyway)
+    assert (
+        env.client.post(f"/api/versions/{vid}/approve").status_code == 403
+    )  # (CSRF first, anyway)
     env.client.cookies.clear()
     # Expired: the link and the sessions it gave are refused.
     old = accounts.create_share(env.studio, me, SONG, "artist", "1s")
@@ -198,15 +245,31 @@ def test_share_links_expire_and_are_revoked(env: Env) -> None:
 def test_versions_comments_threads_and_carry_forward(env: Env) -> None:
     v1 = env.publish("first mix")
     c, h_eng = env.client, env.auth("engineer")
-    r = c.post(f"/api/versions/{v1}/comments", json={"start_s": 12.0, "end_s": 15.5, "body": "vocal too loud"}, headers=env.auth("artist"))
+    r = c.post(
+        f"/api/versions/{v1}/comments",
+        json={"start_s": 12.0, "end_s": 15.5, "body": "vocal too loud"},
+        headers=env.auth("artist"),
+    )
     assert r.status_code == 201
     root = r.json()
     assert root["start_s"] == 12.0 and root["end_s"] == 15.5 and root["author_role"] == "artist"
-    reply = c.post(f"/api/versions/{v1}/comments", json={"start_s": 12.0, "body": "will fix", "parent_id": root["id"]}, headers=h_eng).json()
+    reply = c.post(
+        f"/api/versions/{v1}/comments",
+        json={"start_s": 12.0, "body": "will fix", "parent_id": root["id"]},
+        headers=h_eng,
+    ).json()
     assert reply["parent_id"] == root["id"]
-    done = c.post(f"/api/versions/{v1}/comments", json={"start_s": 3.0, "body": "intro is great"}, headers=h_eng).json()
+    done = c.post(
+        f"/api/versions/{v1}/comments",
+        json={"start_s": 3.0, "body": "intro is great"},
+        headers=h_eng,
+    ).json()
     r = c.patch(f"/api/comments/{done['id']}", json={"resolved": True}, headers=h_eng)
-    assert r.status_code == 200 and r.json()["resolved"] and r.json()["resolved_by"] == "engineer@example.com"
+    assert (
+        r.status_code == 200
+        and r.json()["resolved"]
+        and r.json()["resolved_by"] == "engineer@example.com"
+    )
     r = c.patch(f"/api/comments/{done['id']}", json={"resolved": False}, headers=h_eng)
     assert r.json()["resolved"] is False and r.json()["resolved_at"] is None
     c.patch(f"/api/comments/{done['id']}", json={"resolved": True}, headers=h_eng)
@@ -217,7 +280,15 @@ def test_versions_comments_threads_and_carry_forward(env: Env) -> None:
     assert v2["number"] == 2 and v2["note"] == "vocal down 2 dB"
     listed = c.get(f"/api/versions/{v2['id']}/comments", headers=env.auth("guest")).json()
     assert [x["body"] for x in listed] == ["vocal too loud", "will fix"]
-    assert all(x["origin"] == {"comment_id": (root if x["parent_id"] is None else reply)["id"], "version_id": v1, "version_number": 1} for x in listed)
+    assert all(
+        x["origin"]
+        == {
+            "comment_id": (root if x["parent_id"] is None else reply)["id"],
+            "version_id": v1,
+            "version_number": 1,
+        }
+        for x in listed
+    )
     assert listed[1]["parent_id"] == listed[0]["id"]
     # Version 3 after v2's carried comment stays open: its origin is still v1.
     v3 = c.post(f"/api/songs/{SONG}/versions", json={}, headers=h_eng).json()
@@ -225,7 +296,16 @@ def test_versions_comments_threads_and_carry_forward(env: Env) -> None:
     assert again[0]["origin"]["version_number"] == 1
     versions = c.get(f"/api/songs/{SONG}/versions", headers=h_eng).json()
     assert [v["number"] for v in versions] == [1, 2, 3]
-    fields = {"id", "number", "render_id", "duration_s", "integrated_lufs", "true_peak_dbtp", "created_at", "approvals"}
+    fields = {
+        "id",
+        "number",
+        "render_id",
+        "duration_s",
+        "integrated_lufs",
+        "true_peak_dbtp",
+        "created_at",
+        "approvals",
+    }
     assert fields <= set(versions[0])
     assert versions[0]["render_id"] == versions[2]["render_id"]  # same mix: the same render reused
     board = c.get("/api/songs", headers=h_eng).json()
@@ -254,7 +334,9 @@ def test_security_headers(env: Env) -> None:
     for url in ["/login", "/api/songs", "/static/studio.css"]:
         r = env.client.get(url)
         csp = r.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-eval" not in csp
+        assert (
+            "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-eval" not in csp
+        )
         assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["x-frame-options"] == "DENY"
@@ -279,7 +361,10 @@ def test_approval_names_the_render_and_assigns_an_isrc_once(env: Env) -> None:
     assert song.isrc == "GBXYZ2600001" and song.approved_render_id == body["version"]["render_id"]
     # Approving again changes nothing; a second song takes the next number, and a number
     # whose song lost it (undo) is never handed out again.
-    assert env.client.post(f"/api/versions/{vid}/approve", headers=env.auth("producer")).json()["isrc"] is None
+    assert (
+        env.client.post(f"/api/versions/{vid}/approve", headers=env.auth("producer")).json()["isrc"]
+        is None
+    )
     Project.open(env.root).undo()
     assert Project.open(env.root).song(SONG).isrc == ""
     project_wf.add_song(env.root, "Second Song")

@@ -36,7 +36,18 @@ class Server:
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "producer", "-C", str(self.root), "serve", "--port", str(self.port), "--db", self.db],
+            [
+                sys.executable,
+                "-m",
+                "producer",
+                "-C",
+                str(self.root),
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                self.db,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
@@ -73,7 +84,9 @@ def served(project_root: Path, db_url: str) -> Iterator[Server]:
 
 
 def login(server: Server, email: str) -> dict[str, str]:
-    r = httpx.post(server.url + "/api/login", json={"email": email, "password": PASSWORD}, timeout=30)
+    r = httpx.post(
+        server.url + "/api/login", json={"email": email, "password": PASSWORD}, timeout=30
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -81,7 +94,9 @@ def login(server: Server, email: str) -> dict[str, str]:
 def _check_loopback_and_secret(served: Server) -> None:
     r = httpx.get(served.url + "/api/songs", timeout=10)
     assert r.status_code == 401 and r.json() == {"error": "log in first (or use a share link)"}
-    out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout if _has("ss") else ""
+    out = (
+        subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout if _has("ss") else ""
+    )
     if out:
         lines = [line for line in out.splitlines() if f":{served.port} " in line]
         assert lines and all("127.0.0.1:" in line for line in lines), lines
@@ -100,15 +115,29 @@ def test_comments_and_approvals_survive_restart_and_kill_9(served: Server) -> No
     _check_loopback_and_secret(served)
     artist = login(served, "artist@example.com")
     producer = login(served, "producer@example.com")
-    vid = httpx.get(served.url + f"/api/songs/{SONG}/versions", headers=artist, timeout=10).json()[0]["id"]
-    first = httpx.post(served.url + f"/api/versions/{vid}/comments", json={"start_s": 12.0, "body": "before restart"}, headers=artist, timeout=10)
+    vid = httpx.get(served.url + f"/api/songs/{SONG}/versions", headers=artist, timeout=10).json()[
+        0
+    ]["id"]
+    first = httpx.post(
+        served.url + f"/api/versions/{vid}/comments",
+        json={"start_s": 12.0, "body": "before restart"},
+        headers=artist,
+        timeout=10,
+    )
     assert first.status_code == 201
-    assert httpx.post(served.url + f"/api/versions/{vid}/approve", headers=artist, timeout=30).status_code == 201
+    assert (
+        httpx.post(
+            served.url + f"/api/versions/{vid}/approve", headers=artist, timeout=30
+        ).status_code
+        == 201
+    )
     # A clean restart.
     served.stop(signal.SIGTERM)
     served.start()
     artist = login(served, "artist@example.com")  # tokens live in the database: still valid, too
-    comments = httpx.get(served.url + f"/api/versions/{vid}/comments", headers=artist, timeout=10).json()
+    comments = httpx.get(
+        served.url + f"/api/versions/{vid}/comments", headers=artist, timeout=10
+    ).json()
     assert [c["body"] for c in comments] == ["before restart"]
     v = httpx.get(served.url + f"/api/versions/{vid}", headers=producer, timeout=10).json()
     assert [a["role"] for a in v["approvals"]] == ["artist"]
@@ -123,7 +152,9 @@ def test_comments_and_approvals_survive_restart_and_kill_9(served: Server) -> No
             while not stop.is_set():
                 i += 1
                 try:
-                    r = c.post(f"/api/versions/{vid}/comments", json={"start_s": 1.0, "body": f"w{n}-{i}"})
+                    r = c.post(
+                        f"/api/versions/{vid}/comments", json={"start_s": 1.0, "body": f"w{n}-{i}"}
+                    )
                 except httpx.HTTPError:
                     return
                 if r.status_code == 201:
@@ -134,7 +165,9 @@ def test_comments_and_approvals_survive_restart_and_kill_9(served: Server) -> No
         t.start()
     time.sleep(1.5)
     approve = threading.Thread(
-        target=lambda: httpx.post(served.url + f"/api/versions/{vid}/approve", headers=producer, timeout=10)
+        target=lambda: httpx.post(
+            served.url + f"/api/versions/{vid}/approve", headers=producer, timeout=10
+        )
     )
     approve.start()
     time.sleep(0.3)
@@ -145,10 +178,20 @@ def test_comments_and_approvals_survive_restart_and_kill_9(served: Server) -> No
     assert len(confirmed) > 5
     served.start()
     artist = login(served, "artist@example.com")
-    listed = {c["id"] for c in httpx.get(served.url + f"/api/versions/{vid}/comments", headers=artist, timeout=10).json()}
+    listed = {
+        c["id"]
+        for c in httpx.get(
+            served.url + f"/api/versions/{vid}/comments", headers=artist, timeout=10
+        ).json()
+    }
     assert set(confirmed) <= listed, f"lost {len(set(confirmed) - listed)} confirmed comments"
     assert first.json()["id"] in listed
-    roles = [a["role"] for a in httpx.get(served.url + f"/api/versions/{vid}", headers=artist, timeout=10).json()["approvals"]]
+    roles = [
+        a["role"]
+        for a in httpx.get(served.url + f"/api/versions/{vid}", headers=artist, timeout=10).json()[
+            "approvals"
+        ]
+    ]
     assert roles[0] == "artist" and set(roles) <= {"artist", "producer"}
     if served.db.startswith("sqlite"):
         import sqlite3

@@ -31,7 +31,9 @@ def test_vendored_wavesurfer_matches_its_checksums() -> None:
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     # The pages load only files of the studio (no CDN, nothing fetched at run time).
     for js in STATIC.rglob("*.js"):
-        assert "http://" not in js.read_text().replace("http://www.w3.org", "") or js.parent == folder
+        assert (
+            "http://" not in js.read_text().replace("http://www.w3.org", "") or js.parent == folder
+        )
     for page in (STATIC.parent / "templates").glob("*.html"):
         text = page.read_text()
         assert "https://" not in text and "http://" not in text, page
@@ -62,7 +64,9 @@ def test_a_newer_database_is_refused_untouched(project_root: Path) -> None:
     before = db.read_bytes()
     result = CliRunner().invoke(cli, ["-C", str(project_root), "user", "list"])
     assert result.exit_code == 2
-    assert "written by a newer producer" in result.output and "9999_from_the_future" in result.output
+    assert (
+        "written by a newer producer" in result.output and "9999_from_the_future" in result.output
+    )
     assert "Traceback" not in result.output
     assert db.read_bytes() == before
 
@@ -70,18 +74,62 @@ def test_a_newer_database_is_refused_untouched(project_root: Path) -> None:
 def test_cli_accounts_shares_and_versions(project_root: Path) -> None:
     run = CliRunner()
     root = ["-C", str(project_root)]
-    r = run.invoke(cli, [*root, "user", "add", "ada@example.com", "--name", "Ada", "--role", "artist", "--password-stdin"], input=PASSWORD + "\n")
+    r = run.invoke(
+        cli,
+        [
+            *root,
+            "user",
+            "add",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--role",
+            "artist",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
     assert r.exit_code == 0, r.output
-    r = run.invoke(cli, [*root, "user", "add", "ada@example.com", "--name", "Ada", "--role", "artist", "--password-stdin"], input=PASSWORD + "\n")
+    r = run.invoke(
+        cli,
+        [
+            *root,
+            "user",
+            "add",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--role",
+            "artist",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
     assert r.exit_code == 2 and "exists already" in r.output
-    r = run.invoke(cli, [*root, "user", "add", "x@example.com", "--name", "X", "--role", "artist", "--password-stdin"], input="short\n")
+    r = run.invoke(
+        cli,
+        [
+            *root,
+            "user",
+            "add",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "artist",
+            "--password-stdin",
+        ],
+        input="short\n",
+    )
     assert r.exit_code == 2 and "at least 8" in r.output
     r = run.invoke(cli, [*root, "user", "list", "--json"])
     assert json.loads(r.output) == [{"email": "ada@example.com", "name": "Ada", "role": "artist"}]
     r = run.invoke(cli, [*root, "review", "publish", SONG, "--note", "rough mix"])
     assert r.exit_code == 0, r.output
     assert f"{SONG} v1: render " in r.output and "LUFS" in r.output
-    r = run.invoke(cli, [*root, "share", SONG, "--role", "artist", "--expires", "2d", "--no-download"])
+    r = run.invoke(
+        cli, [*root, "share", SONG, "--role", "artist", "--expires", "2d", "--no-download"]
+    )
     assert r.exit_code == 0, r.output
     url = r.output.strip().splitlines()[0]
     assert url.startswith("http://localhost:8750/s/") and len(url) > 40
@@ -102,7 +150,9 @@ def test_cli_accounts_shares_and_versions(project_root: Path) -> None:
     assert r.exit_code == 2 and "--db" in r.output
 
 
-def test_master_honours_required_approvals_and_masters_the_approved_render(project_root: Path) -> None:
+def test_master_honours_required_approvals_and_masters_the_approved_render(
+    project_root: Path,
+) -> None:
     run = CliRunner()
     root = ["-C", str(project_root)]
     r = run.invoke(cli, [*root, "album", "set", "--require-approval", "artist,producer"])
@@ -115,7 +165,9 @@ def test_master_honours_required_approvals_and_masters_the_approved_render(proje
     # Not approved yet: refused, naming the song, the version and the missing roles.
     r = run.invoke(cli, [*root, "master", SONG])
     assert r.exit_code == 2
-    assert f"song '{SONG}': version 1" in r.output and "lacks approval by artist, producer" in r.output
+    assert (
+        f"song '{SONG}': version 1" in r.output and "lacks approval by artist, producer" in r.output
+    )
     assert not (project_root / "masters").exists()
     artist = accounts.login(studio, "ada@example.com", PASSWORD).principal
     review.approve(studio, artist, v.id)
@@ -137,7 +189,11 @@ def test_master_honours_required_approvals_and_masters_the_approved_render(proje
     new_id = mix_wf.render_id(Project.open(project_root), Project.open(project_root).song(SONG))
     assert new_id != v.render_id
     r = run.invoke(cli, [*root, "master", SONG])
-    assert r.exit_code == 2 and "is not a published version" in r.output and "latest version is 1" in r.output
+    assert (
+        r.exit_code == 2
+        and "is not a published version" in r.output
+        and "latest version is 1" in r.output
+    )
     r = run.invoke(cli, [*root, "master", SONG, "--force", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["render_id"] == new_id

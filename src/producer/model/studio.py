@@ -139,6 +139,7 @@ class Comment:
     end_s: float | None
     body: str
     author: str
+    author_name: str
     author_role: str
     created_at: float
     resolved: bool

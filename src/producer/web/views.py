@@ -56,6 +56,7 @@ def comment(c: Comment) -> dict[str, Any]:
         "end_s": None if c.end_s is None else round(c.end_s, 3),
         "body": c.body,
         "author": c.author,
+        "author_name": c.author_name,
         "author_role": c.author_role,
         "created_at": iso(c.created_at),
         "resolved": c.resolved,

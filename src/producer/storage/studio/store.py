@@ -68,6 +68,7 @@ def _comment(r: CommentRow) -> Comment:
         r.end_s,
         r.body,
         r.author,
+        r.author_name,
         r.author_role,
         r.created_at,
         r.resolved,
@@ -384,6 +385,7 @@ class StudioStore:
                 end_s=r.end_s,
                 body=r.body,
                 author=r.author,
+                author_name=r.author_name,
                 author_role=r.author_role,
                 created_at=r.created_at,
                 resolved=False,
@@ -469,6 +471,7 @@ class StudioStore:
         author: str,
         author_role: str,
         parent_id: int | None = None,
+        author_name: str = "",
     ) -> Comment:
         with self._write() as s:
             if s.get(VersionRow, version_id) is None:
@@ -486,6 +489,7 @@ class StudioStore:
                 end_s=end_s,
                 body=body,
                 author=author,
+                author_name=author_name or author,
                 author_role=author_role,
                 created_at=time.time(),
                 resolved=False,

@@ -100,6 +100,7 @@ class CommentRow(Base):
     end_s: Mapped[float | None] = mapped_column(Float)
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
     author_role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[float] = mapped_column(Float)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -96,7 +96,7 @@ async function selectVersion(id, keepTime = false) {
   const prev = state.versions.filter((x) => x.number < v.number).pop()
   $('compare').value = prev ? `v${prev.id}` : ''
   await setCompare($('compare').value)
-  renderFigures(); renderApproval()
+  renderFigures(); renderApproval(); renderHistory()
   await loadComments()
 }
 
@@ -224,13 +224,13 @@ function commentItem(c, replies) {
   const li = el('li', { class: `comment${c.resolved ? ' resolved' : ''}`, 'data-id': c.id },
     el('header', {},
       el('button', { class: 'stamp', title: 'Play from here', onclick: () => focusComment(c.id) }, when),
-      el('b', {}, c.author.split('@')[0]), el('span', { class: 'chip' }, c.author_role),
+      el('b', {}, c.author_name || c.author), el('span', { class: 'chip' }, c.author_role),
       c.resolved ? el('span', { class: 'chip approved' }, 'resolved') : null),
     c.origin ? el('div', { class: 'origin' }, `carried from v${c.origin.version_number}`) : null,
     el('p', {}, c.body))
   const ul = el('ol', { class: 'replies' })
   for (const r of replies) ul.append(el('li', { class: 'comment reply', 'data-id': r.id },
-    el('header', {}, el('b', {}, r.author.split('@')[0]), el('span', { class: 'chip' }, r.author_role)), el('p', {}, r.body)))
+    el('header', {}, el('b', {}, r.author_name || r.author), el('span', { class: 'chip' }, r.author_role)), el('p', {}, r.body)))
   if (replies.length) li.append(ul)
   if (can('comment')) {
     const actions = el('div', { class: 'actions' })
@@ -287,25 +287,45 @@ function renderFigures() {
 function renderApproval() {
   const v = state.version, box = $('approval')
   const roles = new Set(v.approvals.map((a) => a.role))
-  const required = data.required.length ? data.required : ['artist', 'producer']
+  const required = data.required.length ? data.required : [...roles]
   box.innerHTML = ''
   box.append(el('h3', {}, `Approval · v${v.number}`))
   const list = el('div', { class: 'who-list' })
   for (const r of required) list.append(el('span', { class: `chip ${roles.has(r) ? 'approved' : 'pending'}` }, `${roles.has(r) ? '✓' : '○'} ${r}`))
   box.append(list)
   for (const a of v.approvals) box.append(el('div', { class: 'muted small' }, `${a.user_name} (${a.role}) approved render ${a.render_id.slice(0, 12)}`))
-  const done = required.every((r) => roles.has(r))
-  box.append(el('p', { class: `verdict ${done ? 'ok' : ''}` }, done ? 'Approved for mastering' : 'Waiting for approval'))
+  const done = required.length > 0 && required.every((r) => roles.has(r))
+  box.append(el('p', { class: `verdict ${done ? 'ok' : ''}` }, done ? 'Approved for mastering' : (data.required.length ? `Waiting for ${data.required.filter((r) => !roles.has(r)).join(', ')}` : 'Waiting for approval')))
   if (can('approve')) {
     const mine = v.approvals.some((a) => a.user_name === data.me || a.user === data.me)
     box.append(el('button', { class: 'primary', id: 'approve', disabled: mine ? '' : null, onclick: async () => {
       const res = await api('POST', `/api/versions/${v.id}/approve`)
       Object.assign(v, res.version)
-      renderApproval()
+      renderApproval(); renderHistory()
     } }, mine ? 'You approved this version' : `Approve v${v.number}`))
     if (mine) box.querySelector('#approve').disabled = true
     else box.querySelector('#approve').removeAttribute('disabled')
   }
+}
+
+function renderHistory() {
+  const box = $('history')
+  box.innerHTML = ''
+  box.append(el('h3', {}, 'Versions'))
+  const table = el('table', { class: 'history' })
+  table.append(el('tr', {}, ...['', 'Published', 'Note', 'LUFS', 'dBTP', 'Render', 'Approvals'].map((h) => el('th', {}, h))))
+  for (const v of [...state.versions].reverse()) {
+    const row = el('tr', { class: v.id === state.version?.id ? 'current' : '' },
+      el('td', {}, el('button', { class: 'vtab small', onclick: () => selectVersion(v.id) }, `v${v.number}`)),
+      el('td', { class: 'muted' }, `${v.created_at.slice(0, 10)} ${v.created_at.slice(11, 16)}`),
+      el('td', {}, v.note || '—'),
+      el('td', { class: 'num' }, v.integrated_lufs.toFixed(1)),
+      el('td', { class: 'num' }, v.true_peak_dbtp.toFixed(1)),
+      el('td', { class: 'mono' }, v.render_id.slice(0, 8)),
+      el('td', {}, v.approvals.map((a) => a.role).join(', ') || '—'))
+    table.append(row)
+  }
+  box.append(table)
 }
 
 // ---------------------------------------------------------------- publish and upload

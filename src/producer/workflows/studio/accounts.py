@@ -77,7 +77,7 @@ def add_user(studio: Studio, email: str, name: str, role: str, password: str) ->
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"password: use at least {MIN_PASSWORD} characters")
     user = studio.store.add_user(e, name.strip(), role, _hasher.hash(password))
-    studio.store.log("command line", f"added {role} {name.strip()} <{e}>")
+    studio.store.log("producer", f"invited {name.strip()} as {role}")
     return user
 
 
@@ -89,7 +89,7 @@ def remove_user(studio: Studio, email: str) -> None:
     """Disable the account and end its sessions; what it wrote stays in the conversation."""
     e = _email(email)
     studio.store.remove_user(e)
-    studio.store.log("command line", f"removed <{e}>")
+    studio.store.log("producer", f"removed the account {e}")
 
 
 # ---------------------------------------------------------------- logins and sessions
@@ -147,7 +147,7 @@ def login(studio: Studio, email: str, password: str, for_script: bool = False) -
     lifetime = TOKEN_SESSION_S if for_script else COOKIE_SESSION_S
     token, csrf, expires = _new_session(studio, user.name, user.role, lifetime, user_id=user.id)
     principal = Principal(user.id, user.name, user.role, user.email)
-    studio.store.log(user.email, "logged in" + (" (token)" if for_script else ""))
+    studio.store.log(user.name, "logged in" + (" (token)" if for_script else ""))
     return Session(token, csrf, principal, expires)
 
 
@@ -210,7 +210,7 @@ def create_share(
     link = studio.store.add_share(
         studio.sign(token), song, role, time.time() + lifetime, allow_download, principal.label
     )
-    studio.store.log(principal.label, f"shared with a {role} (link {link.id})", song)
+    studio.store.log(principal.name, f"shared with a {role} (link {link.id})", song)
     return NewShare(link, token)
 
 
@@ -221,7 +221,7 @@ def list_shares(studio: Studio) -> list[ShareLink]:
 def revoke_share(studio: Studio, principal: Principal, share_id: int) -> ShareLink:
     authorize(principal, "admin")
     link = studio.store.revoke_share(share_id)
-    studio.store.log(principal.label, f"revoked share link {share_id}", link.song)
+    studio.store.log(principal.name, f"revoked share link {share_id}", link.song)
     return link
 
 

@@ -78,7 +78,7 @@ def publish(
         peaks,
         principal.label,
     )
-    studio.store.log(principal.label, f"published version {version.number}", slug)
+    studio.store.log(principal.name, f"published version {version.number}", slug)
     return version
 
 
@@ -143,10 +143,10 @@ def add_comment(
     ):
         raise ValidationError(f"end_s: {end_s} s is not between start_s and the song's end")
     c = studio.store.add_comment(
-        version_id, start_s, end_s, text, principal.label, principal.role, parent_id
+        version_id, start_s, end_s, text, principal.label, principal.role, parent_id, principal.name
     )
     what = "replied" if c.parent_id else f"commented at {_clock(start_s)}"
-    studio.store.log(principal.label, f"{what} on version {v.number}", v.song)
+    studio.store.log(principal.name, f"{what} on version {v.number}", v.song)
     return c
 
 
@@ -159,7 +159,7 @@ def set_resolved(
     v = version(studio, principal, c.version_id, "comment")
     out = studio.store.set_resolved(comment_id, resolved, principal.label)
     studio.store.log(
-        principal.label,
+        principal.name,
         f"{'resolved' if resolved else 'reopened'} a comment on v{v.number}",
         v.song,
     )
@@ -197,7 +197,7 @@ def approve(studio: Studio, principal: Principal | None, version_id: int) -> App
     assert principal is not None
     key = principal.email or f"link:{principal.share_id}:{principal.name}"
     v = studio.store.add_approval(v.id, key, principal.name, principal.role, v.render_id)
-    studio.store.log(principal.label, f"approved version {v.number}", v.song)
+    studio.store.log(principal.name, f"approved version {v.number}", v.song)
     project = studio.project()
     required = set(_required(project))
     roles = _approved_roles(studio, v.song, v.render_id)

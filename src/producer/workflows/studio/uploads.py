@@ -89,7 +89,7 @@ def accept_upload(
         track,
     )
     where = f" on track {track!r}" if track else ""
-    studio.store.log(principal.label, f"uploaded {kind} {name}{where}", slug)
+    studio.store.log(principal.name, f"uploaded {kind} {name}{where}", slug)
     return upload
 
 

@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("end_s", sa.Float(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("author", sa.String(length=320), nullable=False),
+        sa.Column("author_name", sa.String(length=200), nullable=False),
         sa.Column("author_role", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("resolved", sa.Boolean(), nullable=False),
