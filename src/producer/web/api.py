@@ -118,8 +118,8 @@ def version_audio(
     version_id: int, who: Who, request: Request, download: bool = False
 ) -> FileResponse:
     studio = studio_of(request)
-    v, path = review.audio_path(studio, who.principal, version_id, download)
-    return _audio(path, download, f"{v.song}-v{v.number}.wav")
+    (song, number), path = review.audio_path(studio, who.principal, version_id, download)
+    return _audio(path, download, f"{song}-v{number}.wav")
 
 
 @router.get("/versions/{version_id}/peaks")

@@ -227,30 +227,40 @@ class StudioStore:
 
     def principal(self, token_hash: str, now: float) -> tuple[Principal, str] | None:
         """Who holds the session ``token_hash`` (and its CSRF secret), or None when it is
-        unknown, expired, its account removed, or its share link revoked or expired."""
-        with self._read() as s:
-            row = s.scalars(select(SessionRow).where(SessionRow.token_hash == token_hash)).first()
-            if row is None or row.expires_at <= now:
-                return None
-            if row.user_id is not None:
-                user = s.get(UserRow, row.user_id)
-                if user is None or user.removed:
-                    return None
-                return Principal(user.id, user.name, user.role, user.email), row.csrf
-            if row.share_id is not None:
-                link = s.get(ShareRow, row.share_id)
-                if link is None or link.revoked or link.expires_at <= now:
-                    return None
-                p = Principal(
-                    None,
-                    row.name,
-                    link.role,
-                    share_id=link.id,
-                    song=link.song,
-                    can_download=link.allow_download,
-                )
-                return p, row.csrf
+        unknown, expired, its account removed, or its share link revoked or expired.
+
+        One query (every API call asks it): the session joined to its account or link."""
+        q = (
+            select(
+                SessionRow.expires_at,
+                SessionRow.csrf,
+                SessionRow.name,
+                UserRow.id,
+                UserRow.name,
+                UserRow.role,
+                UserRow.email,
+                UserRow.removed,
+                ShareRow.id,
+                ShareRow.role,
+                ShareRow.song,
+                ShareRow.allow_download,
+                ShareRow.revoked,
+                ShareRow.expires_at,
+            )
+            .outerjoin(UserRow, UserRow.id == SessionRow.user_id)
+            .outerjoin(ShareRow, ShareRow.id == SessionRow.share_id)
+            .where(SessionRow.token_hash == token_hash)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None or row[0] <= now:
             return None
+        (_, csrf, visitor, uid, uname, urole, email, removed, sid, srole, song, dl, rev, sexp) = row
+        if uid is not None:
+            return None if removed else (Principal(uid, uname, urole, email), csrf)
+        if sid is not None and not rev and sexp > now:
+            return Principal(None, visitor, srole, share_id=sid, song=song, can_download=dl), csrf
+        return None
 
     def delete_session(self, token_hash: str) -> None:
         with self._write() as s:
@@ -424,6 +434,15 @@ class StudioStore:
                 raise NotFoundError(f"no version {version_id}")
             return _version(row, self._approvals_of(s, [row.id])[row.id])
 
+    def version_key(self, version_id: int) -> tuple[str, int, str, float]:
+        """(song, number, render_id, duration_s) of a version: what never changes."""
+        q = select(VersionRow.song, VersionRow.number, VersionRow.render_id, VersionRow.duration_s)
+        with self.engine.connect() as conn:
+            row = conn.execute(q.where(VersionRow.id == version_id)).first()
+        if row is None:
+            raise NotFoundError(f"no version {version_id}")
+        return (row[0], row[1], row[2], row[3])
+
     def version_peaks(self, version_id: int) -> str:
         with self._read() as s:
             peaks = s.scalars(select(VersionRow.peaks).where(VersionRow.id == version_id)).first()
@@ -472,7 +491,9 @@ class StudioStore:
         author_role: str,
         parent_id: int | None = None,
         author_name: str = "",
+        activity: tuple[str, str, str] | None = None,
     ) -> Comment:
+        """Add a comment (and, in the same transaction, its ``(who, what, song)`` activity)."""
         with self._write() as s:
             if s.get(VersionRow, version_id) is None:
                 raise NotFoundError(f"no version {version_id}")
@@ -496,6 +517,9 @@ class StudioStore:
                 resolved_by="",
             )
             s.add(row)
+            if activity is not None:
+                who, what, song = activity
+                s.add(ActivityRow(at=row.created_at, who=who, what=what, song=song))
             s.flush()
             return _comment(row)
 

@@ -89,6 +89,7 @@ def remove_user(studio: Studio, email: str) -> None:
     """Disable the account and end its sessions; what it wrote stays in the conversation."""
     e = _email(email)
     studio.store.remove_user(e)
+    studio.forget_sessions()
     studio.store.log("producer", f"removed the account {e}")
 
 
@@ -158,7 +159,7 @@ def session_principal(studio: Studio, token: str | None) -> tuple[Principal, str
     """(principal, csrf) of a cookie or bearer ``token``; None when it is unknown or expired."""
     if not token or len(token) > 200:
         return None
-    return studio.store.principal(studio.sign(token), time.time())
+    return studio.session(token)
 
 
 def check_csrf(expected: str, given: str | None) -> bool:
@@ -168,6 +169,7 @@ def check_csrf(expected: str, given: str | None) -> bool:
 
 def logout(studio: Studio, token: str) -> None:
     studio.store.delete_session(studio.sign(token))
+    studio.forget_sessions()
 
 
 # ---------------------------------------------------------------- share links
@@ -221,6 +223,7 @@ def list_shares(studio: Studio) -> list[ShareLink]:
 def revoke_share(studio: Studio, principal: Principal, share_id: int) -> ShareLink:
     authorize(principal, "admin")
     link = studio.store.revoke_share(share_id)
+    studio.forget_sessions()
     studio.store.log(principal.name, f"revoked share link {share_id}", link.song)
     return link
 

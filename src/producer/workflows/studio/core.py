@@ -11,6 +11,8 @@ import getpass
 import hashlib
 import hmac
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from producer.storage import Project
 from producer.storage.studio import StudioStore, load_secret, studio_db_url
 
 DEFAULT_MAX_UPLOAD_MB = 1024
+SESSION_CACHE_S = 2.0
+"""How long a server remembers who holds a token before asking the database again. A logout,
+removal or revocation made by this process takes effect at once; one made by another process
+(``producer share --revoke`` while the server runs) within this many seconds."""
 
 
 @dataclass
@@ -32,6 +38,39 @@ class Studio:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     _project: Project | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _keys: dict[int, tuple[str, int, str, float]] = field(default_factory=dict, repr=False)
+    _sessions: OrderedDict[str, tuple[float, tuple[Principal, str] | None]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+
+    def version_key(self, version_id: int) -> tuple[str, int, str, float]:
+        """(song, number, render_id, duration_s) of a version, cached: they never change."""
+        key = self._keys.get(version_id)
+        if key is None:
+            key = self._keys[version_id] = self.store.version_key(version_id)
+        return key
+
+    def session(self, token: str) -> tuple[Principal, str] | None:
+        """(principal, csrf) of a session token, asked of the database at most every
+        ``SESSION_CACHE_S`` seconds per token."""
+        digest = self.sign(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._sessions.get(digest)
+            if hit is not None and now - hit[0] < SESSION_CACHE_S:
+                return hit[1]
+        found = self.store.principal(digest, time.time())
+        with self._lock:
+            self._sessions[digest] = (now, found)
+            self._sessions.move_to_end(digest)
+            while len(self._sessions) > 4096:
+                self._sessions.popitem(last=False)
+        return found
+
+    def forget_sessions(self) -> None:
+        """After a logout, a removed account or a revoked link: ask the database again."""
+        with self._lock:
+            self._sessions.clear()
 
     def project(self) -> Project:
         """The project's documents, re-read only when a file changed since the last read."""

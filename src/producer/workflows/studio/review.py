@@ -96,16 +96,29 @@ def version(studio: Studio, principal: Principal | None, version_id: int, action
     return v
 
 
+def _key(
+    studio: Studio, principal: Principal | None, version_id: int, action: str
+) -> tuple[str, int, str, float]:
+    """(song, number, render_id, duration_s) of a version ``principal`` may ``action`` on
+    (the cheap check of the hot routes: comments, peaks, audio)."""
+    authorize(principal, action)
+    key = studio.version_key(version_id)
+    authorize(principal, action, key[0])
+    return key
+
+
 def audio_path(
     studio: Studio, principal: Principal | None, version_id: int, download: bool
 ) -> tuple[Version, Path]:
-    """The version and its render file: looked up by id, never built from the URL."""
-    v = version(studio, principal, version_id, "download" if download else "listen")
-    return v, mix_wf.cached_render_path(studio.root, v.render_id)
+    """(song, version number) and the render file: looked up by id, never from the URL."""
+    song, number, render_id, _ = _key(
+        studio, principal, version_id, "download" if download else "listen"
+    )
+    return (song, number), mix_wf.cached_render_path(studio.root, render_id)
 
 
 def peaks(studio: Studio, principal: Principal | None, version_id: int) -> str:
-    version(studio, principal, version_id, "listen")
+    _key(studio, principal, version_id, "listen")
     return studio.store.version_peaks(version_id)
 
 
@@ -113,7 +126,7 @@ def peaks(studio: Studio, principal: Principal | None, version_id: int) -> str:
 
 
 def comments(studio: Studio, principal: Principal | None, version_id: int) -> list[Comment]:
-    version(studio, principal, version_id, "listen")
+    _key(studio, principal, version_id, "listen")
     return studio.store.comments(version_id)
 
 
@@ -127,27 +140,33 @@ def add_comment(
     parent_id: int | None = None,
 ) -> Comment:
     """A comment at ``start_s`` (to ``end_s`` for a range), or a reply to ``parent_id``."""
-    v = version(studio, principal, version_id, "comment")
+    song, number, _, duration_s = _key(studio, principal, version_id, "comment")
     assert principal is not None
     text = body.strip()
     if not text:
         raise ValidationError("body: is empty")
     if len(text) > MAX_COMMENT_CHARS:
         raise ValidationError(f"body: longer than {MAX_COMMENT_CHARS} characters")
-    if not math.isfinite(start_s) or not 0 <= start_s <= v.duration_s + 0.5:
-        raise ValidationError(
-            f"start_s: {start_s} s is outside the song (0 to {v.duration_s:.1f} s)"
-        )
-    if end_s is not None and (
-        not math.isfinite(end_s) or not start_s <= end_s <= v.duration_s + 0.5
-    ):
+    if not math.isfinite(start_s) or not 0 <= start_s <= duration_s + 0.5:
+        raise ValidationError(f"start_s: {start_s} s is outside the song (0 to {duration_s:.1f} s)")
+    if end_s is not None and (not math.isfinite(end_s) or not start_s <= end_s <= duration_s + 0.5):
         raise ValidationError(f"end_s: {end_s} s is not between start_s and the song's end")
-    c = studio.store.add_comment(
-        version_id, start_s, end_s, text, principal.label, principal.role, parent_id, principal.name
+    what = (
+        f"replied on version {number}"
+        if parent_id
+        else f"commented at {_clock(start_s)} on version {number}"
     )
-    what = "replied" if c.parent_id else f"commented at {_clock(start_s)}"
-    studio.store.log(principal.name, f"{what} on version {v.number}", v.song)
-    return c
+    return studio.store.add_comment(
+        version_id,
+        start_s,
+        end_s,
+        text,
+        principal.label,
+        principal.role,
+        parent_id,
+        principal.name,
+        activity=(principal.name, what, song),
+    )
 
 
 def set_resolved(
