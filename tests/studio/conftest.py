@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from argon2 import PasswordHasher
 import pytest
 import soundfile as sf
-
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from producer.web import create_app
@@ -28,8 +27,8 @@ from producer.workflows.studio import Studio, accounts, command_line_principal, 
 # argon2 at its production cost (64 MiB, 3 passes) takes ~0.1-1 s a hash on a shared machine;
 # the in-process tests use a cheap hasher (verify reads the cost from each hash, so the code
 # path is the same). The served-process tests (test_server.py) keep the real cost.
-accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # noqa: SLF001
-accounts._DUMMY_HASH = accounts._hasher.hash("dummy")  # noqa: SLF001
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+accounts._DUMMY_HASH = accounts._hasher.hash("dummy")
 
 PG_ENV = "PRODUCER_TEST_POSTGRES_URL"
 PASSWORD = "correct horse battery"

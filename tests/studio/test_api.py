@@ -6,9 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from conftest import PASSWORD, SONG, Env, tone
-
 from producer.storage import Project
 from producer.workflows.studio import accounts, command_line_principal
 
@@ -75,7 +73,7 @@ def test_traversal_in_any_path_is_404(env: Env) -> None:
         "/static/vendor/../../web/app.py",
         "/api/versions/..%2f..%2falbum.json/audio",
         "/api/versions/%2e%2e/audio",
-        f"/api/songs/..%2f..%2f.producer%2fstudio.secret/versions",
+        "/api/songs/..%2f..%2f.producer%2fstudio.secret/versions",
         "/api/songs/%2e%2e/versions",
         "/songs/..%2f..%2falbum.json",
         "/api/uploads/..%2fmedia/audio",
@@ -174,7 +172,7 @@ def test_failed_logins_lock_the_account_for_a_minute(env: Env) -> None:
         == 200
     )
     # A minute later the right password works again (the failures are moved back in time).
-    with env.studio.store._write() as s:  # noqa: SLF001 - time travel for the test
+    with env.studio.store._write() as s:
         from sqlalchemy import update
 
         from producer.storage.studio.tables import LoginFailureRow

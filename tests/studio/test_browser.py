@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PASSWORD, SONG
 from test_server import Server
 
+from conftest import PASSWORD, SONG
 from producer.workflows import project as project_wf
 from producer.workflows.studio import accounts, command_line_principal, open_studio, review
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PASSWORD, SONG
 
+from conftest import PASSWORD, SONG
 from producer.workflows.studio import accounts, command_line_principal, open_studio, review
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import PASSWORD, SONG
 
+from conftest import PASSWORD, SONG
 from producer.analysis.peaks import PeakMeter, peaks
 from producer.cli import cli
 from producer.storage import Project

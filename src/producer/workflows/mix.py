@@ -271,9 +271,9 @@ one."""
 
 def engine_version() -> str:
     """What turns a document into audio: producer's version and pedalboard's (JUCE units)."""
-    import pedalboard
+    from importlib.metadata import version
 
-    return f"producer {__version__}; pedalboard {pedalboard.__version__}"
+    return f"producer {__version__}; pedalboard {version('pedalboard')}"
 
 
 def render_id(project: Project, song: Song) -> str:
@@ -286,7 +286,8 @@ def render_id(project: Project, song: Song) -> str:
     doc = {k: v for k, v in to_dict(song).items() if k not in RENDER_ID_IGNORES}
     media = sorted({(c.media.path, c.media.sha256) for t in song.tracks for c in t.all_clips()})
     files: dict[str, str] = {}
-    for strip in [*song.tracks, *song.buses, song.master]:
+    strips: list[Track | Bus] = [*song.tracks, *song.buses, song.master]
+    for strip in strips:
         for slot in strip.inserts:
             for name, value in slot.params.items():
                 if name.endswith("_path") and isinstance(value, str) and value:

@@ -109,7 +109,7 @@ def _key(
 
 def audio_path(
     studio: Studio, principal: Principal | None, version_id: int, download: bool
-) -> tuple[Version, Path]:
+) -> tuple[tuple[str, int], Path]:
     """(song, version number) and the render file: looked up by id, never from the URL."""
     song, number, render_id, _ = _key(
         studio, principal, version_id, "download" if download else "listen"
