@@ -24,6 +24,7 @@ PACKAGES = [
     "producer.workflows.studio",
     "producer.web",
     "producer.model.studio",
+    "producer.office",
 ]
 
 

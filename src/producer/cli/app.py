@@ -95,9 +95,9 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import master, meter, mix, preproduction, project, studio, tracking
+    from producer.cli import master, meter, mix, office, preproduction, project, studio, tracking
 
-    for module in (project, meter, mix, master, preproduction, tracking, studio):
+    for module in (project, meter, mix, master, preproduction, tracking, office, studio):
         module.register(cli)
 
 

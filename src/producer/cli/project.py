@@ -82,13 +82,15 @@ def register(cli: click.Group) -> None:
 
     @cli.group("album")
     def album() -> None:
-        """The album: title, artist, UPC/EAN, year."""
+        """The album: title, artist, UPC/EAN, year, currency, time zone."""
 
     @album.command("set")
     @click.option("--title", default=None)
     @click.option("--artist", default=None)
     @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
     @click.option("--year", type=int, default=None)
+    @click.option("--currency", default=None, help="ISO 4217 code of the office's money (EUR).")
+    @click.option("--timezone", default=None, help="IANA time zone of bookings (Europe/Berlin).")
     @click.option(
         "--require-approval",
         default=None,
@@ -105,12 +107,20 @@ def register(cli: click.Group) -> None:
         artist: str | None,
         upc: str | None,
         year: int | None,
+        currency: str | None,
+        timezone: str | None,
         require_approval: str | None,
         isrc_prefix: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year, require_approval, isrc_prefix)
-        click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+        a = wf.album_set(
+            _root(ctx), title, artist, upc, year, currency, timezone, require_approval, isrc_prefix
+        )
+        click.echo(
+            f"{a.title} by {a.artist}"
+            + (f", UPC {a.upc}" if a.upc else "")
+            + f", {a.currency}, {a.timezone}"
+        )
         if a.require_approval:
             click.echo(f"mastering requires approval by {', '.join(a.require_approval)}")
         if a.isrc_prefix:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from producer.model.album import Album
 from producer.model.clip import Clip, MidiClip
@@ -103,9 +104,6 @@ def validate_album(album: Album) -> list[str]:
         problems.append(f"upc: {why}")
     if not isinstance(album.year, int) or not (album.year == 0 or 1900 <= album.year <= 2999):
         problems.append(f"year: {album.year} is not a year (or 0 for none)")
-    for i, person in enumerate(album.people):
-        if not person.name.strip():
-            problems.append(f"people[{i}].name: is empty")
     for role in album.require_approval:
         if role not in APPROVER_ROLES:
             problems.append(
@@ -117,6 +115,10 @@ def validate_album(album: Album) -> list[str]:
             f"isrc_prefix: {album.isrc_prefix!r} is not CC-XXX-YY (2 letters, "
             "3 letters or digits, 2 digits of the year)"
         )
+    if not re.fullmatch(r"[A-Z]{3}", album.currency):
+        problems.append(f"currency: {album.currency!r} is not an ISO 4217 code like EUR or USD")
+    if not album.timezone.strip():
+        problems.append("timezone: is empty (an IANA time zone like Europe/Berlin, or UTC)")
     return problems
 
 
