@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from argon2 import PasswordHasher
-from fastapi.testclient import TestClient
+
+with warnings.catch_warnings():
+    # Starlette 1.x would rather have httpx2 under its TestClient; httpx works the same here.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 from producer.web import create_app
 from producer.workflows import project as project_wf

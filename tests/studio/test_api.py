@@ -79,8 +79,7 @@ def test_traversal_in_any_path_is_404(env: Env) -> None:
         "/api/uploads/..%2fmedia/audio",
     ]:
         r = env.client.get(url, headers=h)
-        assert r.status_code in (404, 422) and r.status_code != 200, (url, r.status_code)
-        assert r.status_code == 404 or "version_id" in r.text or "upload_id" in r.text, url
+        assert r.status_code == 404, (url, r.status_code)
         assert b"secret" not in r.content and b"format_version" not in r.content, url
 
 

@@ -105,6 +105,9 @@ def create_app(studio: Studio) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if exc.errors() and all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # /api/versions/../audio names no version: not found, like any unknown path.
+            return JSONResponse({"error": "not found"}, status_code=404)
         problems = []
         for e in exc.errors():
             where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
