@@ -75,7 +75,9 @@ async def _load(
     errors: list[str] = []
     confirmed: list[int] = []
     stop_at = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=len(tokens) + 5)
+    # A client drops an idle connection before the server would (uvicorn keeps them 20 s):
+    # otherwise a request can race the server's close of the same connection.
+    limits = httpx.Limits(max_connections=len(tokens) + 5, keepalive_expiry=2.0)
 
     async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as http:
 
@@ -212,7 +214,8 @@ def run(db: str | None, label: str) -> bool:
     total = sum(len(v) for v in lat.values())
     print(
         f"  {label}: {n_clients} clients × {seconds:.0f} s, think {think_s * 1000:.0f} ms: "
-        f"{total} requests, {total / wall:.0f} requests/s; CPU server {cpu_server:.1f} s, load generator {cpu_self:.1f} s"
+        f"{total} requests, {total / wall:.0f} requests/s; CPU server {cpu_server:.1f} s "
+        f"({cpu_server / max(total, 1) * 1000:.1f} ms a request), load generator {cpu_self:.1f} s"
     )
     for kind, values in lat.items():
         print(

@@ -39,6 +39,7 @@ def serve(
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=20,  # longer than clients keep idle connections (httpx: 5 s)
         )
     finally:
         studio.close()
