@@ -95,9 +95,19 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import master, meter, mix, office, preproduction, project, studio, tracking
+    from producer.cli import (
+        master,
+        meter,
+        mix,
+        office,
+        preproduction,
+        project,
+        session,
+        studio,
+        tracking,
+    )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, studio):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session, studio):
         module.register(cli)
 
 

@@ -164,7 +164,13 @@ class HashCache:
 
 
 def media_problems(root: Path, ref: MediaRef, cache: HashCache, where: str) -> list[str]:
-    """File checks of one MediaRef: inside media/, present, same hash, same header."""
+    """File checks of one MediaRef: inside media/, present, same hash, same header.
+
+    An offline ref has no file by definition: ``offline_media`` lists it (for `validate`)
+    without making the project unopenable.
+    """
+    if ref.offline:
+        return []
     parts = Path(ref.path).parts
     if Path(ref.path).is_absolute() or ".." in parts or not parts or parts[0] != MEDIA_DIR:
         return [f"{where}.media.path: {ref.path!r} is not a relative path inside media/"]

@@ -169,6 +169,19 @@ def _media_problems(root: Path, song: Song, name: str, cache: HashCache) -> list
     return problems
 
 
+def offline_media(song: Song, name: str) -> list[str]:
+    """One line per clip whose media is offline (imported from another DAW's session without
+    its audio): listed by `validate`, never blocking the project from opening."""
+    return [
+        f"{name}: tracks[{t.name}].clips[{c.id}].media: offline — {c.media.source_name!r} was "
+        "not found when the session was imported; the clip plays silence"
+        for t in song.tracks
+        for lane in t.lanes
+        for c in lane.clips
+        if c.media.offline
+    ]
+
+
 def _load(
     root: Path, backup: bool, pending: dict[str, str | None] | None = None
 ) -> tuple[_State, list[str]]:
@@ -398,7 +411,12 @@ class Project:
             state, problems = _load(Path(root), False, History(Path(root)).pending_files())
         except (FormatError, NotFoundError) as exc:
             return [exc.message]
-        return problems + state.office_problems
+        offline = [
+            line
+            for slug, song in state.songs.items()
+            for line in offline_media(song, song_file(slug))
+        ]
+        return problems + state.office_problems + offline
 
     def _fingerprint(self) -> tuple[tuple[str, int, int, int], ...]:
         """(name, inode, size, mtime) of every document: every save renames a new file into
@@ -663,5 +681,6 @@ __all__ = [
     "decode",
     "encode",
     "office_file",
+    "offline_media",
     "song_file",
 ]

@@ -82,7 +82,12 @@ class ProjectMedia:
             return entry
 
     def read(self, ref: MediaRef, start_frame: int, frames: int) -> Audio:
-        """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file."""
+        """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file.
+
+        Offline media (``MediaRef.offline``: a session imported without its audio) is silence.
+        """
+        if ref.offline:
+            return np.zeros((ref.channels, frames), dtype=np.float32)
         path = ref.path
         f, lock, is_float = self._open(path)
         with lock:
@@ -107,6 +112,8 @@ class ProjectMedia:
         (no conversion pass, no allocation; the engine converts while it applies the gain);
         other formats as ``read`` gives them, with scale 1.
         """
+        if ref.offline:
+            return self.read(ref, start_frame, frames).T, 1.0
         f, lock, _ = self._open(ref.path)
         if f.subtype != "PCM_16":
             return self.read(ref, start_frame, frames).T, 1.0
@@ -138,7 +145,8 @@ def _check_media(project: Project, song: Song) -> None:
     for t in song.tracks:
         for lane in t.lanes:
             for c in lane.clips:
-                project.media_path(c.media)  # NotFoundError naming the file
+                if not c.media.offline:  # offline media plays silence (ProjectMedia)
+                    project.media_path(c.media)  # NotFoundError naming the file
 
 
 # ---------------------------------------------------------------- render
