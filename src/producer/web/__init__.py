@@ -6,11 +6,12 @@ Routes call ``producer.workflows.studio`` and nothing below it (import-linter ch
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from producer.web.app import CSP, create_app
-from producer.workflows.studio import DEFAULT_MAX_UPLOAD_MB, open_studio
+from producer.workflows.studio import DEFAULT_MAX_UPLOAD_MB, open_studio, review
 
 
 def serve(
@@ -26,6 +27,8 @@ def serve(
 
     studio = open_studio(root, db, remember=db is not None, max_upload_mb=max_upload_mb)
     app = create_app(studio)
+    # Answer at once; load the renderer and the meter meanwhile (seconds of imports).
+    threading.Thread(target=review.warm_up, name="warm-up", daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     announce(f"studio of {studio.root} on http://{shown}:{port}/ (database {studio.store.where})")
     if host not in ("127.0.0.1", "::1", "localhost"):

@@ -19,15 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from producer.analysis import loudness
-from producer.analysis.peaks import PEAKS_PER_SECOND, peaks_file
 from producer.errors import LockedError, NotFoundError, UserError, ValidationError
-from producer.mastering.cue import isrc_problem
 from producer.model import Song
 from producer.model.studio import APPROVER_ROLES, Activity, Comment, Principal, Upload, Version
 from producer.storage import Project
-from producer.workflows import mix as mix_wf
 from producer.workflows.studio.core import Studio, authorize
+
+
+def warm_up() -> None:
+    """Import what publishing, measuring and serving audio need: the mix workflow (engine,
+    pedalboard, scipy) and the meter — seconds of imports that `producer serve` does on a
+    thread after it starts answering, instead of before."""
+    from producer.analysis import loudness, peaks  # noqa: F401
+    from producer.workflows import mix  # noqa: F401
+
 
 MAX_COMMENT_CHARS = 5000
 
@@ -38,6 +43,8 @@ def _finite(x: float, fallback: float = -70.0) -> float:
 
 def peaks_json(path: Path) -> tuple[str, float]:
     """(the peaks document the player draws, duration in seconds) of an audio file."""
+    from producer.analysis.peaks import PEAKS_PER_SECOND, peaks_file
+
     pk, rate, frames = peaks_file(path)
     doc = {
         "sample_rate": rate,
@@ -63,7 +70,10 @@ def publish(
     tell = progress or (lambda _m: None)
     studio.project().song(slug)
     tell(f"{slug}: rendering the mix (reused when identical)")
-    rendered = mix_wf.render_by_id(studio.root, slug)
+    from producer.analysis import loudness
+    from producer.workflows import mix
+
+    rendered = mix.render_by_id(studio.root, slug)
     tell(f"{slug}: measuring {'the reused' if rendered.reused else 'the new'} render")
     report = loudness.measure_file(rendered.path)
     peaks, duration = peaks_json(rendered.path)
@@ -114,7 +124,9 @@ def audio_path(
     song, number, render_id, _ = _key(
         studio, principal, version_id, "download" if download else "listen"
     )
-    return (song, number), mix_wf.cached_render_path(studio.root, render_id)
+    from producer.workflows import mix
+
+    return (song, number), mix.cached_render_path(studio.root, render_id)
 
 
 def peaks(studio: Studio, principal: Principal | None, version_id: int) -> str:
@@ -367,7 +379,6 @@ __all__ = [
     "audio_path",
     "board",
     "comments",
-    "isrc_problem",
     "peaks",
     "peaks_json",
     "publish",
@@ -377,4 +388,5 @@ __all__ = [
     "uploads",
     "version",
     "versions",
+    "warm_up",
 ]

@@ -14,11 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from producer import audio as audio_io
-from producer.analysis import loudness
 from producer.errors import FormatError, NotFoundError, ValidationError
 from producer.model.studio import Principal, Upload
-from producer.workflows import project as project_wf
 from producer.workflows.studio.core import Studio, authorize
 from producer.workflows.studio.review import _finite, peaks_json
 
@@ -34,6 +31,8 @@ def safe_name(filename: str) -> str:
 
 def check_audio(path: Path, name: str) -> None:
     """FormatError unless the whole file decodes as finite audio with at least one frame."""
+    from producer import audio as audio_io
+
     try:
         meta = audio_io.info(path)
         frames = 0
@@ -68,11 +67,15 @@ def accept_upload(
         named = Path(tmp) / f"{name}{Path(filename).suffix.lower()[:8] or '.wav'}"
         shutil.copyfile(temp_file, named)
         if kind == "take":
+            from producer.workflows import project as project_wf
+
             placed = project_wf.import_audio(studio.root, slug, [named])[0]
             ref, track = placed.media, placed.track
         else:
             ref, track = studio.project().import_media(named), ""
     media = studio.root / ref.path
+    from producer.analysis import loudness
+
     report = loudness.measure_file(media)
     peaks, duration = peaks_json(media)
     upload = studio.store.add_upload(
