@@ -22,8 +22,12 @@ class ProducerGroup(click.Group):
     """A click group that turns ProducerError into one stderr line and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from producer.cli.progress import shown
+
         try:
-            return super().invoke(ctx)
+            # Long work shows its progress on a terminal (producer.cli.progress).
+            with shown(ctx.info_name or "producer"):
+                return super().invoke(ctx)
         except ProducerError as exc:
             click.echo(f"producer: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
@@ -96,6 +100,7 @@ def lazy_workflow(name: str) -> ModuleType:
 
 def _register_all() -> None:
     from producer.cli import (
+        analyze,
         master,
         meter,
         mix,
@@ -107,7 +112,18 @@ def _register_all() -> None:
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session, studio):
+    for module in (
+        project,
+        meter,
+        mix,
+        master,
+        preproduction,
+        tracking,
+        office,
+        session,
+        analyze,
+        studio,
+    ):
         module.register(cli)
 
 

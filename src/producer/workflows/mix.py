@@ -12,7 +12,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,6 +52,8 @@ from producer.model import (
 from producer.model import edit as ed
 from producer.storage import Project, to_dict
 from producer.units import gain_to_db
+from producer.workflows.outputs import check_output, existing
+from producer.workflows.progress import frames as progress_frames
 
 # ---------------------------------------------------------------- media
 
@@ -153,6 +155,34 @@ def _check_media(project: Project, song: Song) -> None:
 
 
 @dataclass(frozen=True)
+class Clipping:
+    """An integer output that went over full scale: how many samples were clipped, the peak."""
+
+    path: Path
+    samples: int
+    peak_dbfs: float
+    stem: str = ""
+    """The track or bus of a stem ("" for the mix)."""
+
+    def advice(self, slug: str) -> str:
+        """One line: what happened and what to do about it."""
+        over = max(self.peak_dbfs, 0.0)
+        what = f"stem of {self.stem}" if self.stem else "mix"
+        if self.stem:
+            fix = f"lower {self.stem}'s fader by at least {over:.1f} dB"
+        else:
+            fix = (
+                f"lower the mix by at least {over:.1f} dB (track faders, or "
+                f"master.gain_db automation), or add a limiter on the master: producer fx add "
+                f"{slug} master limiter ceiling_db=-1 true_peak=true"
+            )
+        return (
+            f"{self.path}: {self.samples} samples of the {what} were over full scale (peak "
+            f"{self.peak_dbfs:+.1f} dBFS) and were clipped; {fix}, or render --bit-depth 32f"
+        )
+
+
+@dataclass(frozen=True)
 class RenderSummary:
     path: Path
     stems: tuple[Path, ...]
@@ -161,10 +191,19 @@ class RenderSummary:
     peak_dbfs: float
     latency_frames: int
     tail_frames: int
+    clipping: tuple[Clipping, ...] = ()
+    """Integer outputs (the mix, stems) that clipped."""
+    replaced: tuple[Path, ...] = ()
+    """Outputs that replaced an existing file of the same name."""
 
     @property
     def seconds(self) -> float:
         return self.frames / self.sample_rate
+
+    @property
+    def clipped_samples(self) -> int:
+        """Clipped samples of the mix itself (stems not counted)."""
+        return sum(c.samples for c in self.clipping if not c.stem)
 
 
 def _frames(seconds: float | None, rate: int, what: str) -> int | None:
@@ -184,7 +223,7 @@ def render(
     slug: str,
     output: Path | None = None,
     stems_dir: Path | None = None,
-    file_format: str = "wav",
+    file_format: str | None = None,
     bit_depth: str = "24",
     start_s: float | None = None,
     end_s: float | None = None,
@@ -196,8 +235,10 @@ def render(
     """Render song ``slug`` to ``output`` (default ``renders/<slug>.<format>``) and stems.
 
     Stems go to ``stems_dir`` as ``<track>.<ext>`` and ``bus-<bus>.<ext>``. Files appear
-    under their names only when complete.
+    under their names only when complete. ``file_format`` defaults to the output's extension
+    (else wav); an extension that disagrees with it is refused rather than written wrongly.
     """
+    file_format = _output_format(output, file_format)
     if file_format not in FORMATS:
         raise UserError(f"--format {file_format!r}: use one of {', '.join(FORMATS)}")
     if bit_depth not in BIT_DEPTHS:
@@ -213,6 +254,7 @@ def render(
     _check_media(project, song)
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
     out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
+    check_output(out, project.root)
     stem_paths: dict[str, Path] = {}
     if stems_dir is not None:
         used: set[str] = set()
@@ -230,8 +272,11 @@ def render(
             stem_paths[track_id(t.name)] = stem_path(_safe_name(t.name))
         for b in song.buses:
             stem_paths[bus_id(b.name)] = stem_path(f"bus-{_safe_name(b.name)}")
-    sinks: dict[str, Sink] = {}
-    mix: Sink | None = None
+        for p in stem_paths.values():
+            check_output(p, project.root)
+    replaced = existing(out, *stem_paths.values())
+    sinks: dict[str, FileSink] = {}
+    mix: FileSink | None = None
     source = ProjectMedia(project.root)
     try:
         mix = FileSink(out, rate, 2, file_format, bit_depth)
@@ -251,11 +296,18 @@ def render(
             end_frame=end,
             tail_frames=tail,
             threads=threads,
-            progress=progress,
+            progress=progress or progress_frames(f"mixing {slug}"),
         )
     finally:
         source.close()
+    assert mix is not None
     peak_dbfs = gain_to_db(result.peak)
+    names = strip_names(song)
+    clipping = tuple(
+        Clipping(sink.path, sink.clipped_samples, gain_to_db(sink.peak), names.get(sid, ""))
+        for sid, sink in [("", mix), *sinks.items()]
+        if sink.clipped_samples
+    )
     return RenderSummary(
         out,
         tuple(stem_paths.values()),
@@ -264,6 +316,8 @@ def render(
         peak_dbfs,
         result.latency_frames,
         result.tail_frames,
+        clipping,
+        replaced,
     )
 
 
@@ -342,6 +396,51 @@ def cached_render_path(root: Path, rid: str) -> Path:
     if not path.is_file():
         raise NotFoundError(f"render {rid[:12]}: its file renders/{rid}.wav is gone")
     return path
+
+
+def _output_format(output: Path | None, file_format: str | None) -> str:
+    ext = output.suffix.lower().lstrip(".") if output is not None else ""
+    if file_format is None:
+        if ext and ext not in FORMATS:
+            raise UserError(
+                f"{output}: a mix is written as {' or '.join(FORMATS)}; name the file .wav or .flac"
+            )
+        return ext or "wav"
+    if ext and ext != file_format:
+        raise UserError(f"{output}: the name says .{ext} but --format is {file_format}; pick one")
+    return file_format
+
+
+def render_into(
+    root: Path,
+    slug: str,
+    sinks: Callable[[Sequence[str], int], tuple[Sink, Mapping[str, Sink]]],
+    *,
+    song: Song | None = None,
+    progress: Progress | None = None,
+    block_frames: int = 32768,
+    threads: int = 2,
+) -> tuple[int, int]:
+    """Render song ``slug`` (or ``song``, e.g. from a snapshot) into the caller's sinks in one
+    engine pass: the mix, and each track's post-fader signal keyed by track name.
+
+    ``sinks(track names, expected frames)`` makes them once the song is compiled (the names
+    are the tracks that play; the frames the song's length without its tail). Returns (frames,
+    sample rate). The sinks may analyse rather than write (workflows.analyze).
+    """
+    project = Project.open(root)
+    the_song = song if song is not None else project.song(slug)
+    _check_media(project, the_song)
+    plan = compile_song(the_song, CatalogEffects(project.root), block_frames=block_frames)
+    names = [t.name for t in the_song.tracks if track_id(t.name) in plan.strips]
+    mix, stems = sinks(names, plan.end_frame)
+    by_id = {track_id(name): sink for name, sink in stems.items()}
+    source = ProjectMedia(project.root)
+    try:
+        result = render_plan(plan, source, mix, by_id, threads=threads, progress=progress)
+    finally:
+        source.close()
+    return result.frames, the_song.sample_rate
 
 
 # ---------------------------------------------------------------- buses and sends
@@ -588,6 +687,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 __all__ = [
     "RENDER_ID_IGNORES",
     "CachedRender",
+    "Clipping",
     "ProjectMedia",
     "RenderSummary",
     "automate",
@@ -604,6 +704,7 @@ __all__ = [
     "render",
     "render_by_id",
     "render_id",
+    "render_into",
     "send_add",
     "strip_names",
 ]

@@ -34,6 +34,7 @@ from producer.interchange import (
 from producer.model import MediaRef, Song, TrackKind
 from producer.model import edit as ed
 from producer.storage import Project
+from producer.workflows.outputs import check_output
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def export_session(
     name without extension means stems)."""
     project = Project.open(root)
     song = project.song(slug)
+    check_output(out, project.root)  # never over the project's own files
     kind = export_format(out, fmt)
     if kind == "stems":
         return _export_stems(project, song, out, progress)
@@ -122,6 +124,12 @@ def _export_stems(project: Project, song: Song, out: Path, progress: object) -> 
         sources = [(tmpdir / "mix.wav", "Mix")]
         names = [t.name for t in song.tracks] + [f"bus {b.name}" for b in song.buses]
         sources += list(zip(summary.stems, names, strict=True))
+        for c in summary.clipping:  # 24-bit stems cannot hold samples over full scale
+            report.lose(
+                f"{c.samples} samples over full scale (peak {c.peak_dbfs:+.1f} dBFS)",
+                c.stem or "the mix",
+                "clipped in the 24-bit stem; lower the fader or put a limiter before it",
+            )
         files = bwf.write_stems(out, song, sources, project.album.title)
     return ExportResult("stems", out, report, tuple(files))
 
