@@ -176,8 +176,11 @@ def test_review_scenario_in_chromium(studio_server: Server, browser: object) -> 
     before = page.evaluate("window.studioPlayer.media.A.currentTime")
     page.click("#ab")
     wait_js(page, "window.studioPlayer.state.active === 'B' && !window.studioPlayer.media.B.paused")
+    # B went on from where A was when the switch happened.
+    at = page.evaluate("window.studioPlayer.state.switchedAt")
     after = page.evaluate("window.studioPlayer.media.B.currentTime")
-    assert abs(after - before) < 0.5, (before, after)
+    assert before <= at < before + 5.0, (before, at)
+    assert at - 0.05 <= after < at + 1.5, (at, after)
     assert page.evaluate("window.studioPlayer.media.A.paused")
     gains = page.evaluate(
         "[window.studioPlayer.gains.A.gain.value, window.studioPlayer.gains.B.gain.value]"

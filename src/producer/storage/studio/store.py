@@ -8,9 +8,10 @@ carried-forward comments, an approval with its ISRC) are single methods.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -122,6 +123,10 @@ class StudioStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write_engine = engine.execution_options(**{WRITE: True})
+        # SQLite has one writer at a time; writers of this process queue on a lock rather
+        # than on SQLite's busy handler, whose back-off sleeps (up to 100 ms) would be the
+        # latency under load. Other processes still wait on the busy timeout.
+        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str) -> StudioStore:
@@ -141,7 +146,11 @@ class StudioStore:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with Session(self._write_engine, expire_on_commit=False) as s, s.begin():
+        with (
+            self._writers or nullcontext(),
+            Session(self._write_engine, expire_on_commit=False) as s,
+            s.begin(),
+        ):
             yield s
 
     def _retry(self, fn: Callable[[], T], what: str, attempts: int = 5) -> T:
@@ -524,13 +533,12 @@ class StudioStore:
             return _comment(row)
 
     def comments(self, version_id: int) -> list[Comment]:
-        with self._read() as s:
-            rows = s.scalars(
-                select(CommentRow)
-                .where(CommentRow.version_id == version_id)
-                .order_by(CommentRow.id)
-            )
-            return [_comment(r) for r in rows]
+        # Core rows, not ORM objects: a long list is read on every player poll. The rows have
+        # the columns' names as attributes, which is all _comment reads.
+        q = select(*CommentRow.__table__.columns).where(CommentRow.version_id == version_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(CommentRow.id)).all()
+        return [_comment(r) for r in rows]  # type: ignore[arg-type]
 
     def comment(self, comment_id: int) -> Comment:
         with self._read() as s:

@@ -128,6 +128,7 @@ async function toggleAB() {
   const to = activeMedia()
   from.pause()
   to.currentTime = at
+  state.switchedAt = at
   if (state.active === 'A') ws.setTime(at)
   setAB()
   if (playing) await to.play()
