@@ -13,10 +13,10 @@ from producer.audio import Audio
 from producer.errors import NotFoundError, UserError, ValidationError
 from producer.model import COMP, MediaRef
 from producer.storage import Project
-from producer.tracking.comp import crossfade_curves, render_comp, render_lane
 from producer.tracking.streams import ArraySourceStream
 from producer.workflows import tracking as wt
 
+from .comp_reference import crossfade_curves, render_comp, render_lane
 from .synth import RATE, noise, write
 
 

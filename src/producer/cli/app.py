@@ -105,6 +105,7 @@ def _register_all() -> None:
         meter,
         mix,
         office,
+        play,
         preproduction,
         project,
         session,
@@ -122,6 +123,7 @@ def _register_all() -> None:
         office,
         session,
         analyze,
+        play,
         studio,
     ):
         module.register(cli)
