@@ -110,6 +110,7 @@ def _register_all() -> None:
         preproduction,
         project,
         session,
+        studio,
         tracking,
     )
 
@@ -124,6 +125,7 @@ def _register_all() -> None:
         session,
         analyze,
         play,
+        studio,
         batch,
     ):
         module.register(cli)

@@ -24,10 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import producer
 from producer import cpus
 from producer.errors import NotFoundError, ProducerError, UserError
 
@@ -59,10 +59,7 @@ class Task:
 
 def version() -> str:
     """producer's version: part of every task key (a new producer may master differently)."""
-    try:
-        return metadata.version("producer")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
+    return producer.__version__
 
 
 def file_sha256(path: Path) -> str:
