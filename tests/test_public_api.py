@@ -21,7 +21,13 @@ PACKAGES = [
     "producer.mastering",
     "producer.preproduction",
     "producer.tracking",
+    "producer.storage.studio",
+    "producer.workflows.studio",
+    "producer.web",
+    "producer.model.studio",
     "producer.office",
+    "producer.cpus",
+    "producer.workflows.batch",
 ]
 
 

@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from producer import audio as audio_io
+from producer import cpus
 from producer.analysis import layouts
 from producer.analysis.kweighting import KFilter, k_weighting_sos
 from producer.analysis.truepeak import FACTOR, ChannelTruePeak, interpolator_branches
@@ -268,7 +269,8 @@ class Meter:
     event_threshold_dbtp : float
         True-peak events (for plots) are the hops where the interpolated signal exceeds this.
     threads : int, optional
-        Worker threads for the channels (default: min(channels, CPUs)); 1 runs inline.
+        Worker threads for the channels (default: min(channels, :func:`producer.cpus.available`));
+        1 runs inline.
     layout : Layout, optional
         The loudspeaker layout (:mod:`producer.analysis.layouts`) the weights come from.
     """
@@ -315,7 +317,7 @@ class Meter:
         self._short_hops = round(SHORT_TERM_S * self.sample_rate) // self.hop_frames
         step = round(BLOCK_S * self.sample_rate / 4 / self.hop_frames)
         self._gate_step_hops = max(1, step)
-        n_threads = min(channels, os.cpu_count() or 1) if threads is None else threads
+        n_threads = min(channels, cpus.available()) if threads is None else threads
         self._executor: Executor | None = (
             ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="meter")
             if n_threads > 1

@@ -101,6 +101,7 @@ def lazy_workflow(name: str) -> ModuleType:
 def _register_all() -> None:
     from producer.cli import (
         analyze,
+        batch,
         master,
         meter,
         mix,
@@ -109,6 +110,7 @@ def _register_all() -> None:
         preproduction,
         project,
         session,
+        studio,
         tracking,
     )
 
@@ -123,6 +125,8 @@ def _register_all() -> None:
         session,
         analyze,
         play,
+        studio,
+        batch,
     ):
         module.register(cli)
 

@@ -100,6 +100,9 @@ def register(cli: click.Group) -> None:
         help="Loudspeaker layout of a multichannel INPUT that does not say it (5.1, 7.1, 7.1.4, "
         "0+7+0, L,R,C,LFE,...): the BS.1770-4 channel weights of its loudness.",
     )
+    @click.option(
+        "--force", is_flag=True, help="Master even without the approvals the album requires."
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the outputs as JSON.")
     @click.pass_context
     def master_cmd(
@@ -121,6 +124,7 @@ def register(cli: click.Group) -> None:
         noise_shaping: bool,
         max_limiting_db: float,
         layout: str | None,
+        force: bool,
         as_json: bool,
     ) -> None:
         """Master INPUT (an audio file), a project SONG, or the whole album (--album).
@@ -157,7 +161,7 @@ def register(cli: click.Group) -> None:
                 raise UserError("--layout names the channels of an audio file INPUT, not an album")
             if isrc:
                 raise UserError("--isrc names one recording; set each song's with song set --isrc")
-            result = wf.master_project_album(root, profile, out, opts)
+            result = wf.master_project_album(root, profile, out, opts, force=force)
             rows = result.masters
             _print_rows(rows, as_json)
             _album_notes(result, as_json)
@@ -170,7 +174,7 @@ def register(cli: click.Group) -> None:
             if is_file:
                 rows = wf.master_file(Path(target), profile, out, opts)
             else:
-                rows = wf.master_song(root, target, profile, out, opts)
+                rows = wf.master_song(root, target, profile, out, opts, force=force)
             _print_rows(rows, as_json)
         failed = [d for d in rows if not d.passed]
         if failed:
