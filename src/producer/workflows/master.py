@@ -44,7 +44,6 @@ from producer.mastering.chain import (
     ChainSettings,
     CompressorSettings,
     MasterResult,
-    master,
     master_source,
 )
 from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
@@ -316,14 +315,23 @@ def master_file(
     )
 
 
-def _render_mix(project: Project, song: Song) -> Audio:
+def _mix_file(project: Project, song: Song) -> Path:
     """The song's mix, rendered by the mix workflow (engine, the project's effects and media)
-    as 32-bit float, once per render id (``renders/<render id>.wav``, reused when identical):
-    float32 (2, frames) at the song's rate."""
+    as 32-bit float, once per render id (``renders/<render id>.wav``, reused when identical)."""
     rendered = mix_wf.render_by_id(
         project.root, song.slug, progress=progress_frames(f"mixing {song.slug}")
     )
-    return audio_io.read(rendered.path)[0]
+    return Path(rendered.path)
+
+
+def _render_mix(project: Project, song: Song) -> Audio:
+    """:func:`_mix_file` read whole: float32 (2, frames) at the song's rate (album runs)."""
+    return audio_io.read(_mix_file(project, song))[0]
+
+
+def _silent(path: Path) -> bool:
+    """Whether every sample of the file is zero (read in blocks)."""
+    return not any(np.any(block) for block in audio_io.blocks(path))
 
 
 def _check_approval(project: Project, song: Song, force: bool) -> str:
@@ -374,11 +382,20 @@ def master_song(
     for p in paths:
         check_output(p, project.root, opts.reference)
     reference, target = _reference_target(opts)
-    mix = _render_mix(project, song)
-    if not np.any(mix):
+    mix = _mix_file(project, song)
+    if _silent(mix):
         raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
-    progress(f"mastering {slug} to {profile.name}")
-    result = master(mix, song.sample_rate, profile, opts.settings, reference, target_lufs=target)
+    stage = f"mastering {slug} to {profile.name}"
+    progress(stage)
+    # Streamed from the rendered mix: bounded memory for a song of any length.
+    result = master_source(
+        FileSource(mix),
+        profile,
+        opts.settings,
+        reference,
+        target_lufs=target,
+        progress=lambda step: progress(f"{stage}: {step}"),
+    )
     album = project.album
     tags = Tags(
         song.title,
