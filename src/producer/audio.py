@@ -11,6 +11,7 @@ not audio, empty, or holds NaN/Inf samples, so the shells never show a traceback
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,17 +154,77 @@ def read(
     return audio, int(rate)
 
 
+def _pcm24_data(path: Path, channels: int, frames: int) -> int | None:
+    """Byte offset of the samples of a plain RIFF/WAVE file of 24-bit integer PCM, or None
+    (any other layout, or one that disagrees with libsndfile's ``channels`` and ``frames``)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pcm24 = False
+        for _ in range(64):
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if cid == b"fmt ":
+                body = f.read(size + (size & 1))
+                if len(body) < 16:
+                    return None
+                tag, chans, _, _, align, bits = struct.unpack("<HHIIHH", body[:16])
+                if tag == 0xFFFE and len(body) >= 26:  # extensible: the sub-format's tag
+                    tag = int.from_bytes(body[24:26], "little")
+                pcm24 = tag == 1 and bits == 24 and chans == channels and align == 3 * chans
+            elif cid == b"data":
+                offset = f.tell()
+                return offset if pcm24 and size // (3 * channels) >= frames else None
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+    return None
+
+
+def _pcm24_blocks(
+    path: Path, offset: int, channels: int, block_frames: int, start: int, frames: int
+) -> Iterator[Audio]:
+    """24-bit WAV samples decoded by numpy: each 3-byte sample read as the top of an int32 (a
+    view at byte 3i - 1 over one byte of padding), scaled by 2^-31 — the values libsndfile
+    gives (x·2^8·2^-31 = x/2^23, exact), without its per-sample conversion (3.5x the work)."""
+    align = 3 * channels
+    with open(path, "rb") as f:
+        f.seek(offset + start * align)
+        remaining = frames
+        while remaining > 0:
+            n = min(block_frames, remaining)
+            raw = bytearray(1 + n * align)
+            got = f.readinto(memoryview(raw)[1:])
+            n = (got or 0) // align
+            if n == 0:
+                return
+            remaining -= n
+            words = np.ndarray((n * channels,), dtype="<i4", buffer=raw, strides=(3,))
+            values = (words & np.int32(-256)).astype(np.float32)
+            values *= np.float32(2.0**-31)
+            yield np.ascontiguousarray(values.reshape(n, channels).T)
+
+
 def blocks(
     path: str | os.PathLike[str], block_frames: int = 65536, start: int = 0, frames: int = -1
 ) -> Iterator[Audio]:
     """Stream a file as float32 (channels, frames) blocks; memory stays bounded."""
     p = Path(path)
-    info(p)
+    meta = info(p)
+    if frames < 0:
+        frames = max(0, meta.frames - start)
+    if meta.subtype == "PCM_24" and meta.format == "WAV":
+        offset = _pcm24_data(p, meta.channels, meta.frames)
+        if offset is not None:  # integer PCM: always finite
+            yield from _pcm24_blocks(p, offset, meta.channels, block_frames, start, frames)
+            return
     try:
         with sf.SoundFile(str(p)) as f:
             if start:
                 f.seek(start)
-            remaining = frames if frames >= 0 else f.frames - start
+            remaining = frames
             while remaining > 0:
                 data = f.read(min(block_frames, remaining), dtype="float32", always_2d=True)
                 if len(data) == 0:
