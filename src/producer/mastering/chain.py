@@ -392,7 +392,7 @@ def _prepare(
     plugins = _eq_board(settings)
     store = SampleStore(rate, source.channels)
     model = gainmodel.LimiterModel(rate, weights)
-    spectrum = Welch(rate, hop=1.0)
+    spectrum = Welch(rate, hop=2.0)
 
     def keep(x: Audio) -> None:
         x = _stream_plugins(plugins, x, rate) if plugins else x
@@ -543,7 +543,7 @@ def _render(
     )
     rebuffer = Rebuffer(channels, BLOCK)
     store = SampleStore(rate, channels)
-    spectrum = Welch(rate, hop=1.0)
+    spectrum = Welch(rate, hop=2.0)
     gr_size = max(1, int(GR_BLOCK_S * rate))
     peaks_in, peaks_out, delivered_peaks = (
         _BlockPeaks(gr_size),

@@ -185,8 +185,8 @@ class Welch:
     window, 50 % overlap, density scaling; what ``scipy.signal.welch`` computes), numpy only.
 
     ``segment`` is 8192 samples, or the largest power of two the programme holds if shorter;
-    ``hop`` the step between segments as a fraction of one (the chain, measuring whole songs
-    for a plot, steps a whole segment: half the work, the same average).
+    ``hop`` the step between segments as a fraction of one (the chain, averaging whole songs
+    for a plot, takes every other segment: a quarter of the work, the same average).
     """
 
     def __init__(self, sample_rate: int, segment: int = 8192, hop: float = 0.5) -> None:
