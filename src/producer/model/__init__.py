@@ -7,7 +7,7 @@ Edits are functions returning new objects (``producer.model.edit``); ``validate_
 
 from producer.model import edit, timing
 from producer.model.album import Album, Person
-from producer.model.clip import Clip, Fade, FadeShape, MidiClip, Note
+from producer.model.clip import Clip, ControlChange, Fade, FadeShape, MidiClip, Note, PitchBend
 from producer.model.media import MediaRef
 from producer.model.mixer import (
     MASTER,
@@ -33,6 +33,7 @@ __all__ = [
     "Clip",
     "Comp",
     "CompSegment",
+    "ControlChange",
     "EffectSlot",
     "Fade",
     "FadeShape",
@@ -45,6 +46,7 @@ __all__ = [
     "Note",
     "ParamValue",
     "Person",
+    "PitchBend",
     "Section",
     "Send",
     "Song",

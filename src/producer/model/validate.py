@@ -187,6 +187,18 @@ def _midi_problems(where: str, mc: MidiClip) -> list[str]:
             p.append(f"{w}.notes[{i}].length_beats: {n.length_beats} is not positive")
         if n.start_beat < 0:
             p.append(f"{w}.notes[{i}].start_beat: {n.start_beat} is negative")
+    for i, cc in enumerate(mc.controls):
+        if not 0 <= cc.controller <= 127:
+            p.append(f"{w}.controls[{i}].controller: {cc.controller} is outside 0..127")
+        if not 0 <= cc.value <= 127:
+            p.append(f"{w}.controls[{i}].value: {cc.value} is outside 0..127")
+        if not (_finite(cc.beat) and cc.beat >= 0):
+            p.append(f"{w}.controls[{i}].beat: {cc.beat} is negative")
+    for i, pb in enumerate(mc.pitch_bends):
+        if not -8192 <= pb.value <= 8191:
+            p.append(f"{w}.pitch_bends[{i}].value: {pb.value} is outside -8192..8191")
+        if not (_finite(pb.beat) and pb.beat >= 0):
+            p.append(f"{w}.pitch_bends[{i}].beat: {pb.beat} is negative")
     return p
 
 

@@ -131,11 +131,23 @@ class ProjectMedia:
         self._files.clear()
 
 
-def _check_media(project: Project, song: Song) -> None:
+MIXES_DIR = "mixes"
+"""Where `producer mix` writes a song's mix by default (``mixes/<slug>.<format>``), as the
+demo does."""
+
+
+def _check_media(project: Project, song: Song) -> Song:
+    """Make the song's audio readable: render again the MIDI parts the cache lacks, then check
+    every media file is there (NotFoundError naming the file). Returns the song to render
+    (changed only if a part had to be replaced, see ``ensure_parts``)."""
+    from producer.workflows.parts import ensure_parts
+
+    song = ensure_parts(project, song)
     for t in song.tracks:
         for lane in t.lanes:
             for c in lane.clips:
                 project.media_path(c.media)  # NotFoundError naming the file
+    return song
 
 
 # ---------------------------------------------------------------- render
@@ -182,7 +194,7 @@ def render(
     block_frames: int = 32768,
     threads: int = 2,
 ) -> RenderSummary:
-    """Render song ``slug`` to ``output`` (default ``renders/<slug>.<format>``) and stems.
+    """Render song ``slug`` to ``output`` (default ``mixes/<slug>.<format>``) and stems.
 
     Stems go to ``stems_dir`` as ``<track>.<ext>`` and ``bus-<bus>.<ext>``. Files appear
     under their names only when complete.
@@ -199,9 +211,9 @@ def render(
     tail = _frames(tail_s, rate, "--tail")
     if end is not None and end <= start:
         raise ValidationError(f"--end {end_s} s is not after --start {start_s or 0} s")
-    _check_media(project, song)
+    song = _check_media(project, song)
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
-    out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
+    out = output if output is not None else project.root / MIXES_DIR / f"{slug}.{file_format}"
     stem_paths: dict[str, Path] = {}
     if stems_dir is not None:
         used: set[str] = set()
@@ -498,6 +510,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 
 __all__ = [
+    "MIXES_DIR",
     "ProjectMedia",
     "RenderSummary",
     "automate",

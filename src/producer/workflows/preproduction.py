@@ -3,22 +3,20 @@
 Every change is one undoable step (``project.transaction``). A MIDI track's rendered audio is
 the take lane named ``rendered`` on the track (the MIDI stays the source of truth): rendering
 again replaces that lane, and every change to the notes, the instrument, the sections or the
-tempo re-renders the tracks that have one. Rendered audio enters the media pool through
-``Project.import_media`` (written to a temporary WAV first), like any other import.
+tempo re-renders the tracks that have one. Renders live in the rendered-parts cache
+(``producer.workflows.parts``), not in the media pool: they are made again when missing.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from producer import audio
 from producer.errors import NotFoundError, ValidationError
-from producer.model import Clip, Instrument, Lane, MediaRef, Song
+from producer.model import Instrument, Song
 from producer.model import edit as ed
 from producer.model.track import TrackKind
 from producer.model.validate import isrc_problem, normalise_isrc
@@ -27,10 +25,9 @@ from producer.preproduction.analyze import Estimate, estimate
 from producer.preproduction.click import click_track
 from producer.preproduction.instruments import parse_instrument, program_name
 from producer.storage import Project
+from producer.workflows.parts import RENDERED_LANE, place_render, rendered_tracks
+from producer.workflows.parts import render_parts as render_parts_cached
 from producer.workflows.project import parse_time_signature
-
-RENDERED_LANE = "rendered"
-"""Name of the take lane that holds a MIDI track's SoundFont render."""
 
 
 def _open(root: Path) -> Project:
@@ -38,72 +35,6 @@ def _open(root: Path) -> Project:
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def _rendered_tracks(song: Song) -> list[str]:
-    return [
-        t.name
-        for t in song.tracks
-        if t.kind == TrackKind.MIDI and any(lane.name == RENDERED_LANE for lane in t.lanes)
-    ]
-
-
-def _render_to_media(
-    project: Project, song: Song, names: Sequence[str], soundfont: str | Path | None
-) -> dict[str, tuple[MediaRef, int, str]]:
-    """Render tracks ``names`` of ``song`` and import each as media.
-
-    Returns name → (media, start frame, SoundFont to record on the track: its path relative to
-    the project when ``soundfont`` was given, else ""). Without ``soundfont`` a track renders
-    with the SoundFont it recorded earlier (so a re-render after a change sounds the same), or
-    the bundled GM bank.
-    """
-    out: dict[str, tuple[MediaRef, int, str]] = {}
-    chosen = render.soundfont_path(soundfont).resolve() if soundfont is not None else None
-    # Recorded relative to the project folder: documents hold no absolute paths.
-    record = Path(os.path.relpath(chosen, project.root.resolve())).as_posix() if chosen else ""
-    with tempfile.TemporaryDirectory(prefix="producer-render-") as tmp:
-        for name in names:
-            track = ed.get_track(song, name)
-            if not any(c.notes for c in track.midi_clips):
-                continue
-            inst = track.instrument or Instrument()
-            if chosen is not None:
-                sf_path = str(chosen)
-            elif inst.soundfont:
-                sf_path = str(project.root / inst.soundfont)
-            else:
-                sf_path = ""
-            playing = replace(track, instrument=replace(inst, soundfont=sf_path))
-            rendered, start = render.render_track(song, playing)
-            path = Path(tmp) / f"{song.slug}-{ed.slugify(name)}.wav"
-            audio.write(path, rendered, song.sample_rate, subtype="FLOAT")
-            out[name] = (project.import_media(path), start, record)
-    return out
-
-
-def _place_render(song: Song, name: str, ref: MediaRef, start: int, soundfont: str = "") -> Song:
-    """Make ``ref`` the track's ``rendered`` take lane (replacing an older render) and the
-    active lane; record ``soundfont`` on the track's instrument when given."""
-    track = ed.get_track(song, name)
-    old = next((lane for lane in track.lanes if lane.name == RENDERED_LANE), None)
-    old_ids = {c.id for c in old.clips} if old else set()
-    used = [i for i in ed.all_clip_ids(song) if i not in old_ids]
-    clip = Clip(
-        id=ed.new_id(used, "r"),
-        media=ref,
-        start_frame=start,
-        source_start_frame=0,
-        length_frames=ref.frames,
-        name=f"{name} (rendered)",
-    )
-    lane_id = old.id if old else ed.new_id(ed.all_lane_ids(song), "take")
-    lane = Lane(id=lane_id, name=RENDERED_LANE, clips=(clip,))
-    lanes = tuple(lane if x is old else x for x in track.lanes) if old else (*track.lanes, lane)
-    inst = track.instrument or Instrument()
-    if soundfont:
-        inst = replace(inst, soundfont=soundfont)
-    return ed.replace_track(song, replace(track, lanes=lanes, active=lane_id, instrument=inst))
 
 
 def _change(
@@ -118,12 +49,12 @@ def _change(
     (plus ``render_also``). ``fn`` raising leaves the project as it was."""
     project = _open(root)
     preview = fn(project.song(slug))
-    names = sorted(set(_rendered_tracks(preview)) | set(render_also))
-    renders = _render_to_media(project, preview, names, soundfont) if names else {}
+    names = sorted(set(rendered_tracks(preview)) | set(render_also))
+    renders = render_parts_cached(project, preview, names, soundfont) if names else {}
     with project.transaction(label) as tx:
         song = fn(tx.song(slug))
-        for name, (ref, start, sf_record) in renders.items():
-            song = _place_render(song, name, ref, start, sf_record)
+        for name, part in renders.items():
+            song = place_render(song, name, part)
         tx.put_song(song)
     return song
 

@@ -368,7 +368,11 @@ def _monitor(
     if opts.monitor_mix and any(t.all_clips() for t in others.tracks):
         from producer.engine import ArraySink, render_song
         from producer.workflows.mix import ProjectMedia
+        from producer.workflows.parts import ensure_parts
 
+        # The other tracks' MIDI parts play from the parts cache: render what it lacks first.
+        full = ensure_parts(project, song)
+        others = replace(full, tracks=tuple(t for t in full.tracks if t.name not in opts.tracks))
         sink = ArraySink(2)
         a = max(lo, 0)
         render_song(others, ProjectMedia(project.root), sink, start_frame=a, end_frame=hi)
