@@ -66,6 +66,21 @@ def _song_tree(song: Song) -> Tree:
     return tree
 
 
+def _report_leftovers(root: Path) -> None:
+    """What `producer gc` would remove (not problems: the project is sound with them)."""
+    from producer.cli.cleanup import MB, leftover_lines
+    from producer.workflows import cleanup
+
+    found = cleanup.leftovers(root)
+    if found.leftovers:
+        click.echo(
+            f"note: {len(found.leftovers)} file(s), {found.bytes / MB:.1f} MB, that nothing "
+            "needs (`producer gc` removes them):"
+        )
+        for line in leftover_lines(found):
+            click.echo(line)
+
+
 def register(cli: click.Group) -> None:
     """Add this module's commands to the `producer` group."""
 
@@ -347,6 +362,7 @@ def register(cli: click.Group) -> None:
         else:
             for p in problems:
                 click.echo(p)
+            _report_leftovers(_root(ctx))
         if problems:
             raise ValidationError(f"{len(problems)} problem(s) found", problems)
         if not as_json:

@@ -13,7 +13,6 @@ import html
 import io
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from producer.audio import Audio
+from producer.fileio import atomic_output
 from producer.mastering.chain import GR_BLOCK_S, MasterResult, long_term_spectrum_db
 from producer.mastering.profiles import DeliveryProfile
 
@@ -196,13 +196,9 @@ def report_html(
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
+    # The one atomic-output rule (a temporary name per process, stale ones cleaned up).
+    with atomic_output(path, durable=False) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_reports(

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from producer.errors import FormatError, LockedError, NotFoundError, UserError, ValidationError
 from producer.fileio import stale_partial
 from producer.model import Album, MediaRef, Song, validate_album, validate_song
-from producer.storage import migrations, pins
+from producer.storage import gc, migrations, pins
 from producer.storage.codec import from_dict, to_dict
 from producer.storage.files import (
     atomic_copy,
@@ -501,6 +501,19 @@ class Project:
         return self._history.step(position) if position else None
 
     # ------------------------------------------------------------ media
+
+    def garbage(
+        self, keep_days: float = gc.DEFAULT_KEEP_DAYS, remove: bool = False
+    ) -> tuple[gc.Survey, int]:
+        """What the project holds that nothing needs (``producer.storage.gc``), and with
+        ``remove`` take it away, under the write lock; returns (survey, bytes freed)."""
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            found = gc.survey(self.root, keep_days)
+            return found, gc.collect(self.root, found) if remove else 0
+        finally:
+            self._lock.release()
 
     def import_media(self, path: Path) -> MediaRef:
         """Copy (or convert to the project rate) ``path`` into media/; the source is only read."""

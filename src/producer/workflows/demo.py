@@ -24,6 +24,7 @@ import numpy as np
 from producer import audio
 from producer.engine import ArraySource, FileSink, render_song
 from producer.errors import UserError
+from producer.fileio import atomic_output
 from producer.mastering.album import AlbumInput, apply_fades, build_cd_image, master_album
 from producer.mastering.chain import MasterResult, master
 from producer.mastering.cue import write_cue
@@ -196,7 +197,8 @@ def run_demo(
     image = build_cd_image([r.audio for r in cd_results], cd_inputs, title=TITLE, performer=ARTIST)
     write_master(cd_dir / "album.wav", image.audio, 44100, "16", Tags(TITLE, ARTIST, TITLE))
     cue_path = cd_dir / "album.cue"
-    cue_path.write_text(write_cue(image.cue), encoding="utf-8")
+    with atomic_output(cue_path) as tmp:
+        tmp.write_text(write_cue(image.cue), encoding="utf-8")
     return DemoResult(root, tuple(lines), tuple(mixes), cue_path, time.perf_counter() - t0)
 
 

@@ -27,6 +27,7 @@ from producer import audio as audio_io
 from producer.analysis import loudness
 from producer.audio import Audio
 from producer.errors import NotFoundError, UserError
+from producer.fileio import atomic_output
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
 from producer.mastering.chain import ChainSettings, CompressorSettings, MasterResult, master
@@ -310,10 +311,8 @@ def master_project_album(
             "16",
             Tags(album.title, album.artist, album.title),
         )
-        cue = folder / "album.cue"
-        tmp = cue.with_name(".album.cue.partial")
-        tmp.write_text(write_cue(image.cue), encoding="utf-8")
-        tmp.replace(cue)
+        with atomic_output(folder / "album.cue") as tmp:
+            tmp.write_text(write_cue(image.cue), encoding="utf-8")
     return rows
 
 

@@ -85,6 +85,30 @@ class ImportedPart:
     track: str
     notes: int
     instrument: str
+    controls: int = 0
+    """Controller and pitch-bend events the part keeps (pedals, modulation, ...)."""
+
+
+@dataclass(frozen=True)
+class MidiImported:
+    """What ``midi_import`` did: the new parts, what changed in the song (tempo, key, time
+    signature: one line each, "" if nothing), and what the file held that was left out or
+    could not be read."""
+
+    parts: tuple[ImportedPart, ...]
+    changes: tuple[str, ...]
+    messages: tuple[str, ...]
+
+
+def _has_audio(song: Song) -> bool:
+    """Whether audio (imports, recordings) is placed in the song; rendered MIDI parts do not
+    count: they follow a tempo change by being rendered again."""
+    return any(t.kind == TrackKind.AUDIO and t.all_clips() for t in song.tracks)
+
+
+def _describe_tempo(song: Song) -> str:
+    more = f" (+{len(song.tempo_changes)} tempo changes)" if song.tempo_changes else ""
+    return f"{song.tempo_bpm:g} BPM{more}"
 
 
 def midi_import(
@@ -95,23 +119,65 @@ def midi_import(
     keep_tempo: bool = False,
     render_parts_too: bool = False,
     soundfont: str | Path | None = None,
-) -> list[ImportedPart]:
-    """Add the MIDI file's parts as MIDI tracks of the song; the file's tempo map, time
-    signature and key become the song's unless ``keep_tempo``."""
+    use_file_tempo: bool = False,
+    encoding: str | None = None,
+) -> MidiImported:
+    """Add the MIDI file's parts as MIDI tracks of the song.
+
+    The file's tempo map, time signature and key (those it states) become the song's, and the
+    result says so, unless ``keep_tempo``, or the song already has audio placed: then the song
+    keeps its own (the parts play at the song's tempo, beat for beat) and the result says what
+    the file had; ``use_file_tempo`` takes the file's even then (audio clips keep their time).
+    """
     project = _open(root)
     song = project.song(slug)
-    data = midi.read_midi(file, tuple(tracks), song.time_signature.beats_per_bar)
+    data = midi.read_midi(file, tuple(tracks), song.time_signature.beats_per_bar, encoding)
     if render_parts_too:
         render.soundfont_path(soundfont)
+    if keep_tempo and use_file_tempo:
+        raise ValidationError("midi import: --keep-tempo and --use-file-tempo contradict")
+    file_song = replace(
+        song,
+        tempo_bpm=data.tempo_bpm if data.has_tempo else song.tempo_bpm,
+        tempo_changes=data.tempo_changes if data.has_tempo else song.tempo_changes,
+        time_signature=data.time_signature if data.has_time_signature else song.time_signature,
+        key=data.key or song.key,
+    )
+    differs = []
+    if _describe_tempo(file_song) != _describe_tempo(song) or (
+        file_song.tempo_changes != song.tempo_changes
+    ):
+        differs.append(("tempo", _describe_tempo(song), _describe_tempo(file_song)))
+    if file_song.time_signature != song.time_signature:
+        differs.append(("time signature", str(song.time_signature), str(file_song.time_signature)))
+    if file_song.key != song.key:
+        differs.append(("key", song.key or "none", file_song.key))
+    adopt = not keep_tempo and (use_file_tempo or not _has_audio(song))
+    changes: list[str] = []
+    if differs and adopt:
+        changes = [
+            f"song {what}: {old} -> {new} (from {Path(file).name})" for what, old, new in differs
+        ]
+        if _has_audio(song):
+            changes.append("audio clips keep their time in seconds (not their bars)")
+    elif differs:
+        why = "--keep-tempo" if keep_tempo else "the song has audio placed"
+        theirs = ", ".join(f"{what} {new}" for what, _old, new in differs)
+        ours = ", ".join(f"{what} {old}" for what, old, _new in differs)
+        changes = [
+            f"kept the song's {ours} ({why}); the file has {theirs}: the parts play at the "
+            "song's tempo, beat for beat"
+            + ("" if keep_tempo else " (--use-file-tempo takes the file's)")
+        ]
 
     def fn(s: Song) -> Song:
-        if not keep_tempo:
+        if adopt:
             s = replace(
                 s,
-                tempo_bpm=data.tempo_bpm,
-                tempo_changes=data.tempo_changes,
-                time_signature=data.time_signature,
-                key=data.key or s.key,
+                tempo_bpm=file_song.tempo_bpm,
+                tempo_changes=file_song.tempo_changes,
+                time_signature=file_song.time_signature,
+                key=file_song.key,
             )
         for t in data.tracks:
             name = t.name
@@ -134,14 +200,18 @@ def midi_import(
         new_names if render_parts_too else (),
     )
     result = _open(root).song(slug)
-    return [
-        ImportedPart(
-            n,
-            sum(len(c.notes) for c in ed.get_track(result, n).midi_clips),
-            program_name(ed.get_track(result, n).instrument or Instrument()),
+    imported = []
+    for n in new_names:
+        t = ed.get_track(result, n)
+        imported.append(
+            ImportedPart(
+                n,
+                sum(len(c.notes) for c in t.midi_clips),
+                program_name(t.instrument or Instrument()),
+                sum(len(c.controls) + len(c.pitch_bends) for c in t.midi_clips),
+            )
         )
-        for n in new_names
-    ]
+    return MidiImported(tuple(imported), tuple(changes), data.messages)
 
 
 def midi_export(root: Path, slug: str, track: str, file: Path) -> int:
@@ -334,6 +404,7 @@ def write_click(
 __all__ = [
     "RENDERED_LANE",
     "ImportedPart",
+    "MidiImported",
     "midi_export",
     "midi_import",
     "part_instrument",

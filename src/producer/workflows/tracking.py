@@ -233,11 +233,14 @@ class RecordReport:
     state: str
     message: str
     frames: int
+    """Frames captured, count-in and pre-roll included."""
     sample_rate: int
     latency_frames: int
     xruns: int
     latency_drift_frames: int | None
     takes: list[SavedTake]
+    recorded_s: float = 0.0
+    """Seconds the takes hold (after the count-in): what `producer record` reports."""
 
 
 def _frames(seconds: float, rate: int, what: str) -> int:
@@ -402,14 +405,21 @@ def _monitor(
     return source
 
 
-def open_stream(opts: RecordOptions, sample_rate: int, channels: int) -> InputStream:
-    """The input: a file replayed in real time (``--source``), else a PortAudio device."""
+def open_stream(
+    opts: RecordOptions, sample_rate: int, channels: int, lead_in_frames: int = 0
+) -> InputStream:
+    """The input: a file replayed in real time (``--source``), else a PortAudio device.
+
+    A file at another rate is converted to the song's (as `producer import` does); it starts
+    after ``lead_in_frames`` of silence (the count-in), as a performer would.
+    """
     if opts.source_file is not None:
-        stream = FileSourceStream(opts.source_file, realtime=True)
-        if stream.sample_rate != sample_rate:
-            raise UserError(
-                f"{opts.source_file}: {stream.sample_rate} Hz, the song records at {sample_rate} Hz"
-            )
+        stream = FileSourceStream(
+            opts.source_file,
+            realtime=True,
+            sample_rate=sample_rate,
+            lead_in_frames=lead_in_frames,
+        )
         if stream.channels < channels:
             raise UserError(
                 f"{opts.source_file}: {stream.channels} channel(s) for {channels} track(s)"
@@ -443,14 +453,17 @@ def record_song(
     project = Project.open(root)
     song = project.song(slug)
     rate = song.sample_rate
-    latency = (
-        round(opts.latency_ms / 1000.0 * rate)
-        if opts.latency_ms is not None
-        else configured_latency_frames(root, rate)
-    )
+    if opts.latency_ms is not None:
+        latency = round(opts.latency_ms / 1000.0 * rate)
+    elif opts.source_file is not None:
+        latency = 0  # a file has no round trip: the measured device latency is not its
+    else:
+        latency = configured_latency_frames(root, rate)
     meta = plan_capture(song, opts, latency)
     if stream is None:
-        stream = open_stream(opts, rate, meta.channels)
+        # The file plays from the end of the count-in bars (a punch's pre-roll plays it).
+        lead_in = meta.count_in_frames if meta.mode != "punch" else 0
+        stream = open_stream(opts, rate, meta.channels, lead_in)
     if stream.channels > meta.channels:
         # A file source with more channels than tracks: the first ones feed the tracks.
         meta = replace(meta, channels=stream.channels)
@@ -495,6 +508,16 @@ def record_song(
             )
         set_latency(root, rate, latency)
     saved = save_capture(project, folder)
+    recorded = _recorded_seconds(saved)
+    if (
+        opts.seconds is not None
+        and result.meta.state == "finished"
+        and recorded < opts.seconds - 1.0 / rate
+        and not message
+    ):
+        message = f"the input ended after {recorded:.2f} s of the {opts.seconds:g} s asked" + (
+            f" ({opts.source_file} is shorter)" if opts.source_file is not None else ""
+        )
     return RecordReport(
         state=result.meta.state,
         message=message,
@@ -505,7 +528,16 @@ def record_song(
         xruns=result.meta.xruns,
         latency_drift_frames=drift,
         takes=saved,
+        recorded_s=recorded,
     )
+
+
+def _recorded_seconds(takes: list[SavedTake]) -> float:
+    """Seconds of performance the takes hold (one track's, every pass of a loop)."""
+    if not takes:
+        return 0.0
+    first = takes[0].track
+    return sum(t.duration_s for t in takes if t.track == first)
 
 
 def _new_capture_folder(base: Path) -> Path:
