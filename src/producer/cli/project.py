@@ -355,15 +355,16 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Problems as a JSON list.")
     @click.pass_context
     def validate(ctx: click.Context, as_json: bool) -> None:
-        """Check every document and media file; list every problem (exit 2 if any)."""
+        """Check every document and media file; list every problem (exit 2 if any), then
+        the files nothing needs (what `producer gc` removes) with their sizes."""
         problems = wf.validate(_root(ctx))
         if as_json:
             click.echo(json.dumps(problems, indent=2, ensure_ascii=False))
         else:
             for p in problems:
                 click.echo(p)
+            if not problems:
+                click.echo("ok")
             _report_leftovers(_root(ctx))
         if problems:
             raise ValidationError(f"{len(problems)} problem(s) found", problems)
-        if not as_json:
-            click.echo("ok")

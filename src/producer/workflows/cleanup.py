@@ -7,6 +7,7 @@ no recent state uses, partial files of killed writers) and what is never removed
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from producer.errors import ValidationError
@@ -21,7 +22,18 @@ def gc(
     """Remove the project's leftovers (none with ``dry_run``); returns (survey, bytes freed)."""
     if not math.isfinite(keep_days) or keep_days < 0:
         raise ValidationError(f"--keep-days: {keep_days} is not a number of days of 0 or more")
-    return Project.open(root).garbage(keep_days, remove=not dry_run)
+    # Opening a project sweeps the partial files of dead writers in the folders it writes to:
+    # list them first, so that what gc removed is all said.
+    if (Path(root) / ALBUM_FILE).is_file():
+        before = [x for x in survey(Path(root), keep_days).leftovers if x.kind == "partial file"]
+    else:
+        before = []
+    found, freed = Project.open(root).garbage(keep_days, remove=not dry_run)
+    swept = [x for x in before if not (Path(root) / x.path).exists()]
+    if swept:
+        found = replace(found, leftovers=(*swept, *found.leftovers))
+        freed += sum(x.bytes for x in swept) if not dry_run else 0
+    return found, freed
 
 
 def leftovers(root: Path) -> Survey:
