@@ -5,7 +5,7 @@ Edits are functions returning new objects (``producer.model.edit``); ``validate_
 ``validate_song`` return every problem found.
 """
 
-from producer.model import edit, timing
+from producer.model import edit, ranges, timing
 from producer.model.album import Album, Person
 from producer.model.clip import Clip, ControlChange, Fade, FadeShape, MidiClip, Note, PitchBend
 from producer.model.media import MediaRef
@@ -55,6 +55,7 @@ __all__ = [
     "Track",
     "TrackKind",
     "edit",
+    "ranges",
     "timing",
     "validate_album",
     "validate_song",

@@ -44,6 +44,7 @@ from producer.model import (
     Send,
     Song,
     Track,
+    ranges,
     validate_song,
 )
 from producer.model import edit as ed
@@ -287,8 +288,7 @@ def send_add(
     root: Path, slug: str, strip: str, bus: str, level_db: float = 0.0, pre_fader: bool = False
 ) -> None:
     """Add (or replace) a send from track or bus ``strip`` to ``bus``."""
-    if not math.isfinite(level_db):
-        raise ValidationError(f"--level-db {level_db} is not a finite number")
+    ranges.check_gain_db(level_db, "--level-db")
     project = Project.open(root)
     with project.transaction(f"send {strip} to {bus}") as tx:
         song = tx.song(slug)
@@ -456,6 +456,9 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
     parts = param.split(".")
     where = f"{strip.name}.{param}"
     values = [p.value for p in points]
+    if param == "gain_db" or (len(parts) == 3 and parts[0] == "sends" and parts[2] == "level_db"):
+        for v in values:
+            ranges.check_gain_db(v, f"{where} --points")
     if param == "gain_db":
         return
     if param == "pan":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from producer import audio
 from producer.errors import NotFoundError, ValidationError
-from producer.model import Instrument, Song
+from producer.model import Instrument, Song, ranges
 from producer.model import edit as ed
 from producer.model.track import TrackKind
 from producer.model.validate import isrc_problem, normalise_isrc
@@ -317,6 +317,10 @@ def song_set(
     "album" for the album default), ``crossfade_s`` (overlap with the next song on the CD).
     Impossible values raise ValidationError, nothing changes."""
     ts = parse_time_signature(time_signature) if time_signature else None
+    if tempo_bpm is not None:
+        ranges.check_tempo(tempo_bpm, "--tempo")
+    if key is not None:
+        key = ranges.parse_key(key)
     meta = _delivery_changes(isrc, songwriter, gap, crossfade_s)
 
     def fn(s: Song) -> Song:

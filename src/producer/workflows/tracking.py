@@ -28,7 +28,7 @@ import numpy as np
 from producer import audio
 from producer.audio import Audio
 from producer.errors import NotFoundError, UserError, ValidationError
-from producer.model import COMP, MediaRef, Song, Track, TrackKind
+from producer.model import COMP, MediaRef, Song, Track, TrackKind, ranges
 from producer.model import edit as ed
 from producer.model import timing as tm
 from producer.storage import Project
@@ -568,6 +568,7 @@ def latency_measure(
     """Measure the round trip through a loopback and remember it for this project."""
     project = Project.open(root)
     rate = sample_rate or project.album.sample_rate
+    ranges.check_sample_rate(rate, "--rate")
     if stream is None:
         stream = DeviceStream(
             rate, 1, input_device=input_device, output_device=output_device, output_channels=1
