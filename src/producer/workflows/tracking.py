@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -411,12 +412,14 @@ def open_stream(
     """The input: a file replayed in real time (``--source``), else a PortAudio device.
 
     A file at another rate is converted to the song's (as `producer import` does); it starts
-    after ``lead_in_frames`` of silence (the count-in), as a performer would.
+    after ``lead_in_frames`` of silence (the count-in), as a performer would. It plays in real
+    time, unless ``PRODUCER_SOURCE_REALTIME=0`` (scripts and the README tour test replay files
+    as fast as they can: nobody listens, there is no output).
     """
     if opts.source_file is not None:
         stream = FileSourceStream(
             opts.source_file,
-            realtime=True,
+            realtime=os.environ.get("PRODUCER_SOURCE_REALTIME", "1") != "0",
             sample_rate=sample_rate,
             lead_in_frames=lead_in_frames,
         )
