@@ -254,3 +254,26 @@ def test_an_older_project_with_renders_in_media_still_opens(project: Path, tmp_p
     run("-C", root, "undo")
     run("-C", root, "mix", "tune")
     assert os.path.getsize(project / ref.path) > 0
+
+
+def test_a_saved_recording_is_not_kept_three_times(
+    tmp_path: Path, testdata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording's raw capture and take files stay in .producer/recordings/ after the takes
+    are saved into media/ (the same audio two more times): gc removes them, the takes play."""
+    monkeypatch.setenv("PRODUCER_SOURCE_REALTIME", "0")
+    root = tmp_path / "p"
+    run("new", str(root), "--title", "A", "--artist", "B")
+    run("-C", str(root), "song", "add", "S")
+    vocals = testdata / "multitrack" / "musdb18-7-sample" / "decoded" / "vocals.wav"
+    run("-C", str(root), "record", "s", "--track", "Vox", "--seconds", "3", "--source", str(vocals))
+    (capture,) = (root / ".producer" / "recordings").iterdir()
+    _, out, _ = run("-C", str(root), "validate")
+    assert f".producer/recordings/{capture.name}" in out and "recording" in out
+    _, out, _ = run("-C", str(root), "gc")
+    assert "removed 1 file(s)" in out and not capture.exists()
+    _, out, _ = run("-C", str(root), "recover")
+    assert "nothing to recover" in out
+    run("-C", str(root), "mix", "s")
+    data, _ = sf.read(root / "mixes" / "s.wav")
+    assert np.abs(data).max() > 0.01  # the take plays from media/

@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +96,23 @@ def _step_time(text: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def survey(root: Path, keep_days: float = DEFAULT_KEEP_DAYS, now: float | None = None) -> Survey:
-    """Find the leftovers of the project at ``root`` (nothing is changed)."""
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in _walk(path))
+    return path.stat().st_size if path.exists() else 0
+
+
+def survey(
+    root: Path,
+    keep_days: float = DEFAULT_KEEP_DAYS,
+    now: float | None = None,
+    extra: Sequence[tuple[Path, str, str]] = (),
+) -> Survey:
+    """Find the leftovers of the project at ``root`` (nothing is changed).
+
+    ``extra`` adds (file or folder, kind, why) that the caller knows to be leftovers from
+    formats storage does not read (the saved captures of recordings).
+    """
     root = Path(root)
     now = time.time() if now is None else now
     always: set[str] = set()  # named by documents, snapshots, backups...: kept, whatever it is
@@ -155,6 +171,9 @@ def survey(root: Path, keep_days: float = DEFAULT_KEEP_DAYS, now: float | None =
     for path in dead_pin_files:
         rel = path.relative_to(root).as_posix()
         leftovers.append(Leftover(rel, path.stat().st_size, "pin file", "its process is gone"))
+    for path, kind, why in extra:
+        rel = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        leftovers.append(Leftover(rel, _size(Path(path)), kind, why))
     return Survey(tuple(leftovers), keep_days, kept_media, kept_parts, kept_bytes)
 
 
@@ -168,7 +187,10 @@ def collect(root: Path, found: Survey) -> int:
     for x in found.leftovers:
         p = Path(root) / x.path
         try:
-            p.unlink()
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
         except FileNotFoundError:
             continue
         freed += x.bytes

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -503,14 +503,18 @@ class Project:
     # ------------------------------------------------------------ media
 
     def garbage(
-        self, keep_days: float = gc.DEFAULT_KEEP_DAYS, remove: bool = False
+        self,
+        keep_days: float = gc.DEFAULT_KEEP_DAYS,
+        remove: bool = False,
+        extra: Callable[[], Sequence[tuple[Path, str, str]]] = tuple,
     ) -> tuple[gc.Survey, int]:
-        """What the project holds that nothing needs (``producer.storage.gc``), and with
-        ``remove`` take it away, under the write lock; returns (survey, bytes freed)."""
+        """What the project holds that nothing needs (``producer.storage.gc``; ``extra()``
+        lists more, found under the lock), and with ``remove`` take it away, under the write
+        lock; returns (survey, bytes freed)."""
         self._lock.acquire()
         try:
             self._history.recover()
-            found = gc.survey(self.root, keep_days)
+            found = gc.survey(self.root, keep_days, extra=extra())
             return found, gc.collect(self.root, found) if remove else 0
         finally:
             self._lock.release()

@@ -28,7 +28,9 @@ def gc(
         before = [x for x in survey(Path(root), keep_days).leftovers if x.kind == "partial file"]
     else:
         before = []
-    found, freed = Project.open(root).garbage(keep_days, remove=not dry_run)
+    found, freed = Project.open(root).garbage(
+        keep_days, remove=not dry_run, extra=lambda: _captures(Path(root))
+    )
     swept = [x for x in before if not (Path(root) / x.path).exists()]
     if swept:
         found = replace(found, leftovers=(*swept, *found.leftovers))
@@ -36,12 +38,19 @@ def gc(
     return found, freed
 
 
+def _captures(root: Path) -> list[tuple[Path, str, str]]:
+    from producer.workflows.tracking import saved_captures
+
+    why = "a recording whose takes are saved in media/"
+    return [(folder, "recording", why) for folder in saved_captures(root)]
+
+
 def leftovers(root: Path) -> Survey:
     """What `producer gc` would remove with its default retention (nothing is changed); nothing
     for a folder that is not a project (its problem is reported by `validate` itself)."""
     if not (Path(root) / ALBUM_FILE).is_file():
         return Survey((), DEFAULT_KEEP_DAYS, 0, 0, 0)
-    return survey(Path(root))
+    return survey(Path(root), extra=_captures(Path(root)))
 
 
 __all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "gc", "leftovers"]

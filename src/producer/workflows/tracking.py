@@ -28,7 +28,7 @@ import numpy as np
 
 from producer import audio
 from producer.audio import Audio
-from producer.errors import NotFoundError, UserError, ValidationError
+from producer.errors import FormatError, NotFoundError, UserError, ValidationError
 from producer.model import COMP, MediaRef, Song, Track, TrackKind, ranges
 from producer.model import edit as ed
 from producer.model import timing as tm
@@ -181,6 +181,20 @@ def save_capture(project: Project, folder: Path) -> list[SavedTake]:
             tx.put_song(song)
     cap.mark(folder, SAVED, meta.message)
     return saved
+
+
+def saved_captures(root: Path) -> list[Path]:
+    """Capture folders whose takes are saved in the project (media/ and a history step): the
+    raw capture and the take files beside it are then needed no more (`producer gc`)."""
+    base = Path(root) / RECORDINGS_DIR
+    out = []
+    for p in sorted(base.glob(f"*/{cap.META_NAME}")):
+        try:
+            if cap.read_meta(p.parent).state == SAVED:
+                out.append(p.parent)
+        except FormatError:
+            continue  # unreadable: not ours to judge, `recover` reports it
+    return out
 
 
 def recover(root: Path) -> list[SavedTake]:
@@ -790,6 +804,7 @@ __all__ = [
     "recover",
     "render_track_takes",
     "save_capture",
+    "saved_captures",
     "set_latency",
     "take_comp",
     "take_import",
