@@ -40,6 +40,7 @@ def test_demo_album(tmp_path: Path) -> None:
     _check_streaming(root)
     _check_cd(root)
     _check_summary_and_show(root, result.stdout)
+    _check_office(root)
 
 
 def _check_streaming(root: Path) -> None:
@@ -86,3 +87,29 @@ def test_demo_refuses_a_folder_that_is_no_project(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not a producer project" in result.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _check_office(root: Path) -> None:
+    """The demo album's office shows real content: status, budget, credits."""
+    import json
+
+    def run(*args: str) -> str:
+        r = CliRunner().invoke(cli, ["-C", str(root), *args])
+        assert r.exit_code == 0, (args, r.output)
+        return r.stdout
+
+    board = json.loads(run("status", "--json"))
+    assert [s["stage"] for s in board["songs"]] == ["delivered"] * 3
+    assert all(s["blocks"] == [] for s in board["songs"]), board["songs"]
+    assert board["next_booking"] is not None and "rehearsal" in board["next_booking"]
+    budget = json.loads(run("budget", "--json"))
+    assert budget["currency"] == "USD" and float(budget["total"]["actual"]) > 0
+    assert {line["category"] for line in budget["lines"]} >= {"studio", "musicians", "mixing"}
+    rin = json.loads(run("credits", "--json"))
+    assert rin["Missing"] == []
+    roles = {c["Role"] for rec in rin["SoundRecordingList"] for c in rec["Contributor"]}
+    assert {"StudioProducer", "MixingEngineer", "MasteringEngineer", "StudioMusician"} <= roles
+    text = run("credits")
+    assert "Written by Ada Lindqvist" in text and "Sam Rivera: bass" in text
+    for slug in ("slow-light", "iron-road", "neon-run"):
+        assert json.loads(run("split", "show", slug, "--json"))["final"] is True

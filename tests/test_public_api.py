@@ -20,6 +20,7 @@ PACKAGES = [
     "producer.mastering",
     "producer.preproduction",
     "producer.tracking",
+    "producer.office",
 ]
 
 

@@ -200,7 +200,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
         "newer format_version",
         lambda r: corrupt(r / "album.json", newer),
         ["show"],
-        "album.json: format_version 99 is newer than this producer reads (1)",
+        "album.json: format_version 99 is newer than this producer reads (2)",
     ),
     (
         "sample rate 0",

@@ -8,6 +8,8 @@ golden file; regenerate deliberately with ``PRODUCER_REGOLDEN=1`` and review the
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,6 @@ from producer.model import (
     MediaRef,
     MidiClip,
     Note,
-    Person,
     Section,
     Send,
     Song,
@@ -40,8 +41,35 @@ from producer.model import (
     Track,
     TrackKind,
     validate_album,
+    validate_office,
     validate_song,
 )
+from producer.model.office import (
+    Acceptance,
+    Booking,
+    BookingStatus,
+    Budget,
+    BudgetLine,
+    Category,
+    Contract,
+    Contracts,
+    Expense,
+    Office,
+    Participant,
+    Person,
+    Rate,
+    RecoupRule,
+    Room,
+    Roster,
+    ScaleCard,
+    ScalePeriod,
+    Schedule,
+    SessionKind,
+    Share,
+    Splits,
+    SplitSheet,
+)
+from producer.storage import FORMAT_VERSION
 from producer.storage.project import decode, encode
 
 HERE = Path(__file__).parent
@@ -63,9 +91,10 @@ def golden_album() -> Album:
         artist="The Examples",
         sample_rate=48000,
         songs=("first-song",),
-        people=(Person("Ana Díaz", ("vocals", "producer"), "ana@example.org"),),
         year=2026,
         upc="012345678905",
+        currency="EUR",
+        timezone="Europe/Berlin",
     )
 
 
@@ -90,7 +119,15 @@ def golden_song() -> Song:
                     ),
                 ),
             ),
-            Lane("take2", "Take 2", (Clip("c2", MEDIA, 96000, 0, 240000),)),
+            Lane(
+                "take2",
+                "Take 2",
+                (Clip("c2", MEDIA, 96000, 0, 240000),),
+                performer="Ana Díaz",
+                instrument="vocals",
+                role="Vocalist",
+                booking="b1",
+            ),
         ),
         active=COMP,
         comp=Comp((CompSegment("take1", 96000, 200000), CompSegment("take2", 200000, 336000)), 240),
@@ -149,9 +186,119 @@ def golden_song() -> Song:
     )
 
 
+def golden_office() -> Office:
+    """Every type of the office documents, with decimal money, dates and times."""
+    people = Roster(
+        (
+            Person(
+                "Ana Díaz",
+                ("Vocalist", "ComposerLyricist", "UserDefined:Vocal coach"),
+                ("vocals", "piano"),
+                email="ana@example.org",
+                phone="+49 30 1234567",
+                pro="GEMA",
+                ipi="00000000297",
+                isni="000000012281955X",
+                union="AFM",
+                rates=(
+                    Rate("session", Decimal("425.00")),
+                    Rate("session", Decimal("450.00"), date(2027, 2, 1)),
+                ),
+                note="prefers mornings",
+            ),
+            Person("Nacht Records", ("UserDefined:Label",), organisation=True),
+        )
+    )
+    start = datetime(2027, 1, 12, 10, 0)
+    bookings = Schedule(
+        (Room("Studio A", (Rate("hour", Decimal("50.00")),), 48, Decimal("50"), "the big room"),),
+        (
+            Booking(
+                "b1",
+                SessionKind.TRACKING,
+                "Studio A",
+                start,
+                start + timedelta(hours=3),
+                ("first-song",),
+                (Participant("Ana Díaz", "Vocalist", ("vocals",)),),
+                BookingStatus.CANCELLED,
+                datetime(2027, 1, 11, 9, 30),
+                "moved to February",
+            ),
+        ),
+    )
+    budget = Budget(
+        Decimal("60000.00"),
+        (BudgetLine(Category.STUDIO, Decimal("12000.00"), True, "two weeks"),),
+        (
+            Expense(
+                "e1", Category.STUDIO, Decimal("1200.00"), date(2027, 1, 12), "b1", False, "deposit"
+            ),
+        ),
+        (
+            ScaleCard(
+                "AFM example",
+                "AFM",
+                "USD",
+                (
+                    ScalePeriod(
+                        date(2025, 2, 3),
+                        Decimal("447.24"),
+                        Decimal(3),
+                        Decimal("111.81"),
+                        Decimal(20),
+                        Decimal("14.09"),
+                        Decimal("6.71"),
+                        7,
+                    ),
+                ),
+                "a source",
+                "example figures",
+            ),
+        ),
+    )
+    contracts = Contracts(
+        (
+            Contract(
+                "Ana deal",
+                "Ana Díaz",
+                Decimal("0.60"),
+                Decimal("0.10"),
+                RecoupRule.NET,
+                Decimal("10000.00"),
+                None,
+                ("first-song",),
+                date(2026, 12, 1),
+                "net of producer",
+            ),
+        )
+    )
+    splits = Splits(
+        (
+            SplitSheet(
+                "first-song",
+                (Share("Ana Díaz", Decimal("100"), "ComposerLyricist", "GEMA", "00000000297"),),
+                (),
+                (Share("Nacht Records", Decimal("100"), "OriginalOwner"),),
+                (Acceptance("Ana Díaz", datetime(2027, 1, 2, 12, 0, tzinfo=UTC), "ab" * 32),),
+            ),
+        )
+    )
+    return Office(people, bookings, budget, contracts, splits)
+
+
 CASES = [
     ("album.json", golden_album, Album, "album"),
     ("song.json", golden_song, Song, "song"),
+    *[
+        (
+            f"office-{doc}.json",
+            lambda doc=doc: getattr(golden_office(), doc),
+            type(getattr(Office(), doc)),
+            "office",
+        )
+        for doc in ("people", "bookings", "budget", "contracts", "splits")
+    ],
 ]
 
 
@@ -159,6 +306,7 @@ def test_golden_models_are_valid() -> None:
     """The golden models are meaningful documents, not just well-typed ones."""
     assert validate_album(golden_album()) == []
     assert validate_song(golden_song()) == []
+    assert validate_office(golden_office()) == []
 
 
 @pytest.mark.parametrize(("name", "make", "cls", "kind"), CASES)
@@ -178,5 +326,5 @@ def test_writer_matches_golden(name: str, make: object, cls: type, kind: str) ->
 def test_golden_reads_back(name: str, make: object, cls: type, kind: str) -> None:
     assert callable(make)
     model, version = decode(cls, kind, (HERE / name).read_text(encoding="utf-8"), name)
-    assert version == 1
+    assert version == FORMAT_VERSION
     assert model == make()

@@ -1,5 +1,6 @@
-"""A real process doing a long series of edits, killed with SIGKILL at random points, leaves a
-project that opens, validates and takes the next edit — with working undo."""
+"""A real process doing a long series of edits (songs and office documents), killed with
+SIGKILL at random points, leaves a project that opens, validates and takes the next edit — with
+working undo."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from producer.storage import Project
+from producer.workflows import office as wo
 from producer.workflows import project as wf
 
 
@@ -30,18 +32,25 @@ from producer.errors import NotFoundError
 from producer.storage import Project
 from producer.workflows import project as wf
 
+from producer.workflows import office as wo
+
 root = Path(sys.argv[1])
 tag = sys.argv[2]
 print("ready", flush=True)
 i = 0
 while True:
     i += 1
-    k = i % 10
-    if k == 0:
+    k = i % 12
+    if k == 2:  # an office edit: a booking at a new hour each time (never a conflict)
+        day, hour = divmod(int(tag) * 1000 + i, 20)
+        wo.book(root, ["first-song"], "tracking", "Studio A", f"2027-{1 + day // 28 % 12:02d}-{1 + day % 28:02d}T{hour + 2:02d}:00", hours=1, people=["Jane Doe:StudioMusician"])
+    elif k == 6:
+        wo.expense_add(root, "studio", f"{i}.50", note=f"round {tag}")
+    elif k == 0:
         wf.add_song(root, f"Song {tag} {i}")
     elif k == 1:
         wf.track_set(root, "first-song", "Vox", wf.TrackSettings(gain_db=-(i % 20), pan=(i % 3) / 4))
-    elif k == 2:
+    elif k == 10:
         wf.clip_move(root, "first-song", "Vox", "c1", (i % 10) / 10)
     elif k == 3:
         p = Project.open(root)
@@ -49,7 +58,7 @@ while True:
         if extra:
             with p.transaction("remove a song") as tx:
                 tx.remove_song(extra[0])
-    elif k in (4, 6):
+    elif k in (4, 11):
         try:
             wf.undo(root)
         except NotFoundError:
@@ -73,6 +82,8 @@ def kill_project(project: Project, sine: Path) -> Path:
     root = project.root
     wf.import_audio(root, "first-song", [sine], track="Vox")
     wf.add_song(root, "Second")
+    wo.person_add(root, "Jane Doe", wo.PersonFields(roles=["StudioMusician"]))
+    wo.room_add(root, "Studio A", ["hour=50.00"])
     wf.snapshot_save(root, "base")
     return root
 
@@ -83,6 +94,7 @@ def test_sigkill_at_random_points(kill_project: Path, tmp_path: Path, make_wav: 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     steps_seen: list[int] = []
     journals: list[bool] = []
+    office_steps: list[int] = []
     for round_ in range(6):
         # A new file each round: its import writes a new media file that a kill may cut.
         source = make_wav(tmp_path / f"take{round_}.wav", seconds=2.0, freq_hz=100.0 * (round_ + 1))
@@ -119,5 +131,14 @@ def test_sigkill_at_random_points(kill_project: Path, tmp_path: Path, make_wav: 
         assert Project.open(root).song("first-song").track("Vox").gain_db == -42.0  # type: ignore[union-attr]
         wf.undo(root)
         assert Project.open(root).song("first-song").track("Vox").gain_db == vox.gain_db  # type: ignore[union-attr]
+        # The office documents are whole and valid too, and take (and undo) an edit.
+        office = p.office
+        expenses = len(office.budget.expenses)
+        wo.expense_add(root, "studio", "1.00")
+        assert len(Project.open(root).office.budget.expenses) == expenses + 1
+        wf.undo(root)
+        assert Project.open(root).office == office
+        office_steps.append(sum(any(x.startswith("office/") for x in e.paths) for e in p.history()))
     assert steps_seen[-1] > 5  # the workers did get work done between kills
+    assert office_steps[-1] > 2  # the workers' office edits among them (2 came from the fixture)
     assert any(journals)  # and at least one kill landed mid-write, so recovery ran

@@ -18,7 +18,6 @@ def test_older_document_is_upgraded_and_backed_up(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = project.root
-    original = (root / "songs/first-song.json").read_bytes()
     calls: list[int] = []
 
     def v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +31,12 @@ def test_older_document_is_upgraded_and_backed_up(
     monkeypatch.setattr(migrations, "FORMAT_VERSION", 3)
     monkeypatch.setitem(migrations.UPGRADES, "song", {1: v1_to_v2, 2: v2_to_v3})
     monkeypatch.setitem(migrations.UPGRADES, "album", {1: lambda d: d, 2: lambda d: d})
+    # The documents of this test are written at format 1 (as an older producer wrote them).
+    for rel in ("album.json", "songs/first-song.json"):
+        data = json.loads((root / rel).read_text())
+        data["format_version"] = 1
+        (root / rel).write_text(json.dumps(data, indent=2) + "\n")
+    original = (root / "songs/first-song.json").read_bytes()
 
     p = Project.open(root)
     assert calls == [1, 2]  # in order
@@ -51,7 +56,11 @@ def test_older_document_is_upgraded_and_backed_up(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (2, "format_version 2 is newer than this producer reads (1); update producer"),
+        (
+            migrations.FORMAT_VERSION + 1,
+            f"format_version {migrations.FORMAT_VERSION + 1} is newer than this producer reads "
+            f"({migrations.FORMAT_VERSION}); update producer",
+        ),
         ("1", "format_version: '1' is not a positive whole number"),
         (0, "format_version: 0 is not a positive whole number"),
         (None, "format_version: None is not a positive whole number"),

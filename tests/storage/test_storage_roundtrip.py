@@ -30,7 +30,7 @@ from producer.model import (
     Track,
     validate_song,
 )
-from producer.storage import Project
+from producer.storage import FORMAT_VERSION, Project
 from producer.storage.files import atomic_write_text, read_text
 from producer.storage.project import decode, encode
 
@@ -112,7 +112,7 @@ def test_saved_file_round_trip(tmp_path: Path, song: Song) -> None:
 def test_writer_rules() -> None:
     """2-space indent, format_version first, every field written, final newline."""
     text = encode(Song(title="Ä", slug="a"))
-    assert text.startswith('{\n  "format_version": 1,\n  "title": "Ä",')
+    assert text.startswith(f'{{\n  "format_version": {FORMAT_VERSION},\n  "title": "Ä",')
     assert text.endswith("}\n")
     for f in dataclasses.fields(Song):
         assert f'"{f.name}"' in text

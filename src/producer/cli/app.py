@@ -118,9 +118,18 @@ def lazy_workflow(name: str) -> ModuleType:
 
 
 def _register_all() -> None:
-    from producer.cli import cleanup, master, meter, mix, preproduction, project, tracking
+    from producer.cli import (
+        cleanup,
+        master,
+        meter,
+        mix,
+        office,
+        preproduction,
+        project,
+        tracking,
+    )
 
-    for module in (project, meter, mix, master, preproduction, tracking, cleanup):
+    for module in (project, meter, mix, master, preproduction, tracking, office, cleanup):
         module.register(cli)
 
 

@@ -97,13 +97,15 @@ def register(cli: click.Group) -> None:
 
     @cli.group("album")
     def album() -> None:
-        """The album: title, artist, UPC/EAN, year."""
+        """The album: title, artist, UPC/EAN, year, currency, time zone."""
 
     @album.command("set")
     @click.option("--title", default=None)
     @click.option("--artist", default=None)
     @click.option("--upc", default=None, help="UPC/EAN-13 of the release (the CD's CATALOG).")
     @click.option("--year", type=int, default=None)
+    @click.option("--currency", default=None, help="ISO 4217 code of the office's money (EUR).")
+    @click.option("--timezone", default=None, help="IANA time zone of bookings (Europe/Berlin).")
     @click.pass_context
     def album_set(
         ctx: click.Context,
@@ -111,10 +113,16 @@ def register(cli: click.Group) -> None:
         artist: str | None,
         upc: str | None,
         year: int | None,
+        currency: str | None,
+        timezone: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year)
-        click.echo(f"{a.title} by {a.artist}" + (f", UPC {a.upc}" if a.upc else ""))
+        a = wf.album_set(_root(ctx), title, artist, upc, year, currency, timezone)
+        click.echo(
+            f"{a.title} by {a.artist}"
+            + (f", UPC {a.upc}" if a.upc else "")
+            + f", {a.currency}, {a.timezone}"
+        )
 
     @cli.group("song")
     def song() -> None:

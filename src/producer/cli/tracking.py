@@ -81,6 +81,10 @@ def _wait_enter(stop: threading.Event) -> None:
     default=None,
     help="Record from this audio file, replayed in real time, instead of a device.",
 )
+@click.option("--performer", default=None, help="Who plays (a person of the roster).")
+@click.option("--instrument", default=None, help="What they play (default: their first).")
+@click.option("--role", default=None, help="DDEX role (default: their performing role).")
+@click.option("--booking", default=None, help="The session (default: the one in progress).")
 @click.pass_context
 def record_cmd(
     ctx: click.Context,
@@ -100,6 +104,10 @@ def record_cmd(
     no_click: bool,
     calibrate: bool,
     source_file: Path | None,
+    performer: str | None,
+    instrument: str | None,
+    role: str | None,
+    booking: str | None,
 ) -> None:
     """Record takes into SONG: one take per --track per pass, saved as it is recorded."""
     opts = wf.RecordOptions(
@@ -118,6 +126,10 @@ def record_cmd(
         latency_ms=latency_ms,
         click=not no_click,
         calibrate=calibrate,
+        performer=performer,
+        instrument=instrument,
+        role=role,
+        booking=booking,
     )
     stop = threading.Event()
     console = Console(stderr=True)
@@ -273,12 +285,27 @@ def take_comp_cmd(ctx: click.Context, song: str, track: str, use: str, crossfade
 @click.argument("track")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--at", "at_seconds", type=float, default=0.0, show_default=True)
+@click.option("--performer", default=None, help="Who plays (a person of the roster).")
+@click.option("--instrument", default=None, help="What they play (default: their first).")
+@click.option("--role", default=None, help="DDEX role (default: their performing role).")
+@click.option("--booking", default=None, help="The session it was recorded in.")
 @click.pass_context
 def take_import_cmd(
-    ctx: click.Context, song: str, track: str, files: tuple[Path, ...], at_seconds: float
+    ctx: click.Context,
+    song: str,
+    track: str,
+    files: tuple[Path, ...],
+    at_seconds: float,
+    performer: str | None,
+    instrument: str | None,
+    role: str | None,
+    booking: str | None,
 ) -> None:
     """Import audio FILES as new takes of TRACK."""
-    for n in wf.take_import(project_dir(ctx), song, track, files, at_seconds):
+    takes = wf.take_import(
+        project_dir(ctx), song, track, files, at_seconds, performer, instrument, role, booking
+    )
+    for n in takes:
         click.echo(f"{track}: take {n}")
 
 

@@ -1,4 +1,8 @@
-"""The album: what the project folder's ``album.json`` holds."""
+"""The album: what the project folder's ``album.json`` holds.
+
+The people of the album live in the office's roster (``office/people.json``, see
+``producer.model.office``) since format 2.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Person:
-    name: str
-    roles: tuple[str, ...] = ()
-    email: str = ""
-
-
-@dataclass(frozen=True)
 class Album:
-    """Title, artist, the project sample rate, the song order (slugs) and the people."""
+    """Title, artist, the project sample rate, the song order (slugs), the release facts, and
+    the project's one currency (ISO 4217) and time zone (IANA) for the office."""
 
     title: str
     artist: str
     sample_rate: int = 48000
     songs: tuple[str, ...] = ()
-    people: tuple[Person, ...] = ()
     year: int = 0
     upc: str = ""
+    currency: str = "USD"
+    timezone: str = "UTC"

@@ -16,11 +16,19 @@ class TrackKind(StrEnum):
 
 @dataclass(frozen=True)
 class Lane:
-    """A take lane: one pass of recording (or an import), never overwritten."""
+    """A take lane: one pass of recording (or an import), never overwritten.
+
+    ``performer`` (a name of the office roster) played it on ``instrument`` in DDEX ``role``
+    during booking ``booking`` (an id of ``office/bookings.json``): the credits come from these.
+    """
 
     id: str
     name: str = ""
     clips: tuple[Clip, ...] = ()
+    performer: str = ""
+    instrument: str = ""
+    role: str = ""
+    booking: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from producer.model.album import Album
 from producer.model.clip import Clip, MidiClip
@@ -107,9 +108,10 @@ def validate_album(album: Album) -> list[str]:
         problems.append(f"upc: {why}")
     if not isinstance(album.year, int) or not (album.year == 0 or 1900 <= album.year <= 2999):
         problems.append(f"year: {album.year} is not a year (or 0 for none)")
-    for i, person in enumerate(album.people):
-        if not person.name.strip():
-            problems.append(f"people[{i}].name: is empty")
+    if not re.fullmatch(r"[A-Z]{3}", album.currency):
+        problems.append(f"currency: {album.currency!r} is not an ISO 4217 code like EUR or USD")
+    if not album.timezone.strip():
+        problems.append("timezone: is empty (an IANA time zone like Europe/Berlin, or UTC)")
     return problems
 
 

@@ -1,7 +1,8 @@
 """Model ↔ JSON-ready dicts: one generic codec driven by the dataclasses' type hints.
 
 Writing: every field, in declaration order (stable, diffable), tuples as lists, enums as their
-values, mappings with sorted keys. Reading: unknown fields, missing required fields and values
+values, mappings with sorted keys, money (``Decimal``) as a decimal string ("425.00": a JSON
+number would be read back as a binary float), dates and times in ISO 8601. Reading: unknown fields, missing required fields and values
 of the wrong type are errors that name the field's path (``tracks[0].pan``), so a hand-edited
 file fails with a line that says where. Defaults fill fields a document leaves out, which is
 how a newer producer reads an older file of the same format_version.
@@ -12,9 +13,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -35,6 +39,12 @@ def to_dict(obj: Any) -> Any:
         return {str(k): to_dict(obj[k]) for k in sorted(obj)}
     if isinstance(obj, float) and not math.isfinite(obj):
         raise FormatError(f"cannot save the non-finite number {obj}")
+    if isinstance(obj, Decimal):
+        if not obj.is_finite():
+            raise FormatError(f"cannot save the non-finite amount {obj}")
+        return format(obj, "f")  # never exponent notation: "1E+3" would surprise a reader
+    if isinstance(obj, date):  # datetime is a date too
+        return obj.isoformat()
     return obj
 
 
@@ -87,6 +97,33 @@ def _scalar_decoder(tp: type) -> Decoder:
     return dec_str
 
 
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _dec_decimal(value: Any, path: str) -> Any:
+    if not isinstance(value, str) or not _DECIMAL_TEXT.fullmatch(value):
+        raise FormatError(f'{path}: expected a decimal string such as "12.50", got {value!r}')
+    return Decimal(value)
+
+
+def _dec_datetime(value: Any, path: str) -> Any:
+    try:
+        if isinstance(value, str) and "T" in value:
+            return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    raise FormatError(f"{path}: expected a date and time like 2027-01-12T10:00, got {value!r}")
+
+
+def _dec_date(value: Any, path: str) -> Any:
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise FormatError(f"{path}: expected a date like 2027-01-12, got {value!r}")
+
+
 @cache
 def _decoder(tp: Any) -> Decoder:
     """The decoder of type ``tp``, built once per type from its hints (reading a large song
@@ -108,6 +145,8 @@ def _decoder(tp: Any) -> Decoder:
             # of ``float | int | str | bool`` must stay an int, not come back as 3.0.
             if type(value) in exact:
                 return value
+            if len(decoders) == 1:
+                return decoders[0](value, path)  # its own message: "expected a date like ..."
             for dec in decoders:
                 try:
                     return dec(value, path)
@@ -169,6 +208,12 @@ def _decoder(tp: Any) -> Decoder:
         return dec_map
     if tp in _SCALARS:
         return _scalar_decoder(tp)
+    if tp is Decimal:
+        return _dec_decimal
+    if tp is datetime:
+        return _dec_datetime
+    if tp is date:
+        return _dec_date
 
     def dec_unknown(value: Any, path: str) -> Any:  # pragma: no cover - a model type we lack
         raise FormatError(f"{path}: cannot read a value of type {_type_name(tp)}")

@@ -1,6 +1,6 @@
 """``format_version`` of project documents and the ordered upgrade functions.
 
-Each document (``album.json``, ``songs/<slug>.json``) starts with ``"format_version"``. A
+Each document (``album.json``, ``songs/<slug>.json``, ``office/<name>.json``) starts with ``"format_version"``. A
 document of an older version is upgraded in memory by applying ``UPGRADES[kind][v]`` for
 v = its version … FORMAT_VERSION − 1, each a pure ``dict -> dict`` (OpenTimelineIO's schema
 versioning); the original file is backed up first (see ``Project``). A newer version is
@@ -14,13 +14,80 @@ from typing import Any
 
 from producer.errors import FormatError
 
-FORMAT_VERSION = 1
-"""The version this producer writes."""
+FORMAT_VERSION = 2
+"""The version this producer writes (one number for every kind of document).
+
+History: 1 → 2 moved the album's ``people`` into the office roster (``office/people.json``)
+and gave take lanes their performer; the office documents start at 2.
+"""
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 
-UPGRADES: dict[str, dict[int, Upgrade]] = {"album": {}, "song": {}}
+MOVED_PEOPLE = "__moved_people__"
+"""Key under which the album 1 → 2 step hands the album's people to storage, which makes them
+the roster when the project has none yet (a step is one document's dict -> dict)."""
+
+_LEGACY_ROLES = {
+    "producer": "StudioProducer",
+    "co-producer": "CoProducer",
+    "executive producer": "ExecutiveProducer",
+    "artist": "MainArtist",
+    "songwriter": "ComposerLyricist",
+    "writer": "ComposerLyricist",
+    "composer": "Composer",
+    "lyricist": "Lyricist",
+    "arranger": "Arranger",
+    "publisher": "MusicPublisher",
+    "engineer": "RecordingEngineer",
+    "recording engineer": "RecordingEngineer",
+    "mix engineer": "MixingEngineer",
+    "mixing engineer": "MixingEngineer",
+    "mastering engineer": "MasteringEngineer",
+    "vocals": "Vocalist",
+    "vocalist": "Vocalist",
+    "singer": "Vocalist",
+    "musician": "StudioMusician",
+    "session musician": "StudioMusician",
+    "programmer": "Programmer",
+}
+
+
+def _album_1_to_2(body: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 kept people in the album as free-text roles; format 2 keeps them in the roster
+    with DDEX roles (a role with no DDEX value becomes ``UserDefined:<text>``)."""
+    body = dict(body)
+    people = body.pop("people", None) or []
+    moved = []
+    for p in people if isinstance(people, list) else []:
+        if not isinstance(p, dict):
+            continue
+        roles: list[str] = []
+        for r in p.get("roles") or []:
+            text = str(r).strip()
+            role = _LEGACY_ROLES.get(text.casefold(), f"UserDefined:{text}")
+            if text and role not in roles:
+                roles.append(role)
+        moved.append({"name": str(p.get("name", "")), "roles": roles, "email": p.get("email", "")})
+    body[MOVED_PEOPLE] = moved
+    return body
+
+
+def _same(body: dict[str, Any]) -> dict[str, Any]:
+    return body
+
+
+UPGRADES: dict[str, dict[int, Upgrade]] = {
+    "album": {1: _album_1_to_2},
+    "song": {1: _same},  # new lane fields (performer...) have defaults
+    "office": {1: _same},  # no office document was ever written at 1
+}
 """Per document kind: ``{from_version: function}`` turning a version-v dict into v+1."""
+
+
+def take_moved_people(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Remove and return what an album upgrade moved out for the roster (None: nothing)."""
+    moved = body.pop(MOVED_PEOPLE, None)
+    return moved if isinstance(moved, list) else None
 
 
 def document_version(data: Any, name: str) -> int:
@@ -52,4 +119,12 @@ def upgrade(kind: str, data: dict[str, Any], name: str) -> dict[str, Any]:
     return body
 
 
-__all__ = ["FORMAT_VERSION", "UPGRADES", "Upgrade", "document_version", "upgrade"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MOVED_PEOPLE",
+    "UPGRADES",
+    "Upgrade",
+    "document_version",
+    "take_moved_people",
+    "upgrade",
+]

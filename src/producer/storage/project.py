@@ -3,12 +3,17 @@
     my-album/
       album.json          the Album, with "format_version"
       songs/<slug>.json   one Song each, with "format_version"
+      office/<doc>.json   the office (people, bookings, budget, contracts, splits), each with
+                          "format_version"; a missing one is empty
       media/              imported audio, never modified (``producer.storage.media``)
       .producer/          lock, journal, history, snapshots, backups, caches
 
 Reading needs no lock; every write takes the write lock (``producer.storage.lock``) and goes
 through the journal of ``producer.storage.history``, so it is atomic across documents,
 undoable after a restart and survives a kill at any point.
+
+A broken office document (unreadable, or breaking a rule) does not block the songs: the
+project opens, ``project.office`` raises its problem, and ``Project.check`` lists it.
 """
 
 from __future__ import annotations
@@ -17,13 +22,24 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 from producer.errors import FormatError, LockedError, NotFoundError, UserError, ValidationError
 from producer.fileio import stale_partial
-from producer.model import Album, MediaRef, Song, validate_album, validate_song
+from producer.model import (
+    Album,
+    MediaRef,
+    Office,
+    Person,
+    Roster,
+    Song,
+    validate_album,
+    validate_office,
+    validate_song,
+)
+from producer.model.office import OFFICE_DOCUMENTS
 from producer.storage import gc, migrations, pins
 from producer.storage.codec import from_dict, to_dict
 from producer.storage.files import (
@@ -40,6 +56,7 @@ from producer.storage.parts import PARTS_DIR
 
 ALBUM_FILE = "album.json"
 SONGS_DIR = "songs"
+OFFICE_DIR = "office"
 META_DIR = ".producer"
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _READ_ATTEMPTS = 20
@@ -53,8 +70,17 @@ def song_file(slug: str) -> str:
     return f"{SONGS_DIR}/{slug}.json"
 
 
-def encode(obj: Album | Song) -> str:
-    """The document text of an album or song: format_version first, then every field."""
+def office_file(doc: str) -> str:
+    """Relative path of an office document (``people`` → ``office/people.json``)."""
+    return f"{OFFICE_DIR}/{doc}.json"
+
+
+_OFFICE_TYPES: dict[str, type] = get_type_hints(Office)
+
+
+def encode(obj: object) -> str:
+    """The document text of an album, song or office document: format_version first, then
+    every field."""
     return dumps({"format_version": migrations.FORMAT_VERSION, **to_dict(obj)})
 
 
@@ -73,6 +99,49 @@ def decode(cls: type[T], kind: str, text: str, name: str) -> tuple[T, int]:
 class _State:
     album: Album
     songs: dict[str, Song]
+    office: Office = field(default_factory=Office)
+    office_problems: list[str] = field(default_factory=list)
+    """Why the office cannot be used (unreadable or invalid documents); empty when sound."""
+
+
+def _office_error(problems: list[str]) -> ValidationError:
+    return ValidationError(problems[0], problems)
+
+
+def _load_office(
+    text_of: Any, backup: Any, moved_people: list[dict[str, Any]] | None
+) -> tuple[Office, list[str]]:
+    """The office documents (a missing one is empty), and every problem found in them."""
+    docs: dict[str, Any] = {}
+    problems: list[str] = []
+    for doc in OFFICE_DOCUMENTS:
+        rel = office_file(doc)
+        text = text_of(rel)
+        if text is None:
+            if doc == "people" and moved_people:
+                # Format 1 kept the people in album.json: they are the roster until it is saved.
+                try:
+                    people = tuple(
+                        from_dict(Person, p, f"{ALBUM_FILE}: people[{i}]")
+                        for i, p in enumerate(moved_people)
+                    )
+                except FormatError as exc:
+                    problems.append(exc.message)
+                else:
+                    docs[doc] = Roster(people)
+            continue
+        value: object
+        try:
+            value, version = decode(_OFFICE_TYPES[doc], "office", text, rel)
+        except FormatError as exc:
+            problems.append(exc.message)
+            continue
+        backup(rel, version)
+        docs[doc] = value
+    office = Office(**docs)
+    if not problems:
+        problems = validate_office(office)
+    return office, problems
 
 
 def _song_problems(song: Song, name: str, slug: str, album: Album) -> list[str]:
@@ -127,9 +196,13 @@ def _load(
         raise NotFoundError(
             f"{root}: not a producer project (no {ALBUM_FILE}); create one with `producer new`"
         )
-    album, version = decode(Album, "album", album_text, ALBUM_FILE)
-    if backup and version < migrations.FORMAT_VERSION and ALBUM_FILE not in pending:
-        _backup(root, ALBUM_FILE, version)
+    album, version, moved_people = _decode_album(album_text, ALBUM_FILE)
+
+    def backup_older(rel: str, version: int) -> None:
+        if backup and version < migrations.FORMAT_VERSION and rel not in pending:
+            _backup(root, rel, version)
+
+    backup_older(ALBUM_FILE, version)
     problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(album)]
     songs: dict[str, Song] = {}
     cache = HashCache(root)
@@ -160,7 +233,20 @@ def _load(
         if Path(rel).stem not in album.songs:
             problems.append(f"{rel}: not listed in {ALBUM_FILE} songs")
     cache.save()
-    return _State(album, songs), problems
+    office, office_problems = _load_office(text_of, backup_older, moved_people)
+    return _State(album, songs, office, office_problems), problems
+
+
+def _decode_album(text: str, name: str) -> tuple[Album, int, list[dict[str, Any]] | None]:
+    """The album, its format version, and the people a format upgrade moved out of it."""
+    data = loads(text, name)
+    version = migrations.document_version(data, name)
+    body = migrations.upgrade("album", data, name)
+    moved = migrations.take_moved_people(body)
+    try:
+        return from_dict(Album, body), version, moved
+    except FormatError as exc:
+        raise FormatError(f"{name}: {exc.message}") from None
 
 
 def _backup(root: Path, rel: str, version: int) -> None:
@@ -181,6 +267,7 @@ def _sweep_temp_files(root: Path) -> None:
     folders = [
         root,
         root / SONGS_DIR,
+        root / OFFICE_DIR,
         root / "media",
         root / META_DIR,
         root / META_DIR / "history",
@@ -214,6 +301,8 @@ class Transaction:
     def __init__(self, state: _State) -> None:
         self.album = state.album
         self._songs = dict(state.songs)
+        self._office = state.office
+        self._office_problems = list(state.office_problems)
 
     def song(self, slug: str) -> Song:
         if slug not in self._songs:
@@ -240,8 +329,20 @@ class Transaction:
     def put_album(self, album: Album) -> None:
         self.album = album
 
+    @property
+    def office(self) -> Office:
+        """The office as this transaction changed it (ValidationError if it is broken)."""
+        if self._office_problems:
+            raise _office_error(self._office_problems)
+        return self._office
+
+    def put_office(self, office: Office) -> None:
+        """Replace the office documents (validated when the transaction commits)."""
+        self._office = office
+        self._office_problems = []
+
     def state(self) -> _State:
-        return _State(self.album, dict(self._songs))
+        return _State(self.album, dict(self._songs), self._office, self._office_problems)
 
 
 class Project:
@@ -298,10 +399,10 @@ class Project:
     def check(root: Path) -> list[str]:
         """Every problem of the project at ``root`` (unreadable files included), for `validate`."""
         try:
-            _, problems = _load(Path(root), False, History(Path(root)).pending_files())
+            state, problems = _load(Path(root), False, History(Path(root)).pending_files())
         except (FormatError, NotFoundError) as exc:
             return [exc.message]
-        return problems
+        return problems + state.office_problems
 
     def _fingerprint(self) -> tuple[tuple[str, int, int, int], ...]:
         """(name, inode, size, mtime) of every document: every save renames a new file into
@@ -311,6 +412,7 @@ class Project:
         songs_dir = self.root / SONGS_DIR
         if songs_dir.is_dir():
             paths += sorted(songs_dir.glob("*.json"))
+        paths += [self.root / office_file(doc) for doc in OFFICE_DOCUMENTS]
         out = []
         for p in paths:
             try:
@@ -365,6 +467,13 @@ class Project:
     def songs(self) -> list[Song]:
         """All songs in album order."""
         return [self._state.songs[s] for s in self.album.songs if s in self._state.songs]
+
+    @property
+    def office(self) -> Office:
+        """The office documents (ValidationError naming the file if one is broken)."""
+        if self._state.office_problems:
+            raise _office_error(self._state.office_problems)
+        return self._state.office
 
     def document_text(self, slug: str | None = None) -> str:
         """The stored text of a song's document (or of album.json)."""
@@ -423,6 +532,7 @@ class Project:
         for slug in self._state.songs:
             if slug not in new.songs:
                 change(song_file(slug), None)
+        problems += self._office_changes(new, change)
         cache.save()
         _raise_problems(self.root, problems)
         step = self._history.commit(label, changes)
@@ -430,6 +540,23 @@ class Project:
         self._seen = self._fingerprint()
         pins.settle(self.root, media_paths(new.songs.values()))
         return step
+
+    def _office_changes(self, new: _State, change: Any) -> list[str]:
+        """Record the office documents ``new`` changes; returns the office's problems.
+
+        A document is written when it changed, or when it exists only in memory (the roster
+        moved out of a format-1 album.json, which this very step rewrites without it).
+        """
+        old = self._state.office
+        changed = new.office != old or new.office_problems != self._state.office_problems
+        problems = validate_office(new.office) if changed and not new.office_problems else []
+        for doc in OFFICE_DOCUMENTS:
+            rel = office_file(doc)
+            value = getattr(new.office, doc)
+            missing = not (self.root / rel).exists()
+            if value != getattr(old, doc) or (missing and value != getattr(Office(), doc)):
+                change(rel, encode(value))
+        return problems
 
     def undo(self) -> Step:
         """Revert the last applied step (NotFoundError if there is none)."""
@@ -468,6 +595,15 @@ class Project:
             self._refresh()
             files = {ALBUM_FILE: encode(self.album)}
             files.update({song_file(s.slug): encode(s) for s in self.songs()})
+            for doc in OFFICE_DOCUMENTS:
+                rel = office_file(doc)
+                if self._state.office_problems:  # kept as it is, to be mended later
+                    if (self.root / rel).is_file():
+                        files[rel] = read_text(self.root / rel, rel)
+                    continue
+                value = getattr(self._state.office, doc)
+                if (self.root / rel).is_file() or value != getattr(Office(), doc):
+                    files[rel] = encode(value)
             atomic_write_text(path, dumps({"name": name, "time": time.time(), "files": files}))
         finally:
             self._lock.release()
@@ -485,11 +621,17 @@ class Project:
         rel = f"{META_DIR}/snapshots/{path.name}"
         data = loads(read_text(path, rel), rel)
         files: dict[str, Any] = data.get("files", {}) if isinstance(data, dict) else {}
-        album, _ = decode(Album, "album", files.get(ALBUM_FILE, "null"), f"{rel}:{ALBUM_FILE}")
+        album, _, moved = _decode_album(files.get(ALBUM_FILE, "null"), f"{rel}:{ALBUM_FILE}")
         songs = {}
         for slug in album.songs:
             name_ = song_file(slug)
             songs[slug], _ = decode(Song, "song", files.get(name_, "null"), f"{rel}:{name_}")
+        office: Office | None = None
+        if any(k.startswith(f"{OFFICE_DIR}/") for k in files):
+            # A snapshot from before the office existed leaves the office as it is.
+            office, office_problems = _load_office(lambda r: files.get(r), lambda r, v: None, moved)
+            if office_problems:
+                raise _office_error([f"{rel}:{p}" for p in office_problems])
         with self.transaction(f"restore snapshot {name}") as tx:
             for slug in list(tx.album.songs):
                 if slug not in songs:
@@ -497,6 +639,8 @@ class Project:
             tx.put_album(album)
             for song in songs.values():
                 tx.put_song(song)
+            if office is not None:
+                tx.put_office(office)
         position, _ = self._history.state()
         return self._history.step(position) if position else None
 
@@ -528,4 +672,14 @@ class Project:
             self._lock.release()
 
 
-__all__ = ["ALBUM_FILE", "SONGS_DIR", "Project", "Transaction", "decode", "encode", "song_file"]
+__all__ = [
+    "ALBUM_FILE",
+    "OFFICE_DIR",
+    "SONGS_DIR",
+    "Project",
+    "Transaction",
+    "decode",
+    "encode",
+    "office_file",
+    "song_file",
+]

@@ -90,6 +90,12 @@ class CaptureMeta:
     postamble_start_frame: int = 0
     message: str = ""
     created: float = field(default_factory=time.time)
+    performer: str = ""
+    """Who plays (a name of the office roster), on ``instrument`` in DDEX ``role``, during
+    booking ``booking``: the takes are credited with it, also when recovered after a crash."""
+    instrument: str = ""
+    role: str = ""
+    booking: str = ""
 
     @property
     def calibration_frames(self) -> int:

@@ -1,12 +1,13 @@
 """The main job: ``producer demo [DIR]`` makes a whole demo album from nothing.
 
-Stages: a project (artist, title, people) → three songs from the arrangements written for
+Stages: a project (artist, title) → three songs from the arrangements written for
 producer (``producer.preproduction.arrangements``), with sections, MIDI parts and a default mix
 (balances, high-pass/peak EQ, compression, a reverb bus fed by sends) → every part rendered
 with the SoundFont into its ``rendered`` take → each song mixed by the engine → each mix
 mastered to the ``streaming`` profile, and the album to the ``cd`` profile as one image with a
 CUE sheet → a JSON and an HTML report per master (the mastering reports) and a summary
-for the shell to print.
+for the shell to print. The album gets an office too (``producer.workflows.demo_office``):
+roster, past sessions with expenses, budget, a producer agreement, accepted split sheets.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from producer.mastering.cue import write_cue
 from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import get_profile
 from producer.mastering.report import write_reports
-from producer.model import Person, Song
+from producer.model import Song
 from producer.model import timing as tm
 from producer.preproduction import arrangements
 from producer.storage import Project
+from producer.workflows.demo_office import WRITER, add_demo_office
 from producer.workflows.parts import place_render, render_parts
 
 TAIL_S = 3.0
@@ -43,11 +45,6 @@ FADE_OUT_S = 2.5
 
 ARTIST = "The Producers"
 TITLE = "First Light (demo)"
-PEOPLE = (
-    Person("Ada Lindqvist", ("artist", "songwriter")),
-    Person("Ben Okafor", ("producer",)),
-    Person("Chloé Martin", ("mix engineer", "mastering engineer")),
-)
 
 
 @dataclass(frozen=True)
@@ -122,8 +119,8 @@ def run_demo(
     root = Path(root)
     _prepare_folder(root)
     project = Project.create(root, TITLE, ARTIST)
-    with project.transaction("demo: album people") as tx:
-        tx.put_album(replace(tx.album, people=PEOPLE, year=2026))
+    with project.transaction("demo: album year") as tx:
+        tx.put_album(replace(tx.album, year=2026))
     songs = arrangements.demo_songs()
     for i, song in enumerate(songs, 1):
         song = replace(song, sample_rate=project.album.sample_rate)
@@ -133,6 +130,8 @@ def run_demo(
             for name, part in renders.items():
                 song = place_render(song, name, part)
             tx.put_song(song)
+    say("the office: roster, sessions, budget, contract, split sheets")
+    add_demo_office(project)
     mixes: list[Path] = []
     mix_audio: list[np.ndarray] = []
     for i, song in enumerate(project.songs(), 1):
@@ -145,7 +144,7 @@ def run_demo(
     rate = project.album.sample_rate
     final = project.songs()
     cd_inputs = [
-        AlbumInput(m, rate, title=s.title, performer=ARTIST, songwriter=PEOPLE[0].name)
+        AlbumInput(m, rate, title=s.title, performer=ARTIST, songwriter=WRITER)
         for s, m in zip(final, mix_audio, strict=True)
     ]
 
@@ -202,4 +201,4 @@ def run_demo(
     return DemoResult(root, tuple(lines), tuple(mixes), cue_path, time.perf_counter() - t0)
 
 
-__all__ = ["ARTIST", "PEOPLE", "TITLE", "DemoResult", "MasterLine", "run_demo"]
+__all__ = ["ARTIST", "TITLE", "DemoResult", "MasterLine", "run_demo"]

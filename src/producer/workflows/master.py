@@ -26,7 +26,7 @@ import numpy as np
 from producer import audio as audio_io
 from producer.analysis import loudness
 from producer.audio import Audio
-from producer.errors import NotFoundError, UserError
+from producer.errors import NotFoundError, UserError, ValidationError
 from producer.fileio import atomic_output
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
@@ -35,6 +35,7 @@ from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
 from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import DeliveryProfile, get_profile, load_profiles
 from producer.model import Song
+from producer.model.office import WRITER_ROLES
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
 
@@ -250,6 +251,16 @@ def master_song(
     return _deliver(result, profile, paths, tags, f"song {slug}", reference)
 
 
+def _roster_writers(project: Project) -> str:
+    """The people of the office roster with a writer's role (none when the office is broken:
+    a CD-Text credit is not worth refusing a master for)."""
+    try:
+        people = project.office.people.people
+    except ValidationError:
+        return ""
+    return ", ".join(p.name for p in people if set(p.roles) & set(WRITER_ROLES))
+
+
 def master_project_album(
     root: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
 ) -> list[Delivered]:
@@ -260,8 +271,8 @@ def master_project_album(
     if not songs:
         raise UserError(f"{project.root}: the album has no songs to master")
     album = project.album
-    # CD-Text SONGWRITER: the song's own credit, else the album's people credited as songwriters.
-    album_songwriter = ", ".join(p.name for p in album.people if "songwriter" in p.roles)
+    # CD-Text SONGWRITER: the song's own credit, else the roster's writers.
+    album_songwriter = _roster_writers(project)
     isrcs = [_song_isrc(song) for song in songs]  # checked before the (long) rendering
     inputs = []
     for song, isrc in zip(songs, isrcs, strict=True):

@@ -122,7 +122,8 @@ def place_render(song: Song, name: str, part: RenderedPart) -> Song:
         name=f"{name} (rendered)",
     )
     lane_id = old.id if old else ed.new_id(ed.all_lane_ids(song), "take")
-    lane = Lane(id=lane_id, name=RENDERED_LANE, clips=(clip,))
+    # A re-render keeps the lane's credit (who programmed or played the part).
+    lane = replace(old, clips=(clip,)) if old else Lane(lane_id, RENDERED_LANE, (clip,))
     lanes = tuple(lane if x is old else x for x in track.lanes) if old else (*track.lanes, lane)
     inst = track.instrument or Instrument()
     if part.soundfont:

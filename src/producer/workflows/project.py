@@ -93,18 +93,38 @@ def album_set(
     artist: str | None = None,
     upc: str | None = None,
     year: int | None = None,
+    currency: str | None = None,
+    timezone: str | None = None,
 ) -> Album:
-    """Change the album's title, artist, UPC/EAN (CD CATALOG) or year: one undoable step."""
+    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, currency (ISO 4217) or
+    time zone (IANA, for bookings): one undoable step."""
     project = Project.open(root)
     changes: dict[str, object] = {
         k: v
-        for k, v in (("title", title), ("artist", artist), ("upc", upc), ("year", year))
+        for k, v in (
+            ("title", title),
+            ("artist", artist),
+            ("upc", upc),
+            ("year", year),
+            ("currency", currency),
+            ("timezone", timezone),
+        )
         if v is not None
     }
     if not changes:
-        raise ValidationError("album set: give --title, --artist, --upc or --year")
+        raise ValidationError(
+            "album set: give --title, --artist, --upc, --year, --currency or --timezone"
+        )
     if upc:
         changes["upc"] = upc.replace("-", "").replace(" ", "")
+    if currency is not None:
+        from producer.office.money import check_currency
+
+        changes["currency"] = check_currency(currency)
+    if timezone is not None:
+        from producer.office.schedule import zone
+
+        changes["timezone"] = zone(timezone.strip()).key
     with project.transaction("set album " + ", ".join(sorted(changes))) as tx:
         album = replace(tx.album, **changes)  # type: ignore[arg-type]
         problems = validate_album(album)

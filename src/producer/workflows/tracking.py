@@ -54,6 +54,7 @@ from producer.tracking.streams import (
     InputStream,
     list_devices,
 )
+from producer.workflows import office as office_wf
 
 RECORDINGS_DIR = ".producer/recordings"
 SETTINGS_FILE = ".producer/tracking.json"
@@ -151,6 +152,10 @@ def save_capture(project: Project, folder: Path) -> list[SavedTake]:
                     song = ed.add_track(song, Track(name=t.track))
                 before = ed.get_track(song, t.track)
                 song, lane_id = tk.add_take(song, t.track, ref, t.start_frame)
+                credit = office_wf.TakeCredit(
+                    meta.performer, meta.instrument, meta.role, meta.booking
+                )
+                song = office_wf.credit_lane(song, t.track, lane_id, credit)
                 track = ed.get_track(song, t.track)
                 n = meta.crossfade_frames
                 # A take stopped before the punch-out punches only as far as it reaches.
@@ -241,6 +246,12 @@ class RecordOptions:
     click: bool = True
     monitor_mix: bool = True
     calibrate: bool = False
+    performer: str | None = None
+    """Who plays (a person of the office roster); ``instrument``, ``role``, ``booking`` say
+    more (defaults: their first instrument and performing role, the booking in progress)."""
+    instrument: str | None = None
+    role: str | None = None
+    booking: str | None = None
 
 
 @dataclass(frozen=True)
@@ -477,6 +488,16 @@ def record_song(
     else:
         latency = configured_latency_frames(root, rate)
     meta = plan_capture(song, opts, latency)
+    credit = office_wf.take_credit(
+        project, slug, opts.performer, opts.instrument, opts.role, opts.booking
+    )
+    meta = replace(
+        meta,
+        performer=credit.performer,
+        instrument=credit.instrument,
+        role=credit.role,
+        booking=credit.booking,
+    )
     if stream is None:
         # The file plays from the end of the count-in bars (a punch's pre-roll plays it).
         lead_in = meta.count_in_frames if meta.mode != "punch" else 0
@@ -675,13 +696,23 @@ def take_comp(
 
 
 def take_import(
-    root: Path, slug: str, track: str, files: Sequence[Path], at_seconds: float = 0.0
+    root: Path,
+    slug: str,
+    track: str,
+    files: Sequence[Path],
+    at_seconds: float = 0.0,
+    performer: str | None = None,
+    instrument: str | None = None,
+    role: str | None = None,
+    booking: str | None = None,
 ) -> list[int]:
-    """Import audio files as new takes (one lane each) of ``track`` at ``at_seconds``."""
+    """Import audio files as new takes (one lane each) of ``track`` at ``at_seconds``, played
+    by ``performer`` (a person of the office roster) if given."""
     recover(root)
     project = Project.open(root)
     song = project.song(slug)
     at = _frames(at_seconds, song.sample_rate, "--at")
+    credit = office_wf.take_credit(project, slug, performer, instrument, role, booking)
     refs = [project.import_media(Path(f)) for f in files]
     numbers = []
     with project.transaction(f"import {len(refs)} take(s) into {track}") as tx:
@@ -690,6 +721,7 @@ def take_import(
             song = ed.add_track(song, Track(name=track))
         for f, ref in zip(files, refs, strict=True):
             song, lane_id = tk.add_take(song, track, ref, at, name=Path(f).stem)
+            song = office_wf.credit_lane(song, track, lane_id, credit)
             numbers.append(tk.take_number(ed.get_track(song, track), lane_id))
         tx.put_song(song)
     return numbers
