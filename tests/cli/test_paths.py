@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from producer.cli import cli
+from producer.workflows.office import EXAMPLE_SCALE_CARD
 
 RATE = 48000
 
@@ -47,6 +49,15 @@ def made(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
     shutil.copy(testdata / "soundfont" / "sf_GMbank.sf2", root / "in.sf2")
     run("-C", str(root), "midi", "import", "s", "in.mid", "--tracks", "SOPRANO")
     run("-C", str(root), "import", "s", "in.wav", "--track", "Vox")
+    # The office: people, a split sheet, a contract, its sales and a union scale card.
+    run("-C", str(root), "person", "add", "Ada", "--role", "MainArtist", "--role", "Composer")
+    run("-C", str(root), "person", "add", "Ben", "--role", "Producer")
+    run("-C", str(root), "split", "set", "s", "--writer", "Ada:60", "--writer", "Ben:40")
+    run("-C", str(root), "contract", "add", "deal", "--with", "Ben", "--all-in-rate", "0.6",
+        "--rate", "0.1", "--advance", "100.00", "--recoupable-costs", "1000.00", "--rule", "net")  # fmt: skip
+    (root / "sales.csv").write_text("period,units\n2030-Q1,150000\n")
+    card = resources.files("producer.office") / "data" / EXAMPLE_SCALE_CARD
+    (root / "card.json").write_text(card.read_text(encoding="utf-8"), encoding="utf-8")
     return root
 
 
@@ -102,6 +113,15 @@ TABLE: list[tuple[str, list[str], list[str]]] = [
         ["take", "review", "s", "Vox", "--plot", "out/pitch.png"],
         ["out/pitch.png"],
     ),
+    ("schedule export OUT", ["schedule", "export", "out/a.ics"], ["out/a.ics"]),
+    ("ratecard import FILE", ["ratecard", "import", "card.json"], []),
+    (
+        "royalty statement --sales",
+        ["royalty", "statement", "deal", "--sales", "sales.csv", "--period", "2030-Q1"],
+        [],
+    ),
+    ("split show -o", ["split", "show", "s", "--html", "-o", "out/split.html"], ["out/split.html"]),
+    ("credits -o", ["credits", "--html", "-o", "out/credits.html"], ["out/credits.html"]),
 ]
 
 # Path options covered elsewhere, with the reason.

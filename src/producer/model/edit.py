@@ -207,7 +207,7 @@ def trim_clip(
         lo = clip.start_frame - clip.source_start_frame
         hi = lo + clip.media.frames
         raise ValidationError(
-            f"clip {clip_id!r}: {_s(song, start)}–{_s(song, end)} reaches outside its audio "
+            f"clip {clip_id!r}: {_s(song, start)}–{_s(song, end)} reaches outside its source "
             f"({clip.media.source_name or clip.media.path}), which lies at "
             f"{_s(song, max(lo, 0))}–{_s(song, hi)}"
         )
