@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
+DEMO_DIR ?= demo-album
 
 .PHONY: install install-test demo test lint bench clean
 
@@ -25,8 +26,14 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# A second `make demo` keeps the album the first one made, with the edits the README invites.
 demo: install
-	$(VENV)/bin/producer demo demo-album
+	@if [ -e $(DEMO_DIR)/album.json ]; then \
+	  echo "$(DEMO_DIR)/ is kept as it is (your edits stay)."; \
+	  echo "To start over: rm -rf $(DEMO_DIR) && make demo"; \
+	else \
+	  $(VENV)/bin/producer demo $(DEMO_DIR); \
+	fi
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests bench
@@ -40,5 +47,7 @@ test: install-test lint
 bench: install-test
 	$(PY) -m bench
 
+# The demo album is a project the user may have edited: clean leaves it alone.
 clean:
-	rm -rf $(VENV) demo-album .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	@if [ -e $(DEMO_DIR) ]; then echo "$(DEMO_DIR)/ kept; remove it yourself: rm -rf $(DEMO_DIR)"; fi

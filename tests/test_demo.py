@@ -3,7 +3,10 @@ here by an independent meter (libebur128 via pyebur128, and an 8x-oversampled pe
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +35,15 @@ def _true_peak_dbtp(audio: np.ndarray) -> float:
 def test_demo_album(tmp_path: Path) -> None:
     """One run of the demo (it takes a while), every check on its output."""
     root = tmp_path / "demo-album"
-    (root / "old-run").mkdir(parents=True)
-    (root / "album.json").write_text("{}")  # an earlier demo's project is replaced
+    root.mkdir()  # an empty folder is fine
     result = CliRunner().invoke(cli, ["demo", str(root)])
     assert result.exit_code == 0, (result.output, result.exception)
-    assert not (root / "old-run").exists()
+    assert result.stderr == ""  # not a terminal: no progress, nothing to say
+    assert not list(tmp_path.glob(".demo-album*"))  # built beside, renamed into place
     _check_streaming(root)
     _check_cd(root)
     _check_summary_and_show(root, result.stdout)
+    _check_reports(root)
     _check_office(root)
 
 
@@ -70,6 +74,19 @@ def _check_cd(root: Path) -> None:
     assert max(levels) == pytest.approx(-11.0, abs=0.1)
 
 
+def _check_reports(root: Path) -> None:
+    """Every verdict of the demo's reports follows from its rows; the CD says album-normalised."""
+    reports = sorted((root / "masters").glob("*/*.report.json"))
+    assert len(reports) == 6
+    for report in reports:
+        data = json.loads(report.read_text())
+        assert data["passed"] is True
+        assert data["passed"] == all(row["passed"] for row in data["requirements"])
+        assert data["title"] and data["artist"] == "The Producers"
+        if "/cd/" in str(report):
+            assert data["requirements"][0]["required"].startswith("album-normalised")
+
+
 def _check_summary_and_show(root: Path, out: str) -> None:
     for title in ("Slow Light", "Iron Road", "Neon Run"):
         assert title in out
@@ -91,7 +108,6 @@ def test_demo_refuses_a_folder_that_is_no_project(tmp_path: Path) -> None:
 
 def _check_office(root: Path) -> None:
     """The demo album's office shows real content: status, budget, credits."""
-    import json
 
     def run(*args: str) -> str:
         r = CliRunner().invoke(cli, ["-C", str(root), *args])
@@ -113,3 +129,106 @@ def _check_office(root: Path) -> None:
     assert "Written by Ada Lindqvist" in text and "Sam Rivera: bass" in text
     for slug in ("slow-light", "iron-road", "neon-run"):
         assert json.loads(run("split", "show", slug, "--json"))["final"] is True
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_demo_never_replaces_a_project(tmp_path: Path) -> None:
+    """Issue 16: `producer demo DIR` on an existing project replaced the whole folder (songs,
+    media, history, snapshots and the user's own files)."""
+    root = tmp_path / "demo-album"
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["new", str(root), "--title", "Mine", "--artist", "Me"]).exit_code == 0
+    )
+    assert runner.invoke(cli, ["-C", str(root), "song", "add", "My Song"]).exit_code == 0
+    wav = tmp_path / "take.wav"
+    sf.write(str(wav), np.full((4800, 1), 0.1, dtype=np.float32), 48000)
+    assert runner.invoke(cli, ["-C", str(root), "import", "my-song", str(wav)]).exit_code == 0
+    assert runner.invoke(cli, ["-C", str(root), "snapshot", "save", "v1"]).exit_code == 0
+    (root / "notes.txt").write_text("lyrics, second verse")
+    before = _tree(root)
+    result = runner.invoke(cli, ["demo", str(root)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is a producer project already" in lines[0]
+    assert f"rm -rf {root}" in lines[0]  # says how to start over
+    assert _tree(root) == before
+    assert not list(tmp_path.glob(".demo-album*"))
+
+
+def test_an_interrupted_demo_leaves_nothing_under_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from producer.workflows import demo
+
+    root = tmp_path / "demo-album"
+
+    def half_built(building: Path, *_args: object) -> None:
+        (building / "songs").mkdir(parents=True)
+        (building / "album.json").write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_build", half_built)
+    with pytest.raises(KeyboardInterrupt):
+        demo.run_demo(root)
+    assert not root.exists() and not list(tmp_path.iterdir())
+    # A run killed outright leaves its partial folder: the next run sweeps it (its pid is gone).
+    dead = 2**22 + 12345
+    while True:
+        try:
+            os.kill(dead, 0)
+            dead += 1
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            dead += 1
+    stale = tmp_path / f".demo-album.{dead}.partial"
+    (stale / "media").mkdir(parents=True)
+    mine = tmp_path / ".demo-album.notes.partial"  # not a demo's: left alone
+    mine.mkdir()
+
+    def built(building: Path, final: Path, *_args: object) -> demo.DemoResult:
+        building.mkdir()
+        (building / "album.json").write_text("{}")
+        return demo.DemoResult(final, (), (), None, 0.0)
+
+    monkeypatch.setattr(demo, "_build", built)
+    demo.run_demo(root)
+    assert (root / "album.json").is_file() and not stale.exists() and mine.is_dir()
+
+
+def test_make_demo_keeps_an_edited_demo_album(tmp_path: Path) -> None:
+    """Issue 16: `make demo` run again threw away the edits the README invites."""
+    makefile = Path(__file__).resolve().parents[1] / "Makefile"
+    work = tmp_path / "clone"
+    venv = work / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (work / "pyproject.toml").write_text("")
+    (venv / ".installed").write_text("")
+    os.utime(work / "pyproject.toml", (1, 1))  # the install is up to date: make skips it
+    calls = work / "calls.txt"
+    fake = venv / "bin" / "producer"  # stands in for the real command: records its arguments
+    fake.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\nmkdir -p demo-album && echo {{}} > demo-album/album.json\n'
+    )
+    fake.chmod(0o755)
+
+    def make_demo() -> str:
+        done = subprocess.run(
+            ["make", "-s", "-f", str(makefile), "demo"],
+            cwd=work, capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    make_demo()
+    assert calls.read_text() == "demo demo-album\n"
+    (work / "demo-album" / "songs").mkdir()
+    (work / "demo-album" / "songs" / "edited.json").write_text("my edit")
+    out = make_demo()
+    assert calls.read_text() == "demo demo-album\n"  # not run again
+    assert (work / "demo-album" / "songs" / "edited.json").read_text() == "my edit"
+    assert "kept" in out and "rm -rf demo-album && make demo" in out

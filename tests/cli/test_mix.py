@@ -222,3 +222,51 @@ def test_bad_input_is_one_line_exit_2_and_leaves_no_file(
     r = run(root, "mix", "s", "-o", str(out))
     assert r.exit_code == 2 and gone.name in r.stderr and "Traceback" not in r.output
     assert not out.exists() and not list(tmp_path.glob(".never*"))
+
+
+def test_clipping_into_an_integer_file_is_a_warning_with_the_count(
+    project: tuple[Path, dict[str, F]], tmp_path: Path
+) -> None:
+    """Issue 16: "peak 3.8 dBFS" for a 24-bit file said nothing about its clipped samples."""
+    import json
+
+    root, src = project
+    ok(root, "track", "set", "s", "Gtr", "--gain-db", "9")
+    gain = 10 ** (9 / 20)
+    loud = dry_mix(src) + src["Gtr"] * (gain - 1.0)  # the mix with Gtr 9 dB up (float)
+    over_mix = int(np.count_nonzero(np.abs(loud.astype(np.float32)) > 1.0))
+    over_gtr = int(np.count_nonzero(np.abs((src["Gtr"] * gain).astype(np.float32)) > 1.0))
+    assert over_mix > 100 and over_gtr > 100
+    r = run(root, "mix", "s", "--json", "--stems", str(tmp_path / "stems"), "--tail", "0")
+    assert r.exit_code == 0, r.stderr
+    row = json.loads(r.stdout)
+    # The count of an independent numpy sum of the sources (± a few samples at the edge of
+    # float rounding), in --json and in a warning with what to do about it.
+    assert abs(row["clipped_samples"] - over_mix) <= 4
+    by_stem = {c["stem"]: c for c in row["clipping"]}
+    assert abs(by_stem["Gtr"]["clipped_samples"] - over_gtr) <= 4 and "Vox" not in by_stem
+    warnings = [x for x in r.stderr.splitlines() if "warning" in x]
+    assert len(warnings) == 2
+    assert f"{row['clipped_samples']} samples" in warnings[0]
+    assert "limiter" in warnings[0] and "32f" in warnings[0]
+    text = ok(root, "mix", "s", "--tail", "0")
+    assert f"{row['clipped_samples']} samples clipped" in text and "replaced" in text
+    # Float output keeps every sample: nothing clipped, nothing said.
+    r = run(root, "mix", "s", "--bit-depth", "32f", "--json")
+    assert json.loads(r.stdout)["clipped_samples"] == 0 and "warning" not in r.stderr
+
+
+def test_a_mix_never_lands_on_the_project_or_in_the_wrong_format(
+    project: tuple[Path, dict[str, F]], tmp_path: Path
+) -> None:
+    root, _ = project
+    media = sorted((root / "media").iterdir())
+    before = {p: p.read_bytes() for p in media}
+    refused(root, "mix", "s", "-o", str(media[0]), words="media")
+    refused(root, "mix", "s", "-o", str(root / "album.json"), words="album.json")
+    refused(root, "mix", "s", "--stems", str(root / "songs"), words="songs")
+    refused(root, "mix", "s", "-o", str(tmp_path / "x.flac"), "--format", "wav", words="x.flac")
+    refused(root, "mix", "s", "-o", str(tmp_path / "x.mp3"), words="wav or flac")
+    assert {p: p.read_bytes() for p in media} == before
+    ok(root, "mix", "s", "-o", str(tmp_path / "y.flac"))  # the name picks the format
+    assert sf.info(tmp_path / "y.flac").format == "FLAC"

@@ -181,3 +181,30 @@ def test_import_type0_drums_with_render(tmp_path: Path, testdata: Path) -> None:
     again = doc(root, "groove")["tracks"][0]
     assert again["instrument"]["soundfont"] == recorded
     assert again["lanes"][0]["clips"][0]["media"] != track["lanes"][0]["clips"][0]["media"]
+
+
+def test_exports_say_when_they_replace_and_never_land_on_the_project(
+    project: Path, tmp_path: Path
+) -> None:
+    """Issue 16 (the same kind of fault): MIDI exports and click tracks replaced files silently
+    and could be written over the project's own documents or media."""
+    root = str(project)
+    out_mid = tmp_path / "bass.mid"
+    _, out, _ = run("-C", root, "midi", "export", "tune", "BASS", str(out_mid))
+    assert "replaced" not in out
+    _, out, _ = run("-C", root, "midi", "export", "tune", "BASS", str(out_mid))
+    assert "replaced the earlier file" in out
+    click_wav = tmp_path / "click.wav"
+    run("-C", root, "click", "tune", "-o", str(click_wav), "--bars", "2")
+    _, out, _ = run("-C", root, "click", "tune", "-o", str(click_wav), "--bars", "2")
+    assert "replaced the earlier file" in out
+    song = (project / "songs" / "tune.json").read_bytes()
+    for args in (
+        ["midi", "export", "tune", "BASS", str(project / "songs" / "tune.json")],
+        ["click", "tune", "-o", str(project / "album.json")],
+        ["click", "tune", "-o", str(project / "media" / "click.wav")],
+    ):
+        code, _, err = run("-C", root, *args, ok=False)
+        assert code == 2 and "the project's own files" in err, err
+    assert (project / "songs" / "tune.json").read_bytes() == song
+    assert not (project / "media" / "click.wav").exists()

@@ -336,3 +336,15 @@ def test_album_set_validates_the_upc_and_is_undoable(tmp_path: Path) -> None:
     assert '"upc": "4006381333931"' in (root / "album.json").read_text()
     assert runner.invoke(cli, ["-C", str(root), "undo"]).exit_code == 0
     assert (root / "album.json").read_text() == before
+
+
+def test_a_snapshot_is_never_overwritten_silently(root: Path) -> None:
+    """Issue 16 (the same kind of fault): `snapshot save NAME` replaced an existing snapshot."""
+    ok(root, "snapshot", "save", "rough-mix")
+    saved = (root / ".producer" / "snapshots" / "rough-mix.json").read_bytes()
+    ok(root, "track", "set", "first-song", "Lead Vocal", "--gain-db", "-6")
+    r = run(root, "snapshot", "save", "rough-mix")
+    assert r.exit_code == 2 and "exists already" in r.stderr and "--replace" in r.stderr
+    assert (root / ".producer" / "snapshots" / "rough-mix.json").read_bytes() == saved
+    assert "replaced the earlier one" in ok(root, "snapshot", "save", "rough-mix", "--replace")
+    assert (root / ".producer" / "snapshots" / "rough-mix.json").read_bytes() != saved

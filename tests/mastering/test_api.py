@@ -10,5 +10,5 @@ def test_all_names_exist() -> None:
     for name in mastering.__all__:
         assert hasattr(mastering, name), name
     public = {n for n in vars(mastering) if not n.startswith("_")}
-    modules = {"album", "chain", "cue", "export", "profiles", "report"}
+    modules = {"album", "chain", "cue", "export", "profiles", "report", "report_plots", "verdict"}
     assert public - modules - {"annotations"} == set(mastering.__all__)

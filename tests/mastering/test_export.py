@@ -20,7 +20,8 @@ from producer.errors import UserError
 from producer.mastering import export
 from producer.mastering.chain import master
 from producer.mastering.profiles import get_profile
-from producer.mastering.report import write_reports
+from producer.mastering.report import ReportContext, write_reports
+from producer.mastering.verdict import file_facts, judge, profile_goal
 
 from .refs import pinkish
 
@@ -93,7 +94,8 @@ def test_delivery_report_json_and_html(tmp_path: Path) -> None:
     r = master(x, SR, prof)
     path = tmp_path / "01-song.wav"
     export.write_master(path, r.audio, r.sample_rate, r.bit_depth)
-    jpath, hpath = write_reports(r, prof, path, "song.wav")
+    verdict = judge(r, prof, profile_goal(prof), file_facts(path))
+    jpath, hpath = write_reports(r, prof, verdict, path, ReportContext(input_name="song.wav"))
     data = json.loads(jpath.read_text())
     for field in (
         "path", "profile", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu",
@@ -101,6 +103,9 @@ def test_delivery_report_json_and_html(tmp_path: Path) -> None:
     ):  # fmt: skip
         assert field in data
     assert data["passed"] is True and data["sample_rate"] == 44100 and data["bit_depth"] == "16"
-    assert [row["passed"] for row in data["requirements"]] == [True] * 4
+    assert [row["key"] for row in data["requirements"]] == [
+        "loudness", "true_peak", "sample_rate", "format", "channels",
+    ]  # fmt: skip
+    assert all(row["passed"] for row in data["requirements"])
     page = hpath.read_text()
-    assert page.count("data:image/png;base64,") == 4 and "PASS" in page
+    assert page.count("data:image/svg+xml;base64,") >= 3 and "PASSED" in page

@@ -22,8 +22,12 @@ class ProducerGroup(click.Group):
     """A click group that turns ProducerError into one stderr line and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from producer.cli.progress import shown
+
         try:
-            return super().invoke(ctx)
+            # Long work shows its progress on a terminal (producer.cli.progress).
+            with shown(ctx.info_name or "producer"):
+                return super().invoke(ctx)
         except ProducerError as exc:
             click.echo(f"producer: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
@@ -126,10 +130,11 @@ def _register_all() -> None:
         office,
         preproduction,
         project,
+        session,
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, cleanup):
+    for module in (project, meter, mix, master, preproduction, tracking, office, session, cleanup):
         module.register(cli)
 
 

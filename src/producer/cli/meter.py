@@ -88,13 +88,16 @@ def register(cli: click.Group) -> None:
         """
         root = project_dir(ctx)
         measurements = wf.meter_files([f if f.is_absolute() else root / f for f in files])
+        replaced = False
         if plot_png is not None:
             plot_png = plot_png if plot_png.is_absolute() else root / plot_png
-            wf.plot_measurements(measurements, plot_png)
+            replaced = plot_png.exists()
+            wf.plot_measurements(measurements, plot_png, root)
         if as_json:
             data = [m.to_json() for m in measurements]
             click.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2))
         else:
             _print_table(measurements)
             if plot_png is not None:
-                click.echo(f"plot written to {plot_png}")
+                again = " (replaced the earlier file)" if replaced else ""
+                click.echo(f"plot written to {plot_png}{again}")

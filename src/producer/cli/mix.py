@@ -1,19 +1,18 @@
 """CLI commands of the mix: ``mix`` (render), ``bus add``, ``send add``, ``fx ...``, ``automate``.
 
 Parse, call one ``producer.workflows.mix`` function, print. The render shows a rich progress
-bar on a terminal.
+bar on a terminal (``producer.cli.progress``); an integer output that clipped is a warning.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from producer.cli.app import lazy_workflow, project_dir
@@ -43,7 +42,13 @@ def register(cli: click.Group) -> None:
         default=None,
         help="Also write one file per track and bus into DIR.",
     )
-    @click.option("--format", "file_format", type=click.Choice(["wav", "flac"]), default="wav")
+    @click.option(
+        "--format",
+        "file_format",
+        type=click.Choice(["wav", "flac"]),
+        default=None,
+        help="wav or flac (default: the -o file's extension, else wav).",
+    )
     @click.option(
         "--bit-depth",
         type=click.Choice(["16", "24", "32f"]),
@@ -59,51 +64,66 @@ def register(cli: click.Group) -> None:
         default=None,
         help="Seconds rendered after the end (default: until the effects fall below -100 dBFS, at most 30 s; none with --end).",
     )
+    @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
     @click.pass_context
     def mix(
         ctx: click.Context,
         song: str,
         output: Path | None,
         stems_dir: Path | None,
-        file_format: str,
+        file_format: str | None,
         bit_depth: str,
         start_s: float | None,
         end_s: float | None,
         tail_s: float | None,
+        as_json: bool,
     ) -> None:
         """Render SONG: the mix (and stems) in one pass."""
-        console = Console(stderr=True)
-        show = sys.stderr.isatty()
-        with Progress(
-            TextColumn(f"mix {song}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not show,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("render", total=None)
-
-            def progress(done: int, expected: int) -> None:
-                bar.update(task, completed=done, total=max(expected, 1))
-
-            summary = wf.render(
-                project_dir(ctx),
-                song,
-                output=output,
-                stems_dir=stems_dir,
-                file_format=file_format,
-                bit_depth=bit_depth,
-                start_s=start_s,
-                end_s=end_s,
-                tail_s=tail_s,
-                progress=progress,
-            )
-        peak = f"{summary.peak_dbfs:.1f} dBFS" if math.isfinite(summary.peak_dbfs) else "silence"
-        click.echo(f"{summary.path}  {summary.seconds:.2f} s  peak {peak}")
-        for stem in summary.stems:
-            click.echo(f"  stem {stem}")
+        summary = wf.render(
+            project_dir(ctx),
+            song,
+            output=output,
+            stems_dir=stems_dir,
+            file_format=file_format,
+            bit_depth=bit_depth,
+            start_s=start_s,
+            end_s=end_s,
+            tail_s=tail_s,
+        )
+        peak = summary.peak_dbfs if math.isfinite(summary.peak_dbfs) else None
+        if as_json:
+            row = {
+                "path": str(summary.path),
+                "seconds": round(summary.seconds, 3),
+                "sample_rate": summary.sample_rate,
+                "bit_depth": bit_depth,
+                "peak_dbfs": None if peak is None else round(peak, 2),
+                "clipped_samples": summary.clipped_samples,
+                "stems": [str(p) for p in summary.stems],
+                "clipping": [
+                    {
+                        "path": str(c.path),
+                        "stem": c.stem,
+                        "clipped_samples": c.samples,
+                        "peak_dbfs": round(c.peak_dbfs, 2),
+                        "advice": c.advice(song),
+                    }
+                    for c in summary.clipping
+                ],
+                "replaced": [str(p) for p in summary.replaced],
+            }
+            click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        else:
+            text = "silence" if peak is None else f"{peak:.1f} dBFS"
+            if summary.clipped_samples:
+                text += f", {summary.clipped_samples} samples clipped"
+            click.echo(f"{summary.path}  {summary.seconds:.2f} s  peak {text}")
+            for stem in summary.stems:
+                click.echo(f"  stem {stem}")
+            for p in summary.replaced:
+                click.echo(f"  replaced the earlier {p}")
+        for c in summary.clipping:
+            click.echo(f"producer: warning: {c.advice(song)}", err=True)
 
     @cli.group("bus")
     def bus() -> None:

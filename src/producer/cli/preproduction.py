@@ -95,8 +95,8 @@ def _midi_group(cli: click.Group) -> None:
     @click.pass_context
     def midi_export(ctx: click.Context, song: str, track: str, file: Path) -> None:
         """Write TRACK of SONG as a Standard MIDI File."""
-        n = wf.midi_export(project_dir(ctx), song, track, file)
-        click.echo(f"{file}: {n} notes")
+        n, replaced = wf.midi_export(project_dir(ctx), song, track, file)
+        click.echo(f"{file}: {n} notes" + (" (replaced the earlier file)" if replaced else ""))
 
     @midi.command("render")
     @click.argument("song")
@@ -282,8 +282,11 @@ def register(cli: click.Group) -> None:
         ctx: click.Context, song: str, output: Path, count_in: int, bars: int | None
     ) -> None:
         """Write SONG's click track with a count-in."""
-        start, frames = wf.write_click(project_dir(ctx), song, output, bars, count_in)
-        click.echo(f"{output}: {frames} frames, starting at song frame {start}")
+        start, frames, replaced = wf.write_click(project_dir(ctx), song, output, bars, count_in)
+        click.echo(
+            f"{output}: {frames} frames, starting at song frame {start}"
+            + (" (replaced the earlier file)" if replaced else "")
+        )
 
     @cli.command("demo")
     @click.argument(
@@ -293,9 +296,7 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def demo(ctx: click.Context, directory: Path, soundfont: Path | None) -> None:
         """Make a whole demo album in DIRECTORY: arrangement, SoundFont renders, mix, masters."""
-        result = demo_wf.run_demo(
-            project_dir(ctx) / directory, soundfont, progress=lambda msg: click.echo(msg, err=True)
-        )
+        result = demo_wf.run_demo(project_dir(ctx) / directory, soundfont)
         click.echo(f"{'song':<14} {'profile':<10} {'length':>7} {'LUFS':>7} {'dBTP':>6}  file")
         for line in result.lines:
             mark = "" if line.passed else "  (missed its profile)"
@@ -303,6 +304,8 @@ def register(cli: click.Group) -> None:
                 f"{line.song:<14} {line.profile:<10} {line.length_s:6.1f}s "
                 f"{line.integrated_lufs:7.1f} {line.true_peak_dbtp:6.1f}  {line.path}{mark}"
             )
+        for note in result.notes:
+            click.echo(note)
         if result.cue:
             click.echo(f"CD image and CUE sheet: {result.cue.with_suffix('.wav')}, {result.cue}")
         click.echo(

@@ -319,10 +319,12 @@ def register(cli: click.Group) -> None:
 
     @snapshot.command("save")
     @click.argument("name")
+    @click.option("--replace", is_flag=True, help="Overwrite an existing snapshot NAME.")
     @click.pass_context
-    def snapshot_save(ctx: click.Context, name: str) -> None:
-        """Save the current documents as NAME."""
-        wf.snapshot_save(_root(ctx), name)
+    def snapshot_save(ctx: click.Context, name: str, replace: bool) -> None:
+        """Save the current documents as NAME (an existing NAME needs --replace)."""
+        if wf.snapshot_save(_root(ctx), name, replace):
+            click.echo(f"snapshot {name}: replaced the earlier one")
 
     @snapshot.command("restore")
     @click.argument("name")

@@ -3,7 +3,9 @@
 ``FileSink`` writes a file block by block through ``soundfile.SoundFile`` under a temporary
 name and renames it only when complete, so an interrupted render never leaves a file that looks
 finished. 16-bit output is TPDF-dithered by ``producer.dsp.dither`` (exactly once, last);
-24-bit and float are written as they are.
+24-bit and float are written as they are. Integer formats cannot hold a sample over full
+scale: libsndfile clips it, and ``FileSink.clipped_samples`` counts them so the caller can say
+so (float output keeps them, and counts none).
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ class FileSink:
             raise UserError("FLAC holds integer samples only: use --bit-depth 16 or 24")
         self.path = Path(path)
         self.bit_depth = bit_depth
+        self.clipped_samples = 0
+        """Samples (per channel) over full scale that the integer format clipped."""
+        self.peak = 0.0
+        """Largest absolute sample written (before clipping)."""
         self.tmp = temporary_name(self.path)  # renamed into place by close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(self.path)  # what a killed earlier render of this file left
@@ -99,6 +105,11 @@ class FileSink:
             raise RenderError(f"{self.path}: cannot be written ({exc})") from None
 
     def write(self, audio: Audio) -> None:
+        if audio.size:
+            peak = float(np.max(np.abs(audio)))
+            self.peak = max(self.peak, peak)
+            if peak > 1.0 and self.bit_depth != "32f":
+                self.clipped_samples += int(np.count_nonzero(np.abs(audio) > 1.0))
         if self.bit_depth == "16":
             from producer.dsp import dither
 

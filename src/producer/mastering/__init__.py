@@ -3,7 +3,8 @@
 ``profiles`` (data in profiles.json), ``chain`` (EQ, glue compressor, true-peak limiter, gain
 solved to the target after SRC and dither), ``album`` (album normalisation, CD image), ``cue``
 (CUE reader/writer, Red Book, ISRC/UPC checks), ``export`` (WAV/BWF, FLAC, MP3, OGG, tags),
-``report`` (JSON + HTML delivery report).
+``verdict`` (requirement rows, checked on the written file, and the verdict they give),
+``report`` (JSON + HTML delivery report) with ``report_plots`` (its figures).
 """
 
 from producer.mastering.album import AlbumInput, CdImage, build_cd_image, master_album

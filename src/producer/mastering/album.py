@@ -18,6 +18,7 @@ two masters, dithered to 16 bits, and the next INDEX 01 lands at the crossfade's
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -78,8 +79,13 @@ def master_album(
     profile: DeliveryProfile,
     settings: ChainSettings = DEFAULT_SETTINGS,
     normalisation: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[MasterResult]:
-    """Master every track; ``normalisation`` "track" or "album" (default: the profile's)."""
+    """Master every track; ``normalisation`` "track" or "album" (default: the profile's).
+
+    ``progress(title, done, total)`` is called before each master the chain makes (in album
+    mode the songs that do not set the album gain are mastered twice)."""
+    tell = progress or (lambda _title, _done, _total: None)
     if not inputs:
         raise UserError("the album has no songs to master")
     mode = normalisation or profile.normalisation
@@ -92,15 +98,22 @@ def master_album(
         if stereo and a.shape[0] == 1:
             a = np.repeat(a, 2, axis=0)
         prepared.append((a, item.sample_rate))
-    solo = [master(a, sr, profile, settings) for a, sr in prepared]
+    total = len(prepared) if mode == "track" else 2 * len(prepared) - 1
+    solo = []
+    for i, ((a, sr), item) in enumerate(zip(prepared, inputs, strict=True)):
+        tell(item.title or f"track {i + 1:02d}", i, total)
+        solo.append(master(a, sr, profile, settings))
     if mode == "track" or len(solo) == 1:
         return solo
     common = min(r.gain_db for r in solo)
     out: list[MasterResult] = []
-    for (a, sr), r in zip(prepared, solo, strict=True):
+    done = len(solo)
+    for i, ((a, sr), r) in enumerate(zip(prepared, solo, strict=True)):
         if math.isclose(r.gain_db, common):
             out.append(r)
         else:
+            tell(f"{inputs[i].title or f'track {i + 1:02d}'} at the album gain", done, total)
+            done += 1
             out.append(master(a, sr, profile, settings, fixed_gain_db=common))
     return out
 

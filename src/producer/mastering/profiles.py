@@ -39,6 +39,8 @@ class DeliveryProfile:
     normalisation: str = "track"
     ceiling_louder_dbtp: float | None = None
     louder_than_lufs: float | None = None
+    channels: int | None = None
+    """Channels a delivery must have (Red Book: 2); None = the mix's own."""
 
     def ceiling_for(self, integrated_lufs: float) -> float:
         """The true-peak ceiling that applies to a master of this loudness."""
@@ -76,6 +78,7 @@ def _parse(entry: dict[str, Any], where: str) -> DeliveryProfile:
             louder_than_lufs=(
                 float(entry["louder_than_lufs"]) if "louder_than_lufs" in entry else None
             ),
+            channels=int(entry["channels"]) if "channels" in entry else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise FormatError(f"{where}: bad delivery profile ({exc})") from None

@@ -11,7 +11,8 @@ class MediaRef:
 
     ``path`` is relative to the project folder (POSIX). ``sha256`` is the hash of that file;
     ``source_sha256`` the hash of the file the user imported (differs when the import converted
-    the sample rate), ``source_name`` its file name, for people.
+    the sample rate), ``source_name`` its file name, for people. An ``offline`` ref has no
+    file in the pool yet (see the field).
     """
 
     path: str
@@ -21,3 +22,7 @@ class MediaRef:
     frames: int
     source_sha256: str = ""
     source_name: str = ""
+    offline: bool = False
+    """The audio was absent when a session from another DAW was imported: ``source_name`` is
+    the file that session named, ``path`` and ``sha256`` are "", ``frames`` is as much as the
+    clips need. The clip plays silence; ``producer validate`` lists it."""

@@ -170,7 +170,11 @@ def media_problems(root: Path, ref: MediaRef, cache: HashCache, where: str) -> l
 
     A rendered part (``producer.storage.parts``) is checked for its name only: its entry may be
     missing (it is rendered again when needed) and is not compared with a hash of its bytes.
+    An offline ref has no file by definition: ``offline_media`` lists it (for `validate`)
+    without making the project unopenable.
     """
+    if ref.offline:
+        return []
     if parts.is_part(ref.path):
         why = parts.path_problem(ref)
         return [f"{where}.media.path: {why}"] if why else []

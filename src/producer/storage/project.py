@@ -175,6 +175,19 @@ def _media_problems(root: Path, song: Song, name: str, cache: HashCache) -> list
     return problems
 
 
+def offline_media(song: Song, name: str) -> list[str]:
+    """One line per clip whose media is offline (imported from another DAW's session without
+    its audio): listed by `validate`, never blocking the project from opening."""
+    return [
+        f"{name}: tracks[{t.name}].clips[{c.id}].media: offline — {c.media.source_name!r} was "
+        "not found when the session was imported; the clip plays silence"
+        for t in song.tracks
+        for lane in t.lanes
+        for c in lane.clips
+        if c.media.offline
+    ]
+
+
 def _load(
     root: Path, backup: bool, pending: dict[str, str | None] | None = None
 ) -> tuple[_State, list[str]]:
@@ -402,7 +415,12 @@ class Project:
             state, problems = _load(Path(root), False, History(Path(root)).pending_files())
         except (FormatError, NotFoundError) as exc:
             return [exc.message]
-        return problems + state.office_problems
+        offline = [
+            line
+            for slug, song in state.songs.items()
+            for line in offline_media(song, song_file(slug))
+        ]
+        return problems + state.office_problems + offline
 
     def _fingerprint(self) -> tuple[tuple[str, int, int, int], ...]:
         """(name, inode, size, mtime) of every document: every save renames a new file into
@@ -586,11 +604,17 @@ class Project:
             raise UserError(f"snapshot name {name!r}: use letters, digits, '.', '_' and '-'")
         return self.root / META_DIR / "snapshots" / f"{name}.json"
 
-    def snapshot_save(self, name: str) -> None:
-        """Store the current documents under ``name`` (replacing a snapshot of that name)."""
+    def snapshot_save(self, name: str, replace: bool = False) -> None:
+        """Store the current documents under ``name``. Without ``replace`` an existing name is
+        refused: a snapshot is the user's saved state and nothing else brings it back."""
         path = self._snapshot_path(name)
         self._lock.acquire()
         try:
+            if path.is_file() and not replace:
+                raise UserError(
+                    f"snapshot {name!r} exists already; choose another name, or replace it "
+                    "with --replace"
+                )
             self._history.recover()
             self._refresh()
             files = {ALBUM_FILE: encode(self.album)}
@@ -681,5 +705,6 @@ __all__ = [
     "decode",
     "encode",
     "office_file",
+    "offline_media",
     "song_file",
 ]

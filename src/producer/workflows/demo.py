@@ -8,10 +8,17 @@ mastered to the ``streaming`` profile, and the album to the ``cd`` profile as on
 CUE sheet → a JSON and an HTML report per master (the mastering reports) and a summary
 for the shell to print. The album gets an office too (``producer.workflows.demo_office``):
 roster, past sessions with expenses, budget, a producer agreement, accepted split sheets.
+
+The demo never replaces anything: it refuses a folder that holds a project (the user's edits
+live there) or other files, and builds the album beside it in a hidden ``.NAME.<pid>.partial``
+folder that is renamed into place only when complete — an interrupted demo leaves no
+half-built project under the name (and the next run sweeps the partial folder away).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import threading
 import time
@@ -29,15 +36,21 @@ from producer.fileio import atomic_output
 from producer.mastering.album import AlbumInput, apply_fades, build_cd_image, master_album
 from producer.mastering.chain import MasterResult, master
 from producer.mastering.cue import write_cue
-from producer.mastering.export import Loudness, Tags, write_master
+from producer.mastering.export import Tags, write_master
 from producer.mastering.profiles import get_profile
-from producer.mastering.report import write_reports
+from producer.mastering.report import ReportContext
+from producer.mastering.verdict import album_goals
 from producer.model import Song
 from producer.model import timing as tm
 from producer.preproduction import arrangements
 from producer.storage import Project
 from producer.workflows.demo_office import WRITER, add_demo_office
+from producer.workflows.master import deliver
 from producer.workflows.parts import place_render, render_parts
+from producer.workflows.progress import current as current_progress
+
+DEMO_STEPS = 13
+"""Stages the demo reports (3 renders, the office, 3 mixes, 4 masters, writing, the image): its progress."""
 
 TAIL_S = 3.0
 """Seconds of each mix after its last bar; the masters fade out over the last ``FADE_OUT_S``."""
@@ -67,18 +80,43 @@ class DemoResult:
     mixes: tuple[Path, ...]
     cue: Path | None
     seconds: float
+    notes: tuple[str, ...] = ()
+    """What the figures need to be read right (the CD's album normalisation)."""
 
 
-def _prepare_folder(root: Path) -> None:
-    """A second run replaces the demo album; never delete a folder that is not a project."""
-    if root.exists():
-        if not root.is_dir():
-            raise UserError(f"{root}: is a file; choose a folder for the demo album")
-        if any(root.iterdir()) and not (root / "album.json").is_file():
-            raise UserError(
-                f"{root}: holds files that are not a producer project; not replacing it"
-            )
-        shutil.rmtree(root)
+_PARTIAL_RE = re.compile(r"\.(.+)\.(\d+)\.partial")
+
+
+def _check_folder(root: Path) -> None:
+    """Refuse any folder that holds something: a command never deletes a project."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise UserError(f"{root}: is a file; choose a folder for the demo album")
+    if (root / "album.json").is_file():
+        raise UserError(
+            f"{root}: is a producer project already (kept as it is, with your edits); to start "
+            f"over remove it first (rm -rf {root}), or make a new demo beside it: "
+            f"producer demo {root.name}-2"
+        )
+    if any(root.iterdir()):
+        raise UserError(f"{root}: holds files that are not a producer project; not replacing it")
+
+
+def _sweep_partials(root: Path) -> None:
+    """Remove half-built demos of this name whose process is gone (killed runs)."""
+    if not root.parent.is_dir():
+        return
+    for p in root.parent.iterdir():
+        m = _PARTIAL_RE.fullmatch(p.name)
+        if m is None or m.group(1) != root.name or not p.is_dir():
+            continue
+        try:
+            os.kill(int(m.group(2)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            continue
 
 
 def _mix(project: Project, song: Song, out: Path) -> Path:
@@ -106,18 +144,46 @@ def run_demo(
     soundfont: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Build the demo album in ``root`` (replacing an earlier demo there)."""
+    """Build the demo album in ``root``, which must not exist yet (or be an empty folder)."""
+    root = Path(root)
+    if not root.name:  # "." or "/": name the folder itself
+        root = root.resolve()
+    _check_folder(root)
+    _sweep_partials(root)
+    building = root.with_name(f".{root.name}.{os.getpid()}.partial")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        result = _build(building, root, soundfont, progress)
+        _check_folder(root)  # nobody made it meanwhile
+        if root.is_dir():
+            root.rmdir()  # an empty folder the user made for it
+        os.replace(building, root)
+    finally:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+    return result
+
+
+def _build(
+    root: Path,
+    destination: Path,
+    soundfont: str | Path | None,
+    progress: Callable[[str], None] | None,
+) -> DemoResult:
+    """Make the album in ``root``; the paths in the result name ``destination``."""
     t0 = time.perf_counter()
     tell = progress or (lambda _msg: None)
 
     said = threading.Lock()
 
+    steps = iter(range(100))
+    shown = current_progress()  # the pool's threads do not inherit it
+
     def say(msg: str) -> None:
         with said:
             tell(f"{time.perf_counter() - t0:5.1f}s  {msg}")
+            shown(msg, next(steps), DEMO_STEPS)
 
-    root = Path(root)
-    _prepare_folder(root)
     project = Project.create(root, TITLE, ARTIST)
     with project.transaction("demo: album year") as tx:
         tx.put_album(replace(tx.album, year=2026))
@@ -166,39 +232,55 @@ def run_demo(
 
     say("writing the masters and their reports")
     lines: list[MasterLine] = []
-    for profile, results in (("streaming", streaming), ("cd", cd_results)):
-        folder = root / "masters" / profile
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, (song, result) in enumerate(zip(final, results, strict=True), 1):
+    titles = [song.title for song in final]
+    cd = get_profile("cd")
+    for profile, results, goals, run in (
+        (
+            get_profile("streaming"),
+            streaming,
+            album_goals(streaming, titles, get_profile("streaming"), "track"),
+            "demo album, each song on the streaming target",
+        ),
+        (
+            cd,
+            cd_results,
+            album_goals(cd_results, titles, cd, "album"),
+            "demo album, album-normalised",
+        ),
+    ):
+        folder = root / "masters" / profile.name
+        for i, (song, result, goal) in enumerate(zip(final, results, goals, strict=True), 1):
             path = folder / f"{i:02d}-{song.slug}.wav"
-            write_master(
-                path,
-                result.audio,
-                result.sample_rate,
-                result.bit_depth,
-                Tags(song.title, ARTIST, TITLE, i, len(final), year="2026"),
-                Loudness(result.integrated_lufs, result.loudness_range_lu, result.true_peak_dbtp),
-            )
-            write_reports(result, get_profile(profile), path, f"song {song.slug} (demo mix)")
+            tags = Tags(song.title, ARTIST, TITLE, i, len(final), year="2026", composer=WRITER)
+            context = ReportContext(tags, f"the mix of song {song.slug} (demo)", run)
+            (delivered,) = deliver(result, profile, goal, [path], tags, context)
             lines.append(
                 MasterLine(
                     song.title,
                     result.audio.shape[1] / result.sample_rate,
-                    profile,
+                    profile.name,
                     result.integrated_lufs,
                     result.true_peak_dbtp,
-                    path,
-                    result.passed,
+                    destination / path.relative_to(root),
+                    delivered.passed,
                 )
             )
     say("album: CD image and CUE sheet")
     cd_dir = root / "masters" / "cd"
     image = build_cd_image([r.audio for r in cd_results], cd_inputs, title=TITLE, performer=ARTIST)
     write_master(cd_dir / "album.wav", image.audio, 44100, "16", Tags(TITLE, ARTIST, TITLE))
-    cue_path = cd_dir / "album.cue"
-    with atomic_output(cue_path) as tmp:
+    with atomic_output(cd_dir / "album.cue") as tmp:
         tmp.write_text(write_cue(image.cue), encoding="utf-8")
-    return DemoResult(root, tuple(lines), tuple(mixes), cue_path, time.perf_counter() - t0)
+    final_mixes = tuple(destination / m.relative_to(root) for m in mixes)
+    cue_path = destination / "masters" / "cd" / "album.cue"
+    goal = album_goals(cd_results, titles, cd, "album")[0]
+    note = (
+        f"cd: album-normalised, one gain ({goal.album_gain_db:+.2f} dB) for every song: "
+        f"{goal.loudest_song} at {goal.target_lufs:.1f} LUFS, the others keep their differences"
+    )
+    return DemoResult(
+        destination, tuple(lines), final_mixes, cue_path, time.perf_counter() - t0, (note,)
+    )
 
 
 __all__ = ["ARTIST", "TITLE", "DemoResult", "MasterLine", "run_demo"]

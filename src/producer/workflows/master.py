@@ -2,20 +2,30 @@
 the engine and the mastering stage.
 
 * :func:`master_file` masters any audio file to a profile (or a reference).
-* :func:`master_song` renders a project song's mix with the engine, then masters it to
-  ``masters/<profile>/NN-<slug>.<ext>``.
-* :func:`master_project_album` masters every song (track- or album-normalised) and, for the
-  ``cd`` profile, writes ``album.wav`` + ``album.cue`` (Red Book checked). Each song's own
+* :func:`master_song` renders a project song's mix with the engine, then masters it on its own
+  to ``masters/<profile>/singles/NN-<slug>.<ext>``.
+* :func:`master_project_album` masters every song (track- or album-normalised) to
+  ``masters/<profile>/NN-<slug>.<ext>`` and, for the ``cd`` profile, writes ``album.wav`` +
+  ``album.cue`` (Red Book checked). Each song's own
   ``isrc`` (CUE ISRC, ID3 TSRC, bext), ``songwriter`` (CD-Text SONGWRITER), ``gap_before_s``
   (INDEX 00; None = ``--gap``) and ``crossfade_s`` (into the next song; CD image only — the
   per-track files stay whole) are used; the album's ``upc`` is the CUE CATALOG.
 
 Every master gets ``<name>.report.json`` and ``<name>.report.html`` next to it. Files appear
 under their final names only when complete.
+
+Names say what a file is: a song mastered alone and the same song as part of an album run
+(album-normalised, faded, sequenced) are different masters, so they live in different places
+(``singles/`` vs the profile folder); a master matched to a reference or to a custom target
+carries that in its name (``-like-<reference>``, ``-16lufs``). A run that replaces an earlier
+file says so (``Delivered.replaced``). Every verdict comes from the requirement rows of
+:mod:`producer.mastering.verdict`, checked on the file as written.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,26 +40,54 @@ from producer.errors import NotFoundError, UserError, ValidationError
 from producer.fileio import atomic_output
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
+from producer.mastering import verdict as verdict_mod
 from producer.mastering.chain import ChainSettings, CompressorSettings, MasterResult, master
 from producer.mastering.cue import isrc_problem, normalise_isrc, write_cue
 from producer.mastering.export import Loudness, Tags, write_master
 from producer.mastering.profiles import DeliveryProfile, get_profile, load_profiles
+from producer.mastering.verdict import LoudnessGoal, Verdict
 from producer.model import Song
 from producer.model.office import WRITER_ROLES
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
+from producer.workflows.outputs import check_output, existing
+from producer.workflows.progress import frames as progress_frames
+from producer.workflows.progress import report as progress
+
+SINGLES_DIR = "singles"
+"""Under ``masters/<profile>/``: songs mastered on their own (``producer master SONG``)."""
 
 
 @dataclass(frozen=True)
 class Delivered:
-    """One written master: its ``--json`` row and, when it missed the profile, why."""
+    """One written master: its ``--json`` row, the verdict it comes from, and what it replaced."""
 
     row: dict[str, Any]
-    problems: tuple[str, ...] = ()
+    verdict: Verdict
+    replaced: str = ""
+    """The earlier file this one replaced, in words ("" when the name was free)."""
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return self.verdict.passed
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.verdict.problems
+
+
+@dataclass(frozen=True)
+class AlbumDelivery:
+    """An album run: its masters, how it was normalised, the CD image, and leftovers."""
+
+    masters: list[Delivered]
+    normalisation: str
+    image: Path | None = None
+    cue: Path | None = None
+    stale: tuple[Path, ...] = ()
+    """Masters in the folder from an earlier run that are not part of this album."""
+    image_replaced: bool = False
+    """The CD image and CUE sheet replaced those of an earlier run."""
 
 
 @dataclass(frozen=True)
@@ -143,17 +181,35 @@ def _reference_target(opts: MasterOptions) -> tuple[tuple[Audio, int] | None, fl
     return reference, target
 
 
-def _deliver(
+def _earlier(path: Path) -> str:
+    """What an existing file at ``path`` is, from its report when it has one ("" if none)."""
+    if not path.exists():
+        return ""
+    try:
+        old = json.loads(report_mod.report_paths(path)[0].read_text(encoding="utf-8"))
+        what = f"{old['integrated_lufs']:.2f} LUFS, {old['profile']}"
+        if old.get("run"):
+            what += f", {old['run']}"
+        if old.get("made_at"):
+            what += f", made {old['made_at'].replace('T', ' ')[:16]}"
+        return f"an earlier master ({what})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "an earlier file"
+
+
+def deliver(
     result: MasterResult,
     profile: DeliveryProfile,
+    goal: LoudnessGoal,
     paths: list[Path],
     tags: Tags,
-    input_name: str,
-    reference: tuple[Audio, int] | None,
+    context: report_mod.ReportContext,
 ) -> list[Delivered]:
     rows: list[Delivered] = []
     loud = Loudness(result.integrated_lufs, result.loudness_range_lu, result.true_peak_dbtp)
     for path in paths:
+        replaced = _earlier(path)
+        progress(f"writing {path.name}")
         write_master(
             path,
             result.audio,
@@ -163,18 +219,48 @@ def _deliver(
             loud,
             description=f"master: {profile.name} {result.integrated_lufs:.1f} LUFS",
         )
-        report_mod.write_reports(result, profile, path, input_name, reference)
-        rows.append(Delivered(report_mod.summary(result, profile, path), result.problems))
+        verdict = verdict_mod.judge(result, profile, goal, verdict_mod.file_facts(path))
+        progress(f"writing the report of {path.name}")
+        report_mod.write_reports(result, profile, verdict, path, context)
+        rows.append(
+            Delivered(report_mod.summary(result, verdict, path, bool(replaced)), verdict, replaced)
+        )
     return rows
+
+
+def _variant(opts: MasterOptions) -> str:
+    """The part of a master's name that says what else than the profile shaped it."""
+    out = ""
+    if opts.reference is not None:
+        out += f"-like-{re.sub(r'[^A-Za-z0-9_.+]+', '-', opts.reference.stem).strip('-')}"
+    if opts.target_lufs is not None:
+        out += f"-{abs(opts.target_lufs):g}lufs"
+    if opts.ceiling_dbtp is not None:
+        out += f"-{abs(opts.ceiling_dbtp):g}dbtp"
+    return out
 
 
 def _outputs(
     default_dir: Path, stem: str, profile: DeliveryProfile, out: Path | None
 ) -> list[Path]:
     if out is not None and out.suffix:
-        return [out]
-    folder = out if out is not None else default_dir
-    return [folder / f"{stem}.{ext}" for ext in profile.formats]
+        paths = [out]
+    else:
+        folder = out if out is not None else default_dir
+        paths = [folder / f"{stem}.{ext}" for ext in profile.formats]
+    for p in paths:
+        problem = verdict_mod.format_problem(profile, p)
+        if problem:
+            raise UserError(problem)  # before the work: a lossy "CD master" is never made
+    return paths
+
+
+def _goal(
+    profile: DeliveryProfile, profile_name: str, target: float | None, opts: MasterOptions
+) -> LoudnessGoal:
+    if target is not None and opts.reference is not None:
+        return verdict_mod.reference_goal(profile, target, opts.reference.name)
+    return verdict_mod.profile_goal(profile, get_profile(profile_name).target_lufs)
 
 
 def master_file(
@@ -187,14 +273,23 @@ def master_file(
     """
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
+    paths = _outputs(path.parent, f"{path.stem}-{profile.name}{_variant(opts)}", profile, out)
+    for p in paths:
+        check_output(p, None, path, opts.reference)
+    progress(f"reading {path.name}")
     src, rate = audio_io.read(path)
     reference, target = _reference_target(opts)
-    if profile.name == "cd" and src.shape[0] == 1:
+    if profile.channels == 2 and src.shape[0] == 1:
         src = np.repeat(src, 2, axis=0)  # Red Book is 2-channel
+    progress(f"mastering {path.name} to {profile.name}")
     result = master(src, rate, profile, opts.settings, reference, target_lufs=target)
-    paths = _outputs(path.parent, f"{path.stem}-{profile.name}", profile, out)
     tags = Tags(title=opts.title or path.stem, artist=opts.artist, isrc=isrc)
-    return _deliver(result, profile, paths, tags, str(path), reference)
+    context = report_mod.ReportContext(
+        tags, str(path), "one file", reference, opts.reference.name if opts.reference else ""
+    )
+    return deliver(
+        result, profile, _goal(profile, profile_name, target, opts), paths, tags, context
+    )
 
 
 def _render_mix(project: Project, song: Song) -> Audio:
@@ -202,7 +297,14 @@ def _render_mix(project: Project, song: Song) -> Audio:
     as 32-bit float into a temporary file: float32 (2, frames) at the song's rate."""
     with tempfile.TemporaryDirectory(prefix="producer-master-") as tmp:
         out = Path(tmp) / f"{song.slug}.wav"
-        mix_wf.render(project.root, song.slug, output=out, file_format="wav", bit_depth="32f")
+        mix_wf.render(
+            project.root,
+            song.slug,
+            output=out,
+            file_format="wav",
+            bit_depth="32f",
+            progress=progress_frames(f"mixing {song.slug}"),
+        )
         return audio_io.read(out)[0]
 
 
@@ -224,20 +326,25 @@ def master_song(
     out: Path | None = None,
     opts: MasterOptions = MasterOptions(),
 ) -> list[Delivered]:
-    """Render ``slug``'s mix and master it to ``masters/<profile>/NN-<slug>.<ext>``."""
+    """Render ``slug``'s mix and master it on its own to
+    ``masters/<profile>/singles/NN-<slug><variant>.<ext>``."""
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
     project = _open(root)
     n = _song_index(project, slug)
     song = project.song(slug)
     isrc = isrc or _song_isrc(song)  # --isrc overrides the song's own
+    folder = project.root / "masters" / profile.name / SINGLES_DIR
+    paths = _outputs(folder, f"{n:02d}-{slug}{_variant(opts)}", profile, out)
+    for p in paths:
+        check_output(p, project.root, opts.reference)
+    reference, target = _reference_target(opts)
     mix = _render_mix(project, song)
     if not np.any(mix):
         raise UserError(f"song {slug!r}: its mix is silent, there is nothing to master")
-    reference, target = _reference_target(opts)
+    progress(f"mastering {slug} to {profile.name}")
     result = master(mix, song.sample_rate, profile, opts.settings, reference, target_lufs=target)
     album = project.album
-    paths = _outputs(project.root / "masters" / profile.name, f"{n:02d}-{slug}", profile, out)
     tags = Tags(
         song.title,
         album.artist,
@@ -248,7 +355,30 @@ def master_song(
         str(album.year) if album.year else "",
         composer=song.songwriter,
     )
-    return _deliver(result, profile, paths, tags, f"song {slug}", reference)
+    context = report_mod.ReportContext(
+        tags,
+        f"the mix of song {slug}",
+        "this song mastered on its own",
+        reference,
+        opts.reference.name if opts.reference else "",
+    )
+    goal = _goal(profile, profile_name, target, opts)
+    return deliver(result, profile, goal, paths, tags, context)
+
+
+def _stale(folder: Path, profile: DeliveryProfile, written: list[Path]) -> tuple[Path, ...]:
+    """Numbered masters in ``folder`` that this run did not write (an earlier album order)."""
+    if not folder.is_dir():
+        return ()
+    keep = {p.name for p in written}
+    found = [
+        p
+        for p in folder.iterdir()
+        if re.fullmatch(r"\d\d-.+", p.stem)
+        and p.suffix.lstrip(".") in profile.formats
+        and p.name not in keep
+    ]
+    return tuple(sorted(found))
 
 
 def _roster_writers(project: Project) -> str:
@@ -263,8 +393,13 @@ def _roster_writers(project: Project) -> str:
 
 def master_project_album(
     root: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
-) -> list[Delivered]:
-    """Master every song of the project; for ``cd`` also ``album.wav`` + ``album.cue``."""
+) -> AlbumDelivery:
+    """Master every song of the project to ``masters/<profile>/NN-<slug>.<ext>``; for ``cd``
+    also ``album.wav`` + ``album.cue``."""
+    if opts.reference is not None:
+        raise UserError("--reference matches one file or song; an album run does not take it")
+    if out is not None and out.suffix:
+        raise UserError(f"-o {out}: an album run writes a folder of masters; name a folder")
     profile = _profile(profile_name, opts)
     project = _open(root)
     songs = project.songs()
@@ -294,7 +429,16 @@ def master_project_album(
                 fade_out_s=opts.fade_out_s,
             )
         )
-    results = album_mod.master_album(inputs, profile, opts.settings, opts.normalisation)
+    mode = opts.normalisation or profile.normalisation
+    progress(f"mastering {len(songs)} songs to {profile.name} ({mode} normalisation)")
+    results = album_mod.master_album(
+        inputs,
+        profile,
+        opts.settings,
+        opts.normalisation,
+        progress=lambda title, done, total: progress(f"mastering {title}", done, total),
+    )
+    goals = verdict_mod.album_goals(results, [s.title for s in songs], profile, mode)
     folder = out if out is not None else project.root / "masters" / profile.name
     rows: list[Delivered] = []
     year = str(album.year) if album.year else ""
@@ -308,26 +452,41 @@ def master_project_album(
             title=album.title,
             performer=album.artist,
         )
-    for n, (song, result, isrc) in enumerate(zip(songs, results, isrcs, strict=True), start=1):
+    run = f"album run of {len(songs)} songs, {mode}-normalised"
+    written: list[Path] = []
+    for n, (song, result, isrc, goal) in enumerate(
+        zip(songs, results, isrcs, goals, strict=True), start=1
+    ):
         paths = [folder / f"{n:02d}-{song.slug}.{ext}" for ext in profile.formats]
+        for p in paths:
+            check_output(p, project.root)
+        written += paths
         tags = Tags(
             song.title, album.artist, album.title, n, len(songs), isrc, year, song.songwriter
         )
-        rows.extend(_deliver(result, profile, paths, tags, f"song {song.slug}", None))
+        context = report_mod.ReportContext(tags, f"the mix of song {song.slug}", run)
+        rows.extend(deliver(result, profile, goal, paths, tags, context))
+    image_path = cue = None
+    image_replaced = bool(existing(folder / "album.wav", folder / "album.cue"))
     if image is not None:
-        write_master(
+        progress("writing the CD image and its CUE sheet")
+        image_path = write_master(
             folder / "album.wav",
             image.audio,
             44100,
             "16",
             Tags(album.title, album.artist, album.title),
         )
-        with atomic_output(folder / "album.cue") as tmp:
+        cue = folder / "album.cue"
+        with atomic_output(cue) as tmp:
             tmp.write_text(write_cue(image.cue), encoding="utf-8")
-    return rows
+    stale = _stale(folder, profile, written)
+    return AlbumDelivery(rows, mode, image_path, cue, stale, image is not None and image_replaced)
 
 
 __all__ = [
+    "SINGLES_DIR",
+    "AlbumDelivery",
     "Delivered",
     "MasterOptions",
     "chain_settings",

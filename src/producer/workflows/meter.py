@@ -11,6 +11,7 @@ from typing import Any
 from producer.analysis import loudness
 from producer.analysis.loudness import LoudnessReport
 from producer.analysis.plots import loudness_plot
+from producer.workflows.outputs import check_output
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,14 @@ def meter_files(paths: Sequence[str | os.PathLike[str]]) -> list[FileMeasurement
     return [FileMeasurement(Path(p), loudness.measure_file(p)) for p in paths]
 
 
-def plot_measurements(measurements: Sequence[FileMeasurement], png: str | os.PathLike[str]) -> Path:
-    """Draw M/S loudness over time, I and the true-peak events of each file into one PNG."""
+def plot_measurements(
+    measurements: Sequence[FileMeasurement],
+    png: str | os.PathLike[str],
+    project_root: Path | None = None,
+) -> Path:
+    """Draw M/S loudness over time, I and the true-peak events of each file into one PNG
+    (never over a measured file or the project's own files)."""
+    check_output(Path(png), project_root, *(m.path for m in measurements))
     return loudness_plot(
         [m.report for m in measurements], png, titles=[m.path.name for m in measurements]
     )

@@ -26,7 +26,6 @@ from producer.engine import (
     CatalogEffects,
     FileSink,
     Progress,
-    Sink,
     bus_id,
     compile_song,
     render_plan,
@@ -50,6 +49,8 @@ from producer.model import (
 from producer.model import edit as ed
 from producer.storage import Project
 from producer.units import gain_to_db
+from producer.workflows.outputs import check_output, existing
+from producer.workflows.progress import frames as progress_frames
 
 # ---------------------------------------------------------------- media
 
@@ -80,7 +81,12 @@ class ProjectMedia:
             return entry
 
     def read(self, ref: MediaRef, start_frame: int, frames: int) -> Audio:
-        """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file."""
+        """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file.
+
+        Offline media (``MediaRef.offline``: a session imported without its audio) is silence.
+        """
+        if ref.offline:
+            return np.zeros((ref.channels, frames), dtype=np.float32)
         path = ref.path
         f, lock, is_float = self._open(path)
         with lock:
@@ -105,6 +111,8 @@ class ProjectMedia:
         (no conversion pass, no allocation; the engine converts while it applies the gain);
         other formats as ``read`` gives them, with scale 1.
         """
+        if ref.offline:
+            return self.read(ref, start_frame, frames).T, 1.0
         f, lock, _ = self._open(ref.path)
         if f.subtype != "PCM_16":
             return self.read(ref, start_frame, frames).T, 1.0
@@ -147,11 +155,40 @@ def _check_media(project: Project, song: Song) -> Song:
     for t in song.tracks:
         for lane in t.lanes:
             for c in lane.clips:
-                project.media_path(c.media)  # NotFoundError naming the file
+                if not c.media.offline:  # offline media plays silence (ProjectMedia)
+                    project.media_path(c.media)  # NotFoundError naming the file
     return song
 
 
 # ---------------------------------------------------------------- render
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """An integer output that went over full scale: how many samples were clipped, the peak."""
+
+    path: Path
+    samples: int
+    peak_dbfs: float
+    stem: str = ""
+    """The track or bus of a stem ("" for the mix)."""
+
+    def advice(self, slug: str) -> str:
+        """One line: what happened and what to do about it."""
+        over = max(self.peak_dbfs, 0.0)
+        what = f"stem of {self.stem}" if self.stem else "mix"
+        if self.stem:
+            fix = f"lower {self.stem}'s fader by at least {over:.1f} dB"
+        else:
+            fix = (
+                f"lower the mix by at least {over:.1f} dB (track faders, or "
+                f"master.gain_db automation), or add a limiter on the master: producer fx add "
+                f"{slug} master limiter ceiling_db=-1 true_peak=true"
+            )
+        return (
+            f"{self.path}: {self.samples} samples of the {what} were over full scale (peak "
+            f"{self.peak_dbfs:+.1f} dBFS) and were clipped; {fix}, or render --bit-depth 32f"
+        )
 
 
 @dataclass(frozen=True)
@@ -163,10 +200,19 @@ class RenderSummary:
     peak_dbfs: float
     latency_frames: int
     tail_frames: int
+    clipping: tuple[Clipping, ...] = ()
+    """Integer outputs (the mix, stems) that clipped."""
+    replaced: tuple[Path, ...] = ()
+    """Outputs that replaced an existing file of the same name."""
 
     @property
     def seconds(self) -> float:
         return self.frames / self.sample_rate
+
+    @property
+    def clipped_samples(self) -> int:
+        """Clipped samples of the mix itself (stems not counted)."""
+        return sum(c.samples for c in self.clipping if not c.stem)
 
 
 def _frames(seconds: float | None, rate: int, what: str) -> int | None:
@@ -186,7 +232,7 @@ def render(
     slug: str,
     output: Path | None = None,
     stems_dir: Path | None = None,
-    file_format: str = "wav",
+    file_format: str | None = None,
     bit_depth: str = "24",
     start_s: float | None = None,
     end_s: float | None = None,
@@ -198,8 +244,10 @@ def render(
     """Render song ``slug`` to ``output`` (default ``mixes/<slug>.<format>``) and stems.
 
     Stems go to ``stems_dir`` as ``<track>.<ext>`` and ``bus-<bus>.<ext>``. Files appear
-    under their names only when complete.
+    under their names only when complete. ``file_format`` defaults to the output's extension
+    (else wav); an extension that disagrees with it is refused rather than written wrongly.
     """
+    file_format = _output_format(output, file_format)
     if file_format not in FORMATS:
         raise UserError(f"--format {file_format!r}: use one of {', '.join(FORMATS)}")
     if bit_depth not in BIT_DEPTHS:
@@ -215,6 +263,7 @@ def render(
     song = _check_media(project, song)
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
     out = output if output is not None else project.root / MIXES_DIR / f"{slug}.{file_format}"
+    check_output(out, project.root)
     stem_paths: dict[str, Path] = {}
     if stems_dir is not None:
         used: set[str] = set()
@@ -232,8 +281,11 @@ def render(
             stem_paths[track_id(t.name)] = stem_path(_safe_name(t.name))
         for b in song.buses:
             stem_paths[bus_id(b.name)] = stem_path(f"bus-{_safe_name(b.name)}")
-    sinks: dict[str, Sink] = {}
-    mix: Sink | None = None
+        for p in stem_paths.values():
+            check_output(p, project.root)
+    replaced = existing(out, *stem_paths.values())
+    sinks: dict[str, FileSink] = {}
+    mix: FileSink | None = None
     source = ProjectMedia(project.root)
     try:
         mix = FileSink(out, rate, 2, file_format, bit_depth)
@@ -253,11 +305,18 @@ def render(
             end_frame=end,
             tail_frames=tail,
             threads=threads,
-            progress=progress,
+            progress=progress or progress_frames(f"mixing {slug}"),
         )
     finally:
         source.close()
+    assert mix is not None
     peak_dbfs = gain_to_db(result.peak)
+    names = strip_names(song)
+    clipping = tuple(
+        Clipping(sink.path, sink.clipped_samples, gain_to_db(sink.peak), names.get(sid, ""))
+        for sid, sink in [("", mix), *sinks.items()]
+        if sink.clipped_samples
+    )
     return RenderSummary(
         out,
         tuple(stem_paths.values()),
@@ -266,7 +325,22 @@ def render(
         peak_dbfs,
         result.latency_frames,
         result.tail_frames,
+        clipping,
+        replaced,
     )
+
+
+def _output_format(output: Path | None, file_format: str | None) -> str:
+    ext = output.suffix.lower().lstrip(".") if output is not None else ""
+    if file_format is None:
+        if ext and ext not in FORMATS:
+            raise UserError(
+                f"{output}: a mix is written as {' or '.join(FORMATS)}; name the file .wav or .flac"
+            )
+        return ext or "wav"
+    if ext and ext != file_format:
+        raise UserError(f"{output}: the name says .{ext} but --format is {file_format}; pick one")
+    return file_format
 
 
 # ---------------------------------------------------------------- buses and sends
@@ -514,6 +588,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 __all__ = [
     "MIXES_DIR",
+    "Clipping",
     "ProjectMedia",
     "RenderSummary",
     "automate",

@@ -21,6 +21,7 @@ from producer.model import Clip, Instrument, Lane, MediaRef, Song, Track
 from producer.model import edit as ed
 from producer.model.track import TrackKind
 from producer.storage import Project, parts
+from producer.workflows.progress import report as progress
 
 RENDERED_LANE = "rendered"
 """Name of the take lane that holds a MIDI track's SoundFont render."""
@@ -89,7 +90,8 @@ def render_parts(
     chosen = render.soundfont_path(soundfont).resolve() if soundfont is not None else None
     record = Path(os.path.relpath(chosen, project.root.resolve())).as_posix() if chosen else ""
     out: dict[str, RenderedPart] = {}
-    for name in names:
+    for i, name in enumerate(names):
+        progress(f"rendering {name} ({i + 1}/{len(names)}) with the SoundFont", i, len(names))
         track = ed.get_track(song, name)
         if not any(c.notes for c in track.midi_clips):
             continue

@@ -25,8 +25,10 @@ from producer.preproduction.analyze import Estimate, estimate
 from producer.preproduction.click import click_track
 from producer.preproduction.instruments import parse_instrument, program_name
 from producer.storage import Project
+from producer.workflows.outputs import check_output, existing
 from producer.workflows.parts import RENDERED_LANE, place_render, rendered_tracks
 from producer.workflows.parts import render_parts as render_parts_cached
+from producer.workflows.progress import report as progress
 from producer.workflows.project import parse_time_signature
 
 
@@ -214,12 +216,16 @@ def midi_import(
     return MidiImported(tuple(imported), tuple(changes), data.messages)
 
 
-def midi_export(root: Path, slug: str, track: str, file: Path) -> int:
-    """Write a MIDI track as a Standard MIDI File; returns the number of notes."""
-    song = _open(root).song(slug)
+def midi_export(root: Path, slug: str, track: str, file: Path) -> tuple[int, bool]:
+    """Write a MIDI track as a Standard MIDI File; returns (notes, whether an existing file
+    was replaced). Never into the project's own files."""
+    project = _open(root)
+    song = project.song(slug)
     t = ed.get_track(song, track)
+    check_output(file, project.root)
+    replaced = bool(existing(file))
     midi.write_midi(song, t, file)
-    return sum(len(c.notes) for c in t.midi_clips)
+    return sum(len(c.notes) for c in t.midi_clips), replaced
 
 
 # ---------------------------------------------------------------- sections and parts
@@ -384,7 +390,9 @@ def _delivery_changes(
 def song_analyze(root: Path, slug: str, file: Path, apply: bool = False) -> Estimate:
     """Estimate tempo and key of a rough recording; with ``apply`` make them the song's."""
     _open(root).song(slug)
+    progress(f"reading {Path(file).name}")
     data, rate = audio.read(file)
+    progress(f"estimating the tempo and key of {Path(file).name}")
     est = estimate(data, rate)
     if apply:
         song_set(root, slug, tempo_bpm=est.tempo_bpm, key=est.key or None)
@@ -393,16 +401,20 @@ def song_analyze(root: Path, slug: str, file: Path, apply: bool = False) -> Esti
 
 def write_click(
     root: Path, slug: str, file: Path, bars: int | None = None, count_in_bars: int = 1
-) -> tuple[int, int]:
-    """Write the song's click (with a count-in) to ``file``; returns (start frame, frames)."""
-    song = _open(root).song(slug)
+) -> tuple[int, int, bool]:
+    """Write the song's click (with a count-in) to ``file``; returns (start frame, frames,
+    whether an existing file was replaced). Never into the project's own files."""
+    project = _open(root)
+    song = project.song(slug)
+    check_output(file, project.root)
+    replaced = bool(existing(file))
     n = bars
     if n is None:
         per_bar = song.time_signature.beats_per_bar
         n = max(1, -int(-arrange.song_length_beats(song) // per_bar))
     data, start = click_track(song, n, 0, count_in_bars)
     audio.write(file, data, song.sample_rate, subtype="PCM_24")
-    return start, data.shape[1]
+    return start, data.shape[1], replaced
 
 
 __all__ = [

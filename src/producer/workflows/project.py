@@ -28,6 +28,7 @@ from producer.model import (
 )
 from producer.model import edit as ed
 from producer.storage import HistoryEntry, Project
+from producer.workflows.progress import report as progress
 
 
 def open_project(root: Path) -> Project:
@@ -202,7 +203,10 @@ def import_audio(
     """
     project = Project.open(root)
     start = seconds_to_frames(at_seconds, project.song(slug).sample_rate, "--at")
-    refs = [(Path(f), project.import_media(Path(f))) for f in files]
+    refs = []
+    for i, f in enumerate(files):
+        progress(f"copying {Path(f).name} into media/", i, len(files))
+        refs.append((Path(f), project.import_media(Path(f))))
     placed: list[Placed] = []
     with project.transaction(f"import {', '.join(f.name for f, _ in refs)} into {slug}") as tx:
         song = tx.song(slug)
@@ -404,8 +408,12 @@ def history(root: Path) -> list[HistoryEntry]:
     return Project.open(root).history()
 
 
-def snapshot_save(root: Path, name: str) -> None:
-    Project.open(root).snapshot_save(name)
+def snapshot_save(root: Path, name: str, replace: bool = False) -> bool:
+    """Save the documents as snapshot ``name``; True when an older one was replaced."""
+    project = Project.open(root)
+    existed = name in project.snapshots()
+    project.snapshot_save(name, replace)
+    return existed
 
 
 def snapshot_restore(root: Path, name: str) -> None:

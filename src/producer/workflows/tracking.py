@@ -55,6 +55,7 @@ from producer.tracking.streams import (
     list_devices,
 )
 from producer.workflows import office as office_wf
+from producer.workflows.outputs import check_output
 
 RECORDINGS_DIR = ".producer/recordings"
 SETTINGS_FILE = ".producer/tracking.json"
@@ -817,6 +818,7 @@ def take_review(
         f0_times_s=[x + offset_s for x in result.f0_times_s],
     )
     if plot is not None:
+        check_output(plot, project.root)
         rv.plot_review(result, plot)
     return result
 
