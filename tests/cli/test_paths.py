@@ -58,6 +58,10 @@ def made(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
     (root / "sales.csv").write_text("period,units\n2030-Q1,150000\n")
     card = resources.files("producer.office") / "data" / EXAMPLE_SCALE_CARD
     (root / "card.json").write_text(card.read_text(encoding="utf-8"), encoding="utf-8")
+    # Another DAW's session of the song, and a folder of takes for it.
+    run("-C", str(root), "session", "export", "s", "-o", "in.rpp")
+    (root / "takes").mkdir()
+    shutil.copy(root / "in.wav", root / "takes" / "in.wav")
     return root
 
 
@@ -122,6 +126,16 @@ TABLE: list[tuple[str, list[str], list[str]]] = [
     ),
     ("split show -o", ["split", "show", "s", "--html", "-o", "out/split.html"], ["out/split.html"]),
     ("credits -o", ["credits", "--html", "-o", "out/credits.html"], ["out/credits.html"]),
+    (
+        "session export -o",
+        ["session", "export", "s", "-o", "out/s.dawproject"],
+        ["out/s.dawproject"],
+    ),
+    (
+        "session import FILE --media-dir",
+        ["session", "import", "in.rpp", "--media-dir", "takes", "--title", "Copy"],
+        [],
+    ),
 ]
 
 # Path options covered elsewhere, with the reason.
