@@ -16,6 +16,7 @@ PACKAGES = [
     "producer.storage",
     "producer.dsp",
     "producer.analysis",
+    "producer.analysis.ear",
     "producer.engine",
     "producer.mastering",
     "producer.preproduction",

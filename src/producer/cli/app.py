@@ -123,6 +123,7 @@ def lazy_workflow(name: str) -> ModuleType:
 
 def _register_all() -> None:
     from producer.cli import (
+        analyze,
         cleanup,
         master,
         meter,
@@ -134,7 +135,18 @@ def _register_all() -> None:
         tracking,
     )
 
-    for module in (project, meter, mix, master, preproduction, tracking, office, session, cleanup):
+    for module in (
+        project,
+        meter,
+        mix,
+        master,
+        preproduction,
+        tracking,
+        office,
+        session,
+        analyze,
+        cleanup,
+    ):
         module.register(cli)
 
 

@@ -636,6 +636,21 @@ class Project:
         folder = self.root / META_DIR / "snapshots"
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
+    def snapshot_song(self, name: str, slug: str) -> Song:
+        """Song ``slug`` as it was at snapshot ``name`` (read only: nothing is restored)."""
+        path = self._snapshot_path(name)
+        if not path.is_file():
+            known = ", ".join(self.snapshots()) or "none"
+            raise NotFoundError(f"no snapshot {name!r} (snapshots: {known})")
+        rel = f"{META_DIR}/snapshots/{path.name}"
+        data = loads(read_text(path, rel), rel)
+        files: dict[str, Any] = data.get("files", {}) if isinstance(data, dict) else {}
+        name_ = song_file(slug)
+        if name_ not in files:
+            raise NotFoundError(f"snapshot {name!r} has no song {slug!r}")
+        song, _ = decode(Song, "song", files[name_], f"{rel}:{name_}")
+        return song
+
     def snapshot_restore(self, name: str) -> Step | None:
         """Make the documents what they were at snapshot ``name``, as one undoable step."""
         path = self._snapshot_path(name)

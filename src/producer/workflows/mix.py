@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from producer.engine import (
     CatalogEffects,
     FileSink,
     Progress,
+    Sink,
     bus_id,
     compile_song,
     render_plan,
@@ -343,6 +344,40 @@ def _output_format(output: Path | None, file_format: str | None) -> str:
     return file_format
 
 
+def render_into(
+    root: Path,
+    slug: str,
+    sinks: Callable[[Sequence[str], int], tuple[Sink, Mapping[str, Sink]]],
+    *,
+    song: Song | None = None,
+    progress: Progress | None = None,
+    block_frames: int = 32768,
+    threads: int = 2,
+) -> tuple[int, int]:
+    """Render song ``slug`` (or ``song``, e.g. from a snapshot) into the caller's sinks in one
+    engine pass: the mix, and each track's post-fader signal keyed by track name.
+
+    ``sinks(track names, expected frames)`` makes them once the song is compiled (the names
+    are the tracks that play; the frames the song's length without its tail). Returns (frames,
+    sample rate). The sinks may analyse rather than write (workflows.analyze).
+    """
+    project = Project.open(root)
+    the_song = song if song is not None else project.song(slug)
+    checked = _check_media(project, the_song)  # renders what the parts cache lacks
+    if song is None:
+        the_song = checked
+    plan = compile_song(the_song, CatalogEffects(project.root), block_frames=block_frames)
+    names = [t.name for t in the_song.tracks if track_id(t.name) in plan.strips]
+    mix, stems = sinks(names, plan.end_frame)
+    by_id = {track_id(name): sink for name, sink in stems.items()}
+    source = ProjectMedia(project.root)
+    try:
+        result = render_plan(plan, source, mix, by_id, threads=threads, progress=progress)
+    finally:
+        source.close()
+    return result.frames, the_song.sample_rate
+
+
 # ---------------------------------------------------------------- buses and sends
 
 
@@ -601,6 +636,7 @@ __all__ = [
     "parse_params",
     "parse_points",
     "render",
+    "render_into",
     "send_add",
     "strip_names",
 ]
