@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,20 @@ def testdata() -> Path:
     if not TESTDATA.is_dir():
         pytest.skip(f"shared test material not found at {TESTDATA} (set PRODUCER_TESTDATA)")
     return TESTDATA
+
+
+@pytest.fixture(autouse=True)
+def _one_sound_server_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``soundserver`` share the machine's one sound server: what one plays, the
+    other records. A file lock runs them one at a time, across pytest-xdist workers and
+    across test suites run at once on the same machine."""
+    if request.node.get_closest_marker("soundserver") is None:
+        yield
+        return
+    lock = Path(tempfile.gettempdir()) / "producer-soundserver.lock"
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

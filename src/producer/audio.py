@@ -75,6 +75,51 @@ def info(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(p, int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
 
 
+#: libsndfile's SF_CHANNEL_MAP_* positions (sndfile.h) → WAVE speaker names.
+_SF_CHANNEL_MAP = {
+    2: "FL",  # LEFT
+    3: "FR",  # RIGHT
+    4: "FC",  # CENTER
+    5: "FL",
+    6: "FR",
+    7: "FC",
+    8: "BC",  # REAR_CENTER
+    9: "BL",
+    10: "BR",
+    11: "LFE",
+    12: "FLC",
+    13: "FRC",
+    14: "SL",
+    15: "SR",
+}
+_SFC_GET_CHANNEL_MAP_INFO = 0x1100
+
+
+def speaker_positions(path: str | os.PathLike[str]) -> tuple[str, ...] | None:
+    """The speaker position of each channel as the file declares it (a WAVE_FORMAT_EXTENSIBLE
+    channel mask, a CAF or AIFF channel layout), or None when it declares none.
+
+    libsndfile reads these (``SFC_GET_CHANNEL_MAP_INFO``); pysoundfile exposes no call for it,
+    so its cffi handle is used directly. A position libsndfile knows but producer does not
+    (heights, ambisonic components) comes back as ``"?<n>"``.
+    """
+    p = Path(path)
+    try:
+        from soundfile import _ffi, _snd  # type: ignore[attr-defined]
+
+        with sf.SoundFile(str(p)) as f:
+            buf = _ffi.new("int[]", f.channels)
+            found = _snd.sf_command(f._file, _SFC_GET_CHANNEL_MAP_INFO, buf, _ffi.sizeof(buf))
+            codes = [int(c) for c in buf]
+    except (ImportError, AttributeError):  # a pysoundfile without the cffi handles
+        return None
+    except Exception as exc:
+        raise _open_error(p, exc) from None
+    if not found or not any(codes):
+        return None
+    return tuple(_SF_CHANNEL_MAP.get(c, f"?{c}") for c in codes)
+
+
 def _check_finite(block: npt.NDArray[np.float32], path: Path) -> None:
     if not np.isfinite(block).all():
         raise FormatError(f"{path}: contains NaN or Inf samples")
@@ -149,4 +194,14 @@ def write(
         sf.write(str(tmp), a.T, sample_rate, subtype=subtype, format=fmt)
 
 
-__all__ = ["SUBTYPES", "Audio", "AudioInfo", "as_audio", "blocks", "info", "read", "write"]
+__all__ = [
+    "SUBTYPES",
+    "Audio",
+    "AudioInfo",
+    "as_audio",
+    "blocks",
+    "info",
+    "read",
+    "speaker_positions",
+    "write",
+]

@@ -174,20 +174,20 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
     (
         "wrong type",
         lambda r: corrupt(r / SONG, set_in_track("mute", "yes")),
-        ["show"],
+        ["show", "first-song"],
         f"{SONG}: tracks[0].mute: expected true or false",
     ),
     (
         "clip outside its source",
         lambda r: corrupt(r / SONG, clip_too_long),
-        ["show", "first-song"],
+        ["mix", "first-song"],
         "(clip outside its source)",
     ),
-    ("missing media file", break_missing_media, ["song", "list"], "missing media file media/"),
+    ("missing media file", break_missing_media, ["mix", "first-song"], "missing media file media/"),
     (
         "pan of 3 in the file",
         lambda r: corrupt(r / SONG, set_in_track("pan", 3)),
-        ["show"],
+        ["mix", "first-song"],
         f"{SONG}: tracks[Lead Vocal].pan: 3.0 is outside -1..+1",
     ),
     (
@@ -200,7 +200,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
         "newer format_version",
         lambda r: corrupt(r / "album.json", newer),
         ["show"],
-        "album.json: format_version 99 is newer than this producer reads (2)",
+        "album.json: format_version 99 is newer than this producer reads (3); update producer",
     ),
     (
         "sample rate 0",

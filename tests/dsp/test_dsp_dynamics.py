@@ -231,6 +231,10 @@ class _ExactOnly(Dynamics):
             "knee_db": 10.0,
         },
         {"threshold_db": -12.0, "ratio": 2.0, "attack_ms": 1000.0, "release_ms": 5000.0},
+        # An attack slower than the release: the fast path's runs would cancel, it sums.
+        {"threshold_db": -18.0, "ratio": 4.0, "attack_ms": 200.0, "release_ms": 50.0},
+        # Attack equal to the release: q = 1, the prefix sums grow linearly.
+        {"threshold_db": -22.0, "ratio": 6.0, "attack_ms": 30.0, "release_ms": 30.0},
         # Release 1 ms: the 40000- and 65536-frame blocks leave the fast path's range, so the
         # two paths alternate and must hand the state over exactly.
         {

@@ -8,6 +8,7 @@ response) must match ``scipy.signal.freqz`` of those coefficients.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +84,44 @@ def assert_response(
     audible = BAND & (db(ref) > -60)
     err = np.max(np.abs(db(measured) - db(ref))[audible])
     assert err < tol_db, f"max response error {err:.4f} dB"
+
+
+def test_lfilter_without_scipy_signal_is_scipy_signal_lfilter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kernel loaded on its own gives scipy.signal.lfilter's samples and state, in blocks
+    and on every axis; where it cannot be loaded, scipy.signal's own is used."""
+    from producer.dsp import biquad
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5000))
+    b, a = rbj_coefficients("highpass", 70.0, 0.0, 0.9, SR)
+    zi = rng.standard_normal((3, 2)) * 0.1
+    want, wzf = signal.lfilter(b, a, x, axis=1, zi=zi)
+    name = "scipy.signal._sigtools"
+
+    def check() -> None:
+        biquad._lfilter_kernel.cache_clear()
+        got, zf = biquad.lfilter(b, a, x, zi, axis=1)
+        assert np.array_equal(got, want) and np.array_equal(zf, wzf)
+        got0, _ = biquad.lfilter(b, a, x.T.copy(), zi.T.copy(), axis=0)
+        assert np.array_equal(got0, want.T)
+        one, _ = biquad.lfilter(np.array([0.1]), np.array([1.0, -0.9]), x[0], np.array([0.5]))
+        assert np.array_equal(one, signal.lfilter([0.1], [1.0, -0.9], x[0], zi=[0.5])[0])
+
+    try:
+        check()  # scipy.signal imported (by this test module): its own module
+        monkeypatch.delitem(sys.modules, name)
+        check()  # the extension module loaded on its own
+
+        def broken(*args: object) -> None:
+            raise ImportError("moved")
+
+        monkeypatch.setattr(biquad.importlib.machinery, "ExtensionFileLoader", broken)
+        check()  # scipy.signal's lfilter
+    finally:
+        monkeypatch.undo()
+        biquad._lfilter_kernel.cache_clear()
 
 
 def test_cookbook_in_the_module_equals_the_cookbook_here() -> None:

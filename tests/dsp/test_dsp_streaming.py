@@ -94,6 +94,22 @@ def test_blocks_equal_whole(kind: str, signal: Audio, impulse_response: Path) ->
 
 
 @pytest.mark.parametrize("kind", list(SETTINGS))
+def test_blocks_longer_than_pedalboards_buffer(
+    kind: str, signal: Audio, impulse_response: Path
+) -> None:
+    """Blocks up to 20000 frames (the engine renders 131072): pedalboard cuts a call into
+    8192-frame buffers, so one buffer primes a unit; mixed lengths keep the state."""
+    params = dict(SETTINGS[kind])
+    if kind == "convolution":
+        params["impulse_response_path"] = str(impulse_response)
+    fx = catalog.create(kind, params, SR, 2, 20000)
+    whole = fx.process(signal)
+    fx.reset()
+    streamed = _in_blocks(fx, signal, [20000, 1, 8192, 8193, 300, 20000])
+    np.testing.assert_allclose(streamed, whole, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("kind", list(SETTINGS))
 def test_latency_is_what_the_unit_reports(kind: str, impulse_response: Path) -> None:
     fx = _make(kind, impulse_response)
     x = np.zeros((2, 4096), dtype=np.float32)

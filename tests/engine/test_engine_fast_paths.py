@@ -140,6 +140,49 @@ def test_raw_samples_times_scale_are_the_float_read(tmp_path: Path) -> None:
     media.close()
 
 
+def _with_junk_chunk(path: Path) -> None:
+    """Insert a JUNK chunk (odd size, padded) before the data chunk of a WAV file."""
+    data = path.read_bytes()
+    at = data.index(b"data")
+    junk = b"JUNK" + (5).to_bytes(4, "little") + b"abcde\0"
+    data = data[:at] + junk + data[at:]
+    path.write_bytes(data[:4] + (len(data) - 8).to_bytes(4, "little") + data[8:])
+
+
+@pytest.mark.parametrize(
+    ("channels", "fmt"), [(1, "WAV"), (2, "WAV"), (2, "WAVEX"), (3, "WAV"), (2, "RF64")]
+)
+def test_24_bit_wav_decoded_by_numpy_is_libsndfile_bit_for_bit(
+    tmp_path: Path, channels: int, fmt: str
+) -> None:
+    """24-bit WAV skips libsndfile's slow conversion: the same float32 values, every frame,
+    whatever the chunk layout (extensible header, an extra chunk); other layouts (RF64) go
+    through libsndfile."""
+    rng = np.random.default_rng(channels)
+    frames = 5000
+    ints = rng.integers(-(2**23), 2**23, (frames, channels))
+    ints[:4] = [[-(2**23)] * channels, [2**23 - 1] * channels, [0] * channels, [-1] * channels]
+    path = tmp_path / "x.wav"
+    sf.write(str(path), ints / 2**23, RATE, subtype="PCM_24", format=fmt)
+    if fmt == "WAV":
+        _with_junk_chunk(path)
+    expected, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    assert np.array_equal(expected * 2**23, ints)  # the file holds exactly these samples
+    media = ProjectMedia(tmp_path)
+    ref = MediaRef("x.wav", "0" * 64, RATE, channels, frames)
+    fast = fmt != "RF64"
+    windows = [(0, frames), (1, 999), (4321, 1000), (frames - 10, 64)]
+    for start, n in [*windows, *([(frames + 5, 8)] if fast else [])]:
+        raw, scale = media.read_raw(ref, start, n)
+        assert raw.dtype == (np.int32 if fast else np.float32) and raw.shape == (n, channels)
+        want = np.zeros((n, channels), dtype=np.float32)
+        got_frames = max(0, min(n, frames - start))
+        want[:got_frames] = expected[start : start + got_frames]
+        assert np.array_equal(raw.astype(np.float32) * np.float32(scale), want)
+        assert np.array_equal(media.read(ref, start, n), want.T)
+    media.close()
+
+
 def test_static_inserts_around_an_automated_one_equal_the_sub_block_chain() -> None:
     n = 20000
     x = np.random.default_rng(5).uniform(-0.8, 0.8, (2, n)).astype(np.float32)
@@ -180,3 +223,45 @@ def test_static_inserts_around_an_automated_one_equal_the_sub_block_chain() -> N
     # Centre pan of a stereo track is unity: the mix is the chain's output.
     assert np.max(np.abs(outs[0] - expected)) < 1e-6  # below −120 dBFS
     assert np.max(np.abs(expected - x)) > 0.1  # the chain did something
+
+
+def test_joined_pedalboard_units_are_the_units_one_by_one() -> None:
+    """Static pedalboard inserts in a row run as one pedalboard.Pedalboard: the same samples
+    as running every catalog unit on its own, block by block (runs broken by our compressor
+    and a 12 dB/octave filter; an EQ band at 0 dB skipped; a latent limiter on its own)."""
+    n = 30000
+    x = np.random.default_rng(8).uniform(-0.6, 0.6, (2, n)).astype(np.float32)
+    slots = [
+        ("highpass", {"cutoff_frequency_hz": 90.0, "order": 1}),
+        ("peak", {"cutoff_frequency_hz": 900.0, "gain_db": 4.0, "q": 2.0}),
+        ("eq", {"band2_gain_db": 3.0, "band3_gain_db": 0.0, "band4_gain_db": -2.0}),
+        ("compressor", {"threshold_db": -18.0, "ratio": 3.0}),
+        ("lowshelf", {"gain_db": 2.0}),
+        ("highpass", {"cutoff_frequency_hz": 60.0}),  # order 2: scipy, not pedalboard
+        ("chorus", {}),
+        ("reverb", {"room_size": 0.4}),
+        ("limiter", {"ceiling_db": -3.0}),
+    ]
+    ref = MediaRef("x.wav", "0" * 64, RATE, 2, n)
+    song = Song(
+        title="Join",
+        slug="join",
+        sample_rate=RATE,
+        tracks=(track("A", whole("a", ref, 0), inserts=tuple(EffectSlot(k, p) for k, p in slots)),),
+    )
+    block = 4096
+    sink = ArraySink()
+    render_song(song, ArraySource({"x.wav": x}), sink, block_frames=block, tail_frames=0)
+    units = [catalog.create(k, p, RATE, 2, block) for k, p in slots]
+    latency = sum(u.latency_frames for u in units)
+    expected = []
+    for i in range(0, n + latency, block):
+        y = np.zeros((2, min(block, n + latency - i)), dtype=np.float32)
+        y[:, : max(0, min(n - i, y.shape[1]))] = x[:, i : i + y.shape[1]]
+        for u in units:
+            y = u.process(y)
+        expected.append(y)
+    want = np.concatenate(expected, axis=1)[:, latency:]
+    assert sink.audio.shape == want.shape
+    assert np.array_equal(sink.audio, want)
+    assert np.max(np.abs(want - x)) > 0.1

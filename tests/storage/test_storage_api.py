@@ -11,6 +11,7 @@ from producer.errors import ValidationError
 from producer.model import Track
 from producer.model import edit as ed
 from producer.storage import Project
+from producer.workflows import mix as wm
 from producer.workflows import project as wf
 
 
@@ -40,9 +41,11 @@ def test_changed_media_file_is_reported(project: Project, sine: Path) -> None:
     stored = project.root / placed.media.path
     with open(stored, "ab") as f:
         f.write(b"\0\0\0\0")
-    with pytest.raises(ValidationError, match="does not match its sha256"):
-        Project.open(project.root)
+    opened = Project.open(project.root)  # the project still opens: the problem is listed
+    assert any("does not match its sha256" in p for p in opened.song_problems("first-song"))
     assert any("sha256" in p for p in Project.check(project.root))
+    with pytest.raises(ValidationError, match="does not match its sha256"):
+        wm.render(project.root, "first-song")  # and a render refuses it
 
 
 def test_song_not_listed_in_album_is_reported(project: Project) -> None:

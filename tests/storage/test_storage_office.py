@@ -13,7 +13,7 @@ import pytest
 from producer.errors import FormatError, ValidationError
 from producer.model import Person, Rate
 from producer.model.office import Contract, RecoupRule
-from producer.storage import Project
+from producer.storage import FORMAT_VERSION, Project
 from producer.storage.codec import from_dict, to_dict
 from producer.workflows import office as wo
 from producer.workflows import project as wf
@@ -80,7 +80,7 @@ def test_album_people_move_into_the_roster(project: Project) -> None:
     assert not (root / "office/people.json").exists()  # reading never writes
     wf.track_add(root, "first-song", "Vox")  # the next step writes both documents
     album = json.loads((root / "album.json").read_text())
-    assert album["format_version"] == 2 and "people" not in album
+    assert album["format_version"] == FORMAT_VERSION and "people" not in album
     people = json.loads((root / "office/people.json").read_text())
     assert [x["name"] for x in people["people"]] == ["Ada", "Ben"]
     wf.undo(root)  # and undo brings back the old album exactly, without the roster file

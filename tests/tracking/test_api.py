@@ -14,7 +14,6 @@ import pytest
     [
         "producer.tracking",
         "producer.tracking.capture",
-        "producer.tracking.comp",
         "producer.tracking.latency",
         "producer.tracking.review",
         "producer.tracking.session",

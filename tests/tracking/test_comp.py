@@ -7,14 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from producer.engine import render_clip_sum
 from producer.errors import NotFoundError, ValidationError
 from producer.model import COMP
 from producer.storage import Project
 from producer.tracking import takes as tk
-from producer.tracking.comp import render_comp
 from producer.workflows import tracking as wt
 from producer.workflows.mix import ProjectMedia
 
+from .comp_reference import render_comp
 from .synth import RATE, noise, write
 
 
@@ -56,30 +57,54 @@ def test_comp_plays_exactly_the_chosen_ranges_with_crossfades(three_takes, cross
     ref = _reference(takes, tk.parse_comp_spec(spec), n, 4 * RATE)
     err = np.max(np.abs(out - ref))
     assert err == 0 or 20 * np.log10(err) < -120
-    # And what the track plays (workflow render) is that comp.
+    # And what the track plays (the engine's clip sum, through the workflow) is that comp.
     played, rate = wt.render_track_takes(root, slug, "vox")
-    assert rate == RATE
-    np.testing.assert_array_equal(played[0], out)
+    assert rate == RATE and played.shape == (1, 4 * RATE)
+    err = np.max(np.abs(played[0] - ref))
+    assert err == 0 or 20 * np.log10(err) < -120
 
 
-def test_comp_through_the_engine_matches_the_reference(three_takes) -> None:
-    """The engine renders comps in the mix; its result must equal this reference."""
+def test_the_engine_clip_sum_is_the_reference(three_takes) -> None:
+    """The one comp renderer, the engine's (the mix plays it; review and render_track_takes
+    read it): its clip sum before the strip equals this reference — comp, and each take."""
+    root, slug, takes = three_takes
+    track = wt.take_comp(root, slug, "vox", "2:0-1,1:1-3,3:3-4")
+    project = Project.open(root)
+    song = project.song(slug)
+    source = ProjectMedia(project.root)
+    ref = render_comp(track, wt.media_loader(project), 0, 4 * RATE, 1)[0]
+    got = render_clip_sum(song, "vox", source, 0, 4 * RATE)
+    assert got.shape == (1, 4 * RATE) and got.dtype == np.float32
+    assert 20 * np.log10(np.max(np.abs(got[0] - ref))) < -120
+    # A window of it is the same frames (the seams' crossfades are on the timeline).
+    part = render_clip_sum(song, "vox", source, RATE - 700, 2000)
+    np.testing.assert_array_equal(part, got[:, RATE - 700 : RATE + 1300])
+    # One take (lane), whatever the track plays: its clips as recorded.
+    lane = track.lanes[2]
+    take3 = render_clip_sum(song, "vox", source, 0, 4 * RATE, lane=lane.id)
+    np.testing.assert_array_equal(take3[0], takes[2][0])
+    # Past the end: silence of the right shape.
+    assert not render_clip_sum(song, "vox", source, 10 * RATE, 100).any()
+    with pytest.raises(NotFoundError, match="no track 'nobody'"):
+        render_clip_sum(song, "nobody", source, 0, 10)
+    with pytest.raises(NotFoundError, match="no lane"):
+        render_clip_sum(song, "vox", source, 0, 10, lane="l-missing")
+    source.close()
+
+
+def test_the_mix_plays_the_clip_sum(three_takes) -> None:
+    """The mix of a centred mono track is that clip sum times the pan law's gain."""
     from producer.engine import ArraySink, render_song
 
     root, slug, _ = three_takes
-    track = wt.take_comp(root, slug, "vox", "2:0-1,1:1-3,3:3-4")
+    wt.take_comp(root, slug, "vox", "2:0-1,1:1-3,3:3-4")
     project = Project.open(root)
-    ref = render_comp(track, wt.media_loader(project), 0, 4 * RATE, 1)[0]
+    song = project.song(slug)
+    clip_sum = render_clip_sum(song, "vox", ProjectMedia(project.root), 0, 4 * RATE)[0]
     sink = ArraySink(2)
-    render_song(
-        project.song(slug), ProjectMedia(project.root), sink, end_frame=4 * RATE, tail_frames=0
-    )
-    mix = sink.audio[:, : 4 * RATE].astype(np.float64)
-    # A centred mono track reaches both sides at the same gain (the pan law's): divide it out.
-    gain = float(np.dot(mix[0], ref) / np.dot(ref, ref))
-    assert 0.5 < gain <= 1.0
-    err = np.max(np.abs(mix[0] / gain - ref))
-    assert 20 * np.log10(err) < -100  # float32 mix path
+    render_song(song, ProjectMedia(project.root), sink, end_frame=4 * RATE, tail_frames=0)
+    gain = np.float32(np.cos(np.pi / 4))  # constant-power centre
+    np.testing.assert_array_equal(sink.audio[0], clip_sum * gain)
 
 
 @pytest.mark.parametrize(

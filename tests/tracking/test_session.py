@@ -14,10 +14,10 @@ from producer.dsp.resample import resample
 from producer.errors import NotFoundError, UserError, ValidationError
 from producer.model import COMP, MediaRef
 from producer.storage import Project
-from producer.tracking.comp import crossfade_curves, render_comp, render_lane
 from producer.tracking.streams import ArraySourceStream
 from producer.workflows import tracking as wt
 
+from .comp_reference import crossfade_curves, render_comp, render_lane
 from .synth import RATE, noise, write
 
 

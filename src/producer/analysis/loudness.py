@@ -43,8 +43,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.signal
-from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from producer import audio as audio_io
 from producer.errors import FormatError, ValidationError
@@ -152,6 +150,8 @@ def true_peak_filter(factor: int) -> npt.NDArray[np.float32]:
     BS.1770-4 Annex 2 allows any filter "that gives similar or superior results"; the branches
     of its 12-tap example are off by up to 0.24 dB (STANDARDS.md §1.4).
     """
+    import scipy.signal  # here, not at import: it costs a third of a second (start-up)
+
     taps = TRUE_PEAK_TAPS_PER_PHASE
     h = scipy.signal.remez(
         (taps - 1) * factor + 1,
@@ -461,6 +461,8 @@ class Meter:
             return _BlockResult(np.empty(0), 0.0, sample_peak, 0.0, 0, np.empty(0, np.int64))
         # K-weighting (BS.1770-4 Annex 1 stage 1+2) then squares. float32 is ample (the tests
         # hold it to a float64 reference within 0.001 LU) and 2-3x faster than float64.
+        import scipy.signal  # imported on first use: see true_peak_filter
+
         y, s.zi = scipy.signal.sosfilt(self._sos, x, zi=s.zi)
         p = y * y
         # Energy per hop: finish the hop left open by the previous block, then whole hops.
@@ -622,7 +624,10 @@ def _frame_matrices(
 
 
 @lru_cache(maxsize=1)
-def _blas_controller() -> ThreadpoolController:
+def _blas_controller() -> Any:
+    """threadpoolctl's controller (imported on first use: it inspects every loaded library)."""
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
     return ThreadpoolController()
 
 

@@ -129,6 +129,7 @@ def _register_all() -> None:
         meter,
         mix,
         office,
+        play,
         preproduction,
         project,
         session,
@@ -146,6 +147,7 @@ def _register_all() -> None:
         session,
         analyze,
         cleanup,
+        play,
     ):
         module.register(cli)
 

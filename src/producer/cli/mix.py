@@ -229,9 +229,20 @@ def register(cli: click.Group) -> None:
     @cli.command("automate")
     @click.argument("song")
     @click.argument("target")
-    @click.option("--points", required=True, help='seconds:value pairs, like "0:-20,2:0".')
+    @click.option("--points", default=None, help='seconds:value pairs, like "0:-20,2:0".')
+    @click.option("--clear", is_flag=True, help="Remove the lane.")
     @click.pass_context
-    def automate(ctx: click.Context, song: str, target: str, points: str) -> None:
-        """Automate TARGET (Vox.gain_db, Vox.pan, Vox.sends.Verb.level_db, Vox.fx.1.threshold_db)."""
-        n = wf.automate(project_dir(ctx), song, target, points)
-        click.echo(f"{target}: {n} point(s)")
+    def automate(
+        ctx: click.Context, song: str, target: str, points: str | None, clear: bool
+    ) -> None:
+        """Automate TARGET (Vox.gain_db, Vox.pan, Vox.mute, Vox.sends.Verb.level_db,
+        Vox.fx.1.threshold_db).
+
+        The fader (gain_db) and a send's level trim their lanes (added in dB); a pan, mute
+        or effect-parameter lane replaces the fixed value while it exists.
+        """
+        done = wf.automate(project_dir(ctx), song, target, points, clear)
+        if clear:
+            click.echo(f"{target}: lane removed")
+            return
+        click.echo(f"{target}: {done.points} point(s)" + (f"; {done.note}" if done.note else ""))

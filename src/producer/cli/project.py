@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING, cast
 
 import click
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.tree import Tree
 
 from producer.cli.app import lazy_workflow, project_dir
 from producer.errors import ValidationError
-from producer.model import Song
+from producer.model import COMP, MASTER, Bus, Track, timing
 
 if TYPE_CHECKING:
+    from producer.workflows import inspection as ws
     from producer.workflows import project as wf
 else:
     wf = lazy_workflow("project")
+    ws = lazy_workflow("inspection")
 
 
 def _is_tty() -> bool:
@@ -32,37 +35,165 @@ def _root(ctx: click.Context) -> Path:
 
 
 def _seconds(frames: int, rate: int) -> str:
-    return f"{frames / rate:.3f}s" if rate > 0 else f"{frames}f"
+    return f"{frames / rate:.3f} s" if rate > 0 else f"{frames} frames"
 
 
-def _song_tree(song: Song) -> Tree:
+def _num(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _range(lane: ws.LaneView, offset: float = 0.0) -> str:
+    unit = f" {lane.unit}" if lane.unit else ""
+    lo, hi = lane.low + offset, lane.high + offset
+    return f"{lo:g}{unit}" if lo == hi else f"{lo:g} .. {hi:g}{unit}"
+
+
+def _lane_line(lane: ws.LaneView) -> str:
+    return (
+        f"[yellow]~ {esc(lane.target)}[/yellow] {lane.points} point(s) "
+        f"{lane.first_s:.3f}–{lane.last_s:.3f} s, {_range(lane)}, {lane.interpolation}"
+    )
+
+
+def _param(p: ws.ParamView) -> str:
+    if p.lane is not None:
+        return f"[yellow]{esc(p.name)} ~ {_range(p.lane)}[/yellow]"
+    text = f"{esc(p.name)} {esc(_num(p.value))}" + (f" {p.unit}" if p.unit else "")
+    return f"[dim]{text}[/dim]" if p.is_default else text
+
+
+def _strip_nodes(node: Tree, strip: Track | Bus, view: ws.StripView) -> None:
+    for ins in view.inserts:
+        head = f"insert {ins.index} [bold]{esc(ins.kind)}[/bold]"
+        if ins.name:
+            head += f" ({esc(ins.name)})"
+        if ins.bypass:
+            head += " [red]bypassed[/red]"
+        if ins.sidechain:
+            head += f" sidechain ← {esc(ins.sidechain)}"
+        params = " · ".join(_param(p) for p in ins.params)
+        node.add(head + (f": {params}" if params else ""))
+    for s in strip.sends:
+        line = (
+            f"send → [magenta]{esc(s.bus)}[/magenta] {s.level_db:+.1f} dB "
+            f"{'pre' if s.pre_fader else 'post'}-fader"
+        )
+        lane = view.send_lanes.get(s.bus)
+        if lane is not None:
+            line += f" [yellow]trims its automation → {_range(lane, s.level_db)}[/yellow]"
+        node.add(line)
+    for lane in view.lanes:
+        node.add(_lane_line(lane))
+
+
+def _strip_head(strip: Track | Bus, view: ws.StripView) -> str:
+    gain = f"gain {strip.gain_db:+.1f} dB"
+    if view.gain_lane is not None:
+        gain += (
+            f" [yellow](trims its automation → {_range(view.gain_lane, strip.gain_db)})[/yellow]"
+        )
+    if view.pan_lane is not None:
+        pan = f"[yellow]pan ~ {_range(view.pan_lane)}[/yellow]"
+    else:
+        pan = f"pan {strip.pan:+.2f}"
+    head = f"{gain} {pan}"
+    if view.mute_lane is not None:
+        head += " [yellow]mute ~ automated[/yellow]" + (
+            " (muted: lane unused)" if strip.mute else ""
+        )
+    return head
+
+
+def _song_tree(v: ws.SessionView) -> Tree:
+    song = v.song
     rate = song.sample_rate
-    head = f"[bold]{song.title}[/bold] ({song.slug}) {song.tempo_bpm:g} BPM {song.time_signature}"
+    head = (
+        f"[bold]{esc(song.title)}[/bold] ({song.slug})  {song.tempo_bpm:g} BPM "
+        f"{song.time_signature}"
+    )
     if song.key:
-        head += f" {song.key}"
+        head += f"  {esc(song.key)}"
+    head += f"  {rate} Hz"
     tree = Tree(head)
+    if song.tempo_changes:
+        changes = "; ".join(
+            f"bar {int(c.beat // song.time_signature.beats_per_bar)} (beat {c.beat:g}): "
+            f"{c.bpm:g} BPM"
+            for c in song.tempo_changes
+        )
+        tree.add(f"tempo {song.tempo_bpm:g} BPM, then {changes}")
+    if song.sections:
+        parts = []
+        for s in sorted(song.sections, key=lambda s: s.start_bar):
+            first = timing.bar_to_frame(song, s.start_bar)
+            end = timing.bar_to_frame(song, s.end_bar)
+            parts.append(
+                f"{esc(s.name)} bars {s.start_bar}–{s.end_bar - 1} "
+                f"({_seconds(first, rate)} – {_seconds(end, rate)})"
+            )
+        tree.add("sections (bars from 0): " + " · ".join(parts))
+    if song.markers:
+        marks = " · ".join(
+            f"{esc(m.name)} {_seconds(m.frame, rate)}"
+            for m in sorted(song.markers, key=lambda m: m.frame)
+        )
+        tree.add(f"markers: {marks}")
     for t in song.tracks:
+        view = v.strips[t.name]
         flags = [f for f, on in (("M", t.mute), ("S", t.solo), ("Ø", t.polarity_inverted)) if on]
         node = tree.add(
-            f"[cyan]{t.name}[/cyan] {t.kind} gain {t.gain_db:+.1f} dB pan {t.pan:+.2f}"
-            f" → {t.output}" + (f" [{' '.join(flags)}]" if flags else "")
+            f"[cyan]{esc(t.name)}[/cyan] {t.kind} {_strip_head(t, view)} → {esc(t.output)}"
+            + (f" \\[{' '.join(flags)}]" if flags else "")
         )
         for lane in t.lanes:
             mark = " (active)" if lane.id == t.active else ""
-            ln = node.add(f"{lane.id} {lane.name}{mark}")
+            ln = node.add(f"{lane.id} {esc(lane.name)}{mark}")
             for c in lane.clips:
-                ln.add(
-                    f"[green]{c.id}[/green] {c.name or c.media.source_name} at "
+                line = (
+                    f"[green]{c.id}[/green] {esc(c.name or c.media.source_name)} at "
                     f"{_seconds(c.start_frame, rate)} length {_seconds(c.length_frames, rate)} "
                     f"gain {c.gain_db:+.1f} dB fades {_seconds(c.fade_in.length_frames, rate)}/"
                     f"{_seconds(c.fade_out.length_frames, rate)}"
                 )
+                if c.media.path in v.layouts:
+                    line += f" [blue]({esc(v.layouts[c.media.path])})[/blue]"
+                if c.media.path in v.missing_media:
+                    line += f" [bold red]MISSING {esc(c.media.path)}[/bold red]"
+                if c.media.offline:
+                    line += (
+                        f" [bold red]OFFLINE {esc(c.media.source_name)} (plays silence)[/bold red]"
+                    )
+                ln.add(line)
+        if t.comp is not None:
+            segs = ", ".join(
+                f"{s.lane} {_seconds(s.start_frame, rate)}–{_seconds(s.end_frame, rate)}"
+                for s in t.comp.segments
+            )
+            node.add(f"comp{' (active)' if t.active == COMP else ''}: {segs}")
         for mc in t.midi_clips:
             node.add(
                 f"[green]{mc.id}[/green] MIDI at beat {mc.start_beat:g}, {len(mc.notes)} notes"
             )
+        _strip_nodes(node, t, view)
     for b in song.buses:
-        tree.add(f"[magenta]bus {b.name}[/magenta] gain {b.gain_db:+.1f} dB → {b.output}")
+        view = v.strips[b.name]
+        node = tree.add(
+            f"[magenta]bus {esc(b.name)}[/magenta] {_strip_head(b, view)} → {esc(b.output)}"
+        )
+        _strip_nodes(node, b, view)
+    master = v.strips[MASTER]
+    node = tree.add(f"[magenta]master[/magenta] {_strip_head(song.master, master)}")
+    _strip_nodes(node, song.master, master)
+    if v.problems:
+        probs = tree.add(
+            "[bold red]problems (mix refuses the song until they are fixed)[/bold red]"
+        )
+        for p in v.problems:
+            probs.add(f"[red]{esc(p)}[/red]")
     return tree
 
 
@@ -158,7 +289,8 @@ def register(cli: click.Group) -> None:
     ) -> None:
         """Import audio FILES into SONG (copied into media/, the sources stay untouched)."""
         for p in wf.import_audio(_root(ctx), song, list(files), track, at_seconds):
-            click.echo(f"{p.file}: track {p.track!r} clip {p.clip_id} ({p.media.path})")
+            note = f"; {p.note}" if p.note else ""
+            click.echo(f"{p.file}: track {p.track!r} clip {p.clip_id} ({p.media.path}){note}")
 
     @cli.group("track")
     def track() -> None:
@@ -205,7 +337,13 @@ def register(cli: click.Group) -> None:
     def track_set(ctx: click.Context, /, song: str, name: str, **kw: object) -> None:
         """Change the channel strip of track NAME."""
         t = wf.track_set(_root(ctx), song, name, settings(**kw))
-        click.echo(f"{t.name}: gain {t.gain_db:+.2f} dB, pan {t.pan:+.2f}")
+        line = f"{t.name}: gain {t.gain_db:+.2f} dB, pan {t.pan:+.2f}"
+        lane = next((a for a in t.automation if a.target == "gain_db" and a.points), None)
+        if lane is not None:
+            lo = min(p.value for p in lane.points) + t.gain_db
+            hi = max(p.value for p in lane.points) + t.gain_db
+            line += f" (the fader trims its gain automation: {lo:+.1f} .. {hi:+.1f} dB)"
+        click.echo(line)
 
     @track.command("remove")
     @click.argument("song")
@@ -290,8 +428,20 @@ def register(cli: click.Group) -> None:
     @cli.command("undo")
     @click.pass_context
     def undo(ctx: click.Context) -> None:
-        """Undo the last change (also after a restart)."""
-        click.echo(f"undid: {wf.undo(_root(ctx))}")
+        """Undo the last change (also after a restart).
+
+        A document that cannot be read (a bad hand edit, a sync conflict) counts as the last
+        change: undo first puts it back as the history last wrote it, and keeps the damaged
+        file under .producer/damaged/.
+        """
+        restored = wf.restore_damaged(_root(ctx))
+        for r in restored:
+            kept = f"; the damaged file is kept as {r.kept}" if r.kept else ""
+            click.echo(
+                f"restored {r.path} to its last good version (step {r.step}: {r.label}){kept}"
+            )
+        if not restored:
+            click.echo(f"undid: {wf.undo(_root(ctx))}")
 
     @cli.command("redo")
     @click.pass_context
@@ -304,6 +454,8 @@ def register(cli: click.Group) -> None:
     def history(ctx: click.Context) -> None:
         """The steps; '*' marks the current one, '-' steps that redo would re-apply."""
         entries = wf.history(_root(ctx))
+        for why in wf.damaged(_root(ctx)).values():
+            click.echo(f"! {why}")
         if not entries:
             click.echo("no changes yet")
             return
@@ -353,12 +505,14 @@ def register(cli: click.Group) -> None:
         # Wide when piped: a tree line cut at 80 columns would hide clip ids and times.
         console = Console(highlight=False, width=None if _is_tty() else 200)
         if song is not None:
-            console.print(_song_tree(wf.get_song(root, song)))
+            console.print(_song_tree(ws.session_view(root, song)))
             return
-        o = wf.overview(root)
-        tree = Tree(f"[bold]{o.title}[/bold] — {o.artist} ({o.sample_rate} Hz)")
+        o = ws.album_view(root)
+        tree = Tree(f"[bold]{esc(o.title)}[/bold] — {esc(o.artist)} ({o.sample_rate} Hz)")
         for s in o.songs:
             tree.add(_song_tree(s))
+        for why in o.damaged.values():
+            tree.add(f"[bold red]{esc(why)}[/bold red]")
         console.print(tree)
 
     @cli.command("validate")

@@ -40,7 +40,7 @@ from producer.dsp.effects import (
     PedalboardEffect,
     PolarityEffect,
 )
-from producer.errors import NotFoundError, UserError, ValidationError
+from producer.errors import NotFoundError, ProducerError, UserError, ValidationError
 from producer.model import ParamValue
 
 
@@ -440,6 +440,66 @@ def resolve_params(kind: str, params: Mapping[str, ParamValue]) -> dict[str, Par
     return values
 
 
+def _impulse_response_problem(value: object, base_dir: Path | None) -> str | None:
+    """Why the convolution's impulse response cannot be used, or None (what ``create`` and
+    ``ConvolutionEffect.prepare`` would refuse: absent, not audio, > 2 channels, silent)."""
+    from producer import audio
+
+    path = Path(str(value))
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    where = "convolution.impulse_response_path"
+    if not path.is_file():
+        return f"{where}: {value} is not a file (relative paths start at the project folder)"
+    try:
+        ir, _ = audio.read(path)
+    except ProducerError as exc:
+        return f"{where}: {exc.message}"
+    if ir.shape[0] > 2:
+        return f"{where}: {value} has {ir.shape[0]} channels (1 or 2 allowed)"
+    if not ir.any():
+        return f"{where}: {value} is silent"
+    return None
+
+
+def slot_problems(
+    kind: str,
+    params: Mapping[str, ParamValue],
+    sample_rate: int,
+    *,
+    sidechain: str = "",
+    base_dir: Path | None = None,
+) -> list[str]:
+    """Every reason ``create`` (and so a render) would refuse this insert, without making it.
+
+    Parameters (kind, names, types, ranges, a required impulse response), frequencies at or
+    above Nyquist at ``sample_rate``, the impulse-response file itself, and a sidechain on a
+    kind that takes none. Edits and ``validate`` call this so that what they accept renders.
+    """
+    spec = KINDS.get(kind)
+    if spec is None:
+        return check_params(kind, params)
+    try:
+        values = resolve_params(kind, params)
+    except ValidationError as exc:
+        return list(exc.problems)
+    problems: list[str] = []
+    nyquist = sample_rate / 2.0
+    for name, value in values.items():
+        if name.endswith("frequency_hz") and float(value) >= nyquist:
+            problems.append(
+                f"{kind}.{name} = {_fmt(float(value))} Hz is not below Nyquist "
+                f"({_fmt(nyquist)} Hz at {sample_rate} Hz)"
+            )
+    if kind == "convolution":
+        why = _impulse_response_problem(values["impulse_response_path"], base_dir)
+        if why:
+            problems.append(why)
+    if sidechain and not spec.accepts_sidechain:
+        problems.append(f"{kind}: takes no sidechain input (sidechain {sidechain!r})")
+    return problems
+
+
 def create(
     kind: str,
     params: Mapping[str, ParamValue],
@@ -489,4 +549,5 @@ __all__ = [
     "parse_value",
     "resolve_params",
     "set_param_checked",
+    "slot_problems",
 ]

@@ -29,7 +29,7 @@ dynamics unit producer writes by hand. Design, after D. Giannoulis, M. Massberg,
 
 Why this detector: it vectorises exactly, with no per-sample Python loop (numba is not
 available). The attack stage is linear: its recursion unrolls to a cumulative sum
-(``s[n] = αⁿ·(α·s[−1] + (1 − α)·Σ α^(−k)·h[k])``), with ``scipy.signal.lfilter`` for blocks too
+(``s[n] = αⁿ·(α·s[−1] + (1 − α)·Σ α^(−k)·h[k])``), with scipy's ``lfilter`` (``producer.dsp.biquad.lfilter``) for blocks too
 long for α^(−k) to stay finite; its state carries between blocks. The release stage is a max-recursion ``o[n] = max(v[n], o[n−1] − d)``
 (for the compressor v = ln g and d = 1/(τR·fs), since ln(αR·h) = ln h − 1/(τR·fs)), which
 unrolls to ``o[n] = max_{k≤n}(v[k] + k·d) − n·d``: a cumulative maximum
@@ -45,13 +45,15 @@ and is as fast as pedalboard's JUCE compressor on 64k-frame blocks (``make bench
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 from producer.audio import Audio
+from producer.dsp.biquad import lfilter
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -138,9 +140,6 @@ class Dynamics:
         self._sample_rate = 48000
         self._hold = -math.inf  # previous output of the release stage (see gain_db)
         self._smooth = 0.0  # s[n−1] of the attack stage
-        self._ramps: dict[tuple[int, float], _FloatArray] = {}
-        self._power_cache: dict[tuple[int, float], tuple[_FloatArray, _FloatArray]] = {}
-        self._factor_cache: dict[tuple[int, float, float], tuple[_FloatArray, _FloatArray]] = {}
         self.reset()
 
     def prepare(self, sample_rate: int, channels: int, max_block_frames: int) -> None:
@@ -168,12 +167,13 @@ class Dynamics:
             raise ValueError(f"key has {key.shape[1]} frames, audio has {frames}")
         if frames == 0:
             return audio
-        ln_gain = self._ln_gain(key)
+        ln_gain = self._ln_gain(key, np.float32)
         if ln_gain is None:  # no reduction anywhere in the block, and no make-up gain
             return np.array(audio, dtype=np.float32)  # a new array, as from every unit
         # 10^(dB/20) as exp(dB·ln10/20), in float32: the gain's precision is float32 anyway.
-        gain = np.exp(ln_gain.astype(np.float32))
-        return np.multiply(audio, gain[np.newaxis, :], dtype=np.float32)
+        gain = np.exp(ln_gain, out=ln_gain)
+        out: Audio = np.multiply(audio, gain[np.newaxis, :], dtype=np.float32)
+        return out
 
     def gain_db(self, key: Audio) -> _FloatArray | None:
         """The gain (dB) of each frame for this block of ``key`` (k, frames); advances state.
@@ -181,14 +181,21 @@ class Dynamics:
         None means 0 dB throughout (the compressor is relaxed and has no make-up gain).
         """
         ln_gain = self._ln_gain(key)
-        return None if ln_gain is None else ln_gain * (20.0 / math.log(10.0))
+        if ln_gain is None:
+            return None
+        return np.asarray(ln_gain * (20.0 / math.log(10.0)), dtype=np.float64)
 
-    def _ln_gain(self, key: Audio) -> _FloatArray | None:
-        """The gain of each frame as a natural log (dB·ln10/20), or None for 0 dB throughout."""
+    def _ln_gain(
+        self, key: Audio, dtype: type[np.floating[Any]] = np.float64
+    ) -> npt.NDArray[np.floating[Any]] | None:
+        """The gain of each frame as a natural log (dB·ln10/20), or None for 0 dB throughout.
+
+        ``dtype`` float32 rounds the float64 result once (what the gain is applied in).
+        """
         if self.mode == "compressor" and self._fast_fits(key.shape[1]):
-            return self._compressor_fast(key)
+            return self._compressor_fast(key, dtype)
         gain_db = self._gain_db_exact(key)
-        return None if gain_db is None else gain_db * _LN10_20
+        return None if gain_db is None else (gain_db * _LN10_20).astype(dtype)
 
     def _gain_db_exact(self, key: Audio) -> _FloatArray | None:
         """``gain_db`` through the log-domain release (any block length, any time constant)."""
@@ -234,7 +241,9 @@ class Dynamics:
         decay_a = 1000.0 / (self.attack_ms * rate) if self.attack_ms > 0.0 else 0.0
         return frames * max(decay_r, decay_a) <= _MAX_EXPONENT
 
-    def _compressor_fast(self, key: Audio) -> _FloatArray | None:
+    def _compressor_fast(
+        self, key: Audio, dtype: type[np.floating[Any]] = np.float64
+    ) -> npt.NDArray[np.floating[Any]] | None:
         """The compressor's log gain for a block of ``key`` (k, frames); None for 0 dB.
 
         The same equations as ``_gain_db_exact`` with fewer passes over memory — this unit
@@ -243,11 +252,16 @@ class Dynamics:
         * the level is only needed where the key is over the knee's start (the reduction is 0
           elsewhere), so the logarithm and the static curve run on those frames only;
         * the release runs in the linear domain of the reduction,
-          ``h[n] = max(g[n], αR·h[n−1]) = αRⁿ·max(αR·h[−1], max_{k≤n} g[k]·αR^(−k))``: one
-          cumulative maximum and no log/exp pair;
-        * the attack's cumulative sum takes ``α_A^(−k)·αRᵏ`` as one cached factor, its state
-          folded into the first term, and the output scale (−ln10/20 · (1 − α_A) · α_Aⁿ) as
-          another.
+          ``h[n] = max(g[n], αR·h[n−1]) = αRⁿ·M[n]`` with
+          ``M[n] = max(αR·h[−1], max_{k≤n} g[k]·αR^(−k))``: a cumulative maximum and no
+          log/exp pair. M changes only at frames over the knee, so the maximum runs over those
+          alone, and M is a few runs of constant values;
+        * the attack, ``s[n] = α_Aⁿ·(α_A·s[−1] + (1 − α_A)·Σ_{k≤n} M[k]·qᵏ)`` with
+          ``q = αR/α_A``, needs no cumulative sum over the block: on a run of constant M
+          starting at p the sum is ``B_p + M·(Q[n] − Q[p−1])``, Q the (cached) prefix sums of
+          qᵏ, and the B of the runs are a short cumulative sum. (For q < 1, an attack slower
+          than the release, that difference would cancel: those blocks take the cumulative
+          sum over the block.)
 
         Only for blocks where ``_fast_fits`` (α^(−k) within float64's range); the exact
         log-domain path takes the others (the state is shared: ln h and s).
@@ -256,9 +270,10 @@ class Dynamics:
         rate = self._sample_rate
         alpha_r = _alpha(self.release_ms, rate)
         alpha_a = _alpha(self.attack_ms, rate)
-        if key.shape[0] == 2:  # stereo-linked peak, without a reduction over axis 0
+        if key.shape[0] <= 2:  # mono, or the stereo-linked peak without a reduction over axis 0
             peak = np.abs(key[0])
-            np.maximum(peak, np.abs(key[1]), out=peak)
+            if key.shape[0] == 2:
+                np.maximum(peak, np.abs(key[1]), out=peak)
         else:
             peak = np.max(np.abs(key), axis=0)
         start_db = self.threshold_db - max(self.knee_db, 0.0) / 2.0  # no reduction below
@@ -268,75 +283,67 @@ class Dynamics:
         if over.size == 0 and self._hold < _RELAXED and self._smooth < _RELAXED_DB:
             self._hold = -math.inf  # relaxed and staying so (as in _gain_db_exact)
             self._smooth = 0.0
-            return None if makeup == 0.0 else np.full(n, makeup)
+            return None if makeup == 0.0 else np.full(n, makeup, dtype=dtype)
         level_db = 20.0 * np.log10(peak[over].astype(np.float64))
         reduction = compressor_gain_reduction_db(
             level_db, self.threshold_db, self.ratio, self.knee_db
         )
-        inverse_r, powers_r = self._powers_pair(n, alpha_r)
-        acc = np.zeros(n, dtype=np.float64)
-        acc[over] = reduction * inverse_r[over]
-        acc[0] = max(acc[0], h_prev * alpha_r)
-        np.maximum.accumulate(acc, out=acc)
-        h_last = float(acc[-1]) * float(powers_r[-1])
+        inverse_r, powers_r = _powers_pair(n, alpha_r)
+        # M over the frames where it may change: the carried state, then the frames over the
+        # knee. The running maximum of non-negative floats is that of their bit patterns read
+        # as int64 (IEEE 754 orders them alike), a third faster than the float one (which
+        # minds NaN). Scans write new arrays: numpy keeps the GIL through an in-place
+        # accumulate (its threshold counts the outer loop, 1), and the engine's other threads
+        # would wait for it.
+        g = np.empty(over.size + 1, dtype=np.float64)
+        g[0] = h_prev * alpha_r
+        np.multiply(reduction, inverse_r[over], out=g[1:])
+        running = np.maximum.accumulate(g.view(np.int64)).view(np.float64)
+        # The runs of constant M: from frame 0, then from every frame where M rises.
+        rises = np.flatnonzero(running[1:] > running[:-1])
+        starts = np.empty(rises.size + 1, dtype=np.intp)
+        starts[0] = 0
+        starts[1:] = over[rises]
+        values = np.empty(rises.size + 1, dtype=np.float64)
+        values[0] = running[0]
+        values[1:] = running[1:][rises]
+        lengths = np.diff(starts, append=n)  # a run of 0 frames when M rises at frame 0
+        h_last = float(values[-1]) * float(powers_r[-1])
         self._hold = math.log(h_last) if h_last > 0.0 else -math.inf
         if alpha_a == 0.0:
+            acc = np.repeat(values, lengths)
             np.multiply(acc, powers_r, out=acc)  # s = h
             self._smooth = h_last
             acc *= -_LN10_20
+            if makeup != 0.0:
+                acc += makeup
+            return acc.astype(dtype, copy=False)
+        into, out_scale, prefix = _attack_factors(n, alpha_a, alpha_r)
+        offset = alpha_a * self._smooth / (1.0 - alpha_a)  # the state, as a term before k = 0
+        if alpha_r >= alpha_a:
+            # prefix[k + 1] = Σ_{j≤k} qʲ; a run from p to e adds M·(prefix[e + 1] − prefix[p]).
+            before = prefix[starts]
+            added = values * (prefix[starts + lengths] - before)
+            base = np.empty_like(values)
+            base[0] = offset
+            np.cumsum(added[:-1], out=base[1:])  # out of place: see above
+            base[1:] += offset
+            base -= values * before
+            acc = np.repeat(values, lengths)
+            acc *= prefix[1:]
+            acc += np.repeat(base, lengths)
         else:
-            into, out_scale = self._attack_factors(n, alpha_a, alpha_r)
+            acc = np.repeat(values, lengths)
             acc *= into
-            acc[0] += alpha_a * self._smooth / (1.0 - alpha_a)
-            np.cumsum(acc, out=acc)
-            self._smooth = float(acc[-1]) * (1.0 - alpha_a) * alpha_a ** (n - 1)
-            acc *= out_scale
+            acc[0] += offset
+            acc = np.cumsum(acc)  # a new array: see above
+        self._smooth = float(acc[-1]) * (1.0 - alpha_a) * alpha_a ** (n - 1)
         if makeup != 0.0:
+            acc *= out_scale
             acc += makeup
-        return acc
-
-    def _powers_pair(self, n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
-        """``(α^−k, α^k)`` for k = 0 … n−1 (cached)."""
-        powers, inverse = self._powers(n, alpha)
-        return inverse, powers
-
-    def _attack_factors(
-        self, n: int, alpha_a: float, alpha_r: float
-    ) -> tuple[_FloatArray, _FloatArray]:
-        """``(α_A^(−k)·αRᵏ, −ln10/20·(1 − α_A)·α_Aᵏ)`` for k = 0 … n−1 (cached)."""
-        key = (n, alpha_a, alpha_r)
-        pair = self._factor_cache.get(key)
-        if pair is None:
-            if len(self._factor_cache) > 8:
-                self._factor_cache.clear()
-            k = np.arange(n, dtype=np.float64)
-            ln_a, ln_r = math.log(alpha_a), math.log(alpha_r)
-            into = np.exp(k * (ln_r - ln_a))
-            out_scale = np.exp(k * ln_a) * (-_LN10_20 * (1.0 - alpha_a))
-            pair = self._factor_cache[key] = (into, out_scale)
-        return pair
-
-    def _ramp(self, n: int, step: float) -> _FloatArray:
-        """``step·[0, 1, …, n−1]``, cached: blocks mostly have one length."""
-        key = (n, step)
-        ramp = self._ramps.get(key)
-        if ramp is None:
-            if len(self._ramps) > 8:
-                self._ramps.clear()
-            ramp = self._ramps[key] = np.arange(n, dtype=np.float64) * step
-        return ramp
-
-    def _powers(self, n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
-        """``(α^k, α^−k)`` for k = 0 … n−1, cached."""
-        key = (n, alpha)
-        pair = self._power_cache.get(key)
-        if pair is None:
-            if len(self._power_cache) > 8:
-                self._power_cache.clear()
-            ln_alpha = math.log(alpha)
-            k = np.arange(n, dtype=np.float64)
-            pair = self._power_cache[key] = (np.exp(k * ln_alpha), np.exp(-k * ln_alpha))
-        return pair
+            return acc.astype(dtype, copy=False)
+        # The output scale and the rounding to ``dtype`` in one pass (the same two roundings).
+        return np.multiply(acc, out_scale, out=np.empty(n, dtype=dtype), casting="same_kind")
 
     def _max_decay(
         self, values: _FloatArray, previous: float, decay_per_frame: float
@@ -346,7 +353,7 @@ class Dynamics:
         Unrolled, ``out[n] = max(max_{k≤n}(values[k] + k·d) − n·d, previous − (n+1)·d)``: a
         cumulative maximum, exact (no per-sample loop).
         """
-        k = self._ramp(values.shape[0], decay_per_frame)
+        k = _ramp(values.shape[0], decay_per_frame)
         out = np.maximum.accumulate(values + k)
         out -= k
         np.maximum(out, (previous - decay_per_frame) - k, out=out)
@@ -365,18 +372,65 @@ class Dynamics:
         if alpha == 0.0:
             smoothed = target
         elif n * -math.log(alpha) > 600.0:
-            out, _state = signal.lfilter(
-                [1.0 - alpha], [1.0, -alpha], target, zi=[alpha * self._smooth]
+            out, _state = lfilter(
+                np.array([1.0 - alpha]),
+                np.array([1.0, -alpha]),
+                np.ascontiguousarray(target, dtype=np.float64),
+                np.array([alpha * self._smooth]),
             )
-            smoothed = np.asarray(out, dtype=np.float64)
+            smoothed = out
         else:
-            powers, inverse = self._powers(n, alpha)
+            powers, inverse = _powers(n, alpha)
             smoothed = np.cumsum(inverse * target)
             smoothed *= 1.0 - alpha
             smoothed += alpha * self._smooth
             smoothed *= powers
         self._smooth = float(smoothed[-1])
         return smoothed
+
+
+# Factors of one block length and time constant, shared by every unit with those settings (a
+# mix's compressors mostly share them): cached, read-only. Blocks mostly have one length.
+
+
+def _frozen(x: _FloatArray) -> _FloatArray:
+    x.flags.writeable = False
+    return x
+
+
+@functools.lru_cache(maxsize=32)
+def _powers(n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
+    """``(α^k, α^−k)`` for k = 0 … n−1."""
+    ln_alpha = math.log(alpha)
+    k = np.arange(n, dtype=np.float64)
+    return _frozen(np.exp(k * ln_alpha)), _frozen(np.exp(-k * ln_alpha))
+
+
+def _powers_pair(n: int, alpha: float) -> tuple[_FloatArray, _FloatArray]:
+    """``(α^−k, α^k)`` for k = 0 … n−1."""
+    powers, inverse = _powers(n, alpha)
+    return inverse, powers
+
+
+@functools.lru_cache(maxsize=32)
+def _attack_factors(
+    n: int, alpha_a: float, alpha_r: float
+) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+    """``(qᵏ, −ln10/20·(1 − α_A)·α_Aᵏ, prefix)`` for k = 0 … n−1 with q = αR/α_A, and
+    ``prefix`` the n + 1 sums ``Σ_{j<k} qʲ``."""
+    k = np.arange(n, dtype=np.float64)
+    ln_a, ln_r = math.log(alpha_a), math.log(alpha_r)
+    into = np.exp(k * (ln_r - ln_a))
+    out_scale = np.exp(k * ln_a) * (-_LN10_20 * (1.0 - alpha_a))
+    prefix = np.zeros(n + 1, dtype=np.float64)
+    np.cumsum(into, out=prefix[1:])
+    return _frozen(into), _frozen(out_scale), _frozen(prefix)
+
+
+@functools.lru_cache(maxsize=32)
+def _ramp(n: int, step: float) -> _FloatArray:
+    """``step·[0, 1, …, n−1]``."""
+    return _frozen(np.arange(n, dtype=np.float64) * step)
 
 
 __all__ = [

@@ -82,6 +82,15 @@ class Effect:
     def _float(self, name: str) -> float:
         return float(self.params[name])
 
+    def pedalboard_plugins(self) -> list[Any] | None:
+        """The pedalboard plugins this unit runs, in order, when calling them directly (one
+        after the other, no latency, no carried frames) gives exactly its output; else None.
+
+        Consecutive such units can run as one ``pedalboard.Pedalboard``: one copy into JUCE
+        and one back instead of one per unit (the engine does so for static inserts).
+        """
+        return None
+
 
 class GainEffect(Effect):
     """``gain``: a fixed gain in dB (exact: one float32 multiply)."""
@@ -117,6 +126,11 @@ class PolarityEffect(Effect):
 
     def reset(self) -> None:
         pass
+
+
+#: pedalboard's buffer size (its default, passed explicitly): a call is processed in pieces of
+#: at most this many frames, so a plugin is prepared for at most this many.
+PEDALBOARD_BUFFER_FRAMES = 8192
 
 
 class PedalboardEffect(Effect):
@@ -159,28 +173,29 @@ class PedalboardEffect(Effect):
 
     def _measure_latency(self) -> int:
         """Frames pedalboard withholds while streaming: fed zeros until output appears."""
-        block = self._block_frames()
+        block = self._prime_frames()
         silence = np.zeros((self.channels, block), dtype=np.float32)
         fed = returned = 0
         while returned == 0 and fed < 10 * self.sample_rate:
-            returned += self._plugin.process(silence, self.sample_rate, reset=False).shape[1]
+            returned += self._call(silence).shape[1]
             fed += block
         self._plugin.reset()
         return fed - returned
 
     def reset(self) -> None:
         # pedalboard re-prepares a plugin, clearing its state, whenever a block is longer
-        # than every block since its last reset: a stream of 1000 then 4096 frames would lose
-        # its filter memory at the second block. So after a reset the plugin is "primed" with
-        # one silent block of ``max_block_frames``, and longer blocks are split in process().
+        # than every block since its last reset (counted in pieces of at most its buffer
+        # size, PEDALBOARD_BUFFER_FRAMES): a stream of 1000 then 4096 frames would lose its
+        # filter memory at the second block. So after a reset the plugin is "primed" with one
+        # silent block of ``max_block_frames`` (or one buffer, whichever is shorter), and
+        # longer blocks are split in process().
         # Silence from a cleared state leaves every unit's state cleared (a chorus's LFO runs
         # on: deterministic, the same for every render). A latent plugin keeps those zeros
         # in its look-ahead; only the part of the latency they do not fill is put in front.
         self._plugin.reset()
-        # The longest block the plugin can get: a full block plus a held-back tiny one.
-        prime = self._block_frames() + self._guard_frames
+        prime = self._prime_frames()
         silence = np.zeros((self.channels, prime), dtype=np.float32)
-        self._plugin.process(silence, self.sample_rate, reset=False)
+        self._call(silence)
         unfilled = max(0, self._plugin_latency - prime)
         self._pending = np.zeros((self.channels, unfilled + self._guard_frames), np.float32)
         self._carry = np.zeros((self.channels, 0), dtype=np.float32)
@@ -188,6 +203,22 @@ class PedalboardEffect(Effect):
     def _block_frames(self) -> int:
         # At least 64 frames: priming and split blocks must never be ambiguous (see above).
         return max(self.max_block_frames, 64)
+
+    def _prime_frames(self) -> int:
+        """The longest piece the plugin can be handed: a full block plus a held-back tiny
+        one, and no more than pedalboard's buffer (it cuts longer calls into buffers)."""
+        return min(self._block_frames() + self._guard_frames, PEDALBOARD_BUFFER_FRAMES)
+
+    def pedalboard_plugins(self) -> list[Any] | None:
+        if self._latency or self._guard_frames or self._plugin is None:
+            return None
+        return [self._plugin]
+
+    def _call(self, audio: Audio) -> Audio:
+        out: Audio = self._plugin.process(
+            audio, self.sample_rate, buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=False
+        )
+        return out
 
     @property
     def _guard_frames(self) -> int:
@@ -224,9 +255,7 @@ class PedalboardEffect(Effect):
                 self._carry = feed[:, :0]
         out = feed[:, :0]
         if feed.shape[1]:
-            out = self._plugin.process(
-                np.ascontiguousarray(feed, dtype=np.float32), self.sample_rate, reset=False
-            )
+            out = self._call(np.ascontiguousarray(feed, dtype=np.float32))
         if out.size == 0:  # all of it still inside the look-ahead (any empty shape)
             out = np.zeros((self.channels, 0), dtype=np.float32)
         if self._latency == 0 and out.shape[1] == frames:
@@ -378,6 +407,9 @@ class FilterEffect(Effect):
         assert self._unit is not None, "prepare() first"
         return self._unit.process(audio)
 
+    def pedalboard_plugins(self) -> list[Any] | None:
+        return self._unit.pedalboard_plugins() if isinstance(self._unit, Effect) else None
+
     def reset(self) -> None:
         if self._unit is not None:
             self._unit.reset()
@@ -467,6 +499,21 @@ class EqEffect(Effect):
                 continue
             out = unit.process(out)
         return np.array(out, dtype=np.float32) if out is audio else out
+
+    def pedalboard_plugins(self) -> list[Any] | None:
+        plugins: list[Any] = []
+        for i, unit in enumerate(self._bands, start=1):
+            if unit is None:
+                continue
+            if not isinstance(unit, PedalboardEffect):
+                return None  # a 12 dB/octave band: scipy's, not pedalboard's
+            if self.params[f"band{i}_gain_db"] == 0:
+                continue  # skipped by process() too
+            found = unit.pedalboard_plugins()
+            if found is None:
+                return None
+            plugins += found
+        return plugins
 
     def reset(self) -> None:
         for unit in self._bands:

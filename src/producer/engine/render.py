@@ -1,51 +1,49 @@
 """The block loop: clips → track strips → sends/buses → master → sinks, in bounded memory.
 
-Per block of ``block_frames`` frames, the strips run wave by wave (``Plan.waves``); inside a
-wave the strips are split into ``threads`` fixed groups run on a thread pool (numpy, soundfile
-and pedalboard release the GIL). Each group sums its feeds into its own accumulators and the
-groups are merged in a fixed order, so the result does not depend on thread timing.
+The render is a stream of blocks of ``block_frames`` frames. Every (strip, block) is one task
+(``StripRunner.run_strip``, see ``producer.engine.strip``); a task may run once the strip has
+finished the block before (its state runs in block order) and every strip it depends on —
+what feeds it and the sidechain keys it listens to — has finished this block. Tasks run on
+``threads`` threads (the caller's and ``threads − 1`` helpers) as soon as they are ready,
+lowest block first, with no barrier between waves or blocks: the tracks of the next block
+run while the master finishes this one. numpy, soundfile and pedalboard release the GIL.
 
-A strip runs: source (clip sum, or the bus input) → polarity → inserts → fader (gain_db) → pan
-→ mute/solo → output; sends tap the panned signal before or after the fader, with their own
-level_db, and are silenced with the strip. Pan laws (``producer.units``): a mono strip is
-panned with the constant-power sin/cos law (left = cos((p+1)·π/4), right = sin((p+1)·π/4)),
-a stereo strip's pan is a balance (p < 0 scales the right by 1 + p, p > 0 the left by 1 − p).
+Results do not depend on thread timing or thread count: a bus sums its feeds itself, in the
+fixed order of the plan's strips (each feeder's main output, then its sends), whatever order
+they finished in.
 
-Automation of gain_db, pan, mute and send levels is sample-accurate (gains interpolated in dB,
-then converted per sample); effect parameters are set through ``set_param`` every 64 frames
-(sub-blocks aligned to the render start, so the result does not depend on the block size).
+Memory holds ``lookahead`` blocks per strip (the strips may run that far ahead of the block
+being written) plus the compensation delays: nothing grows with the song's length.
 
-Memory holds a few blocks per strip plus the compensation delays: nothing grows with the
-song's length.
+Two ways to drive it:
 
-Fast paths, each bit-identical to the general one (tests/engine/test_engine_fast_paths.py):
-with a source offering raw samples (``RawMediaSource``), a block that one clip plays as it is
-is read as int16 and converted in the pass that applies the strip's gains (plain strips) or
-in a transposing cast to the C-contiguous block pedalboard wants (strips with inserts); only
-automated inserts run in 64-frame sub-blocks, the rest of the chain takes the whole block.
+* ``render_plan`` writes the mix and stems into sinks, with the automatic tail;
+* ``render_blocks`` yields the mix (and stems) block by block on the timeline — a range of
+  frames for a real-time driver, which pulls the next block when it needs it (stop by closing
+  the generator).
 """
 
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
-from collections.abc import Callable, Mapping
+import heapq
+import sys
+import threading
+from collections.abc import Callable, Collection, Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from producer.audio import Audio
-from producer.engine.plan import MASTER_ID, ClipPlan, InsertPlan, Plan, Region, StripPlan
+from producer.engine.plan import MASTER_ID, Plan
 from producer.engine.sinks import Sink
-from producer.engine.source import MediaSource, RawMediaSource
+from producer.engine.source import MediaSource
+from producer.engine.strip import PARAM_STEP_FRAMES, StripOut, StripRunner, lane_values
 from producer.errors import RenderError
-from producer.model import AutomationLane, Interpolation
-from producer.units import balance_pan, constant_power_pan, db_to_gain
 
-#: Effect parameters change at least this often (frames).
-PARAM_STEP_FRAMES = 64
 #: A tail is over when every output stays below this level (−100 dBFS: under a dithered
 #: 16-bit floor; JUCE's Freeverb holds its decay near −118 dBFS for ever, so −120 dBFS would
 #: run every reverb to MAX_TAIL_S) ...
@@ -54,11 +52,11 @@ SILENCE_GAIN = 1e-5
 SILENCE_HOLD_S = 0.5
 #: An automatic tail stops here however long the effects ring (seconds).
 MAX_TAIL_S = 30.0
+#: Blocks the strips may run ahead of the block being handed out.
+LOOKAHEAD_BLOCKS = 2
 
 Progress = Callable[[int, int], None]
 """``progress(frames_done, frames_expected)``, called after every block."""
-
-F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -73,457 +71,259 @@ class RenderResult:
     """Largest absolute sample of the mix."""
 
 
-def lane_values(lane: AutomationLane, t0: int, n: int) -> F64:
-    """Values of ``lane`` at timeline frames ``[t0, t0 + n)``, shape (n,), float64.
+@dataclass(frozen=True)
+class RenderedBlock:
+    """One block of output on the timeline: frames ``[frame, frame + mix.shape[1])``."""
 
-    Linear interpolation between points in the parameter's unit; the first value holds before
-    the first point and the last after the last one.
-    """
-    xp = np.array([p.frame for p in lane.points], dtype=np.float64)
-    fp = np.array([p.value for p in lane.points], dtype=np.float64)
-    frames = np.arange(t0, t0 + n, dtype=np.float64)
-    if lane.interpolation == Interpolation.STEP:
-        idx = np.searchsorted(xp, frames, side="right") - 1
-        return np.asarray(fp[np.clip(idx, 0, len(fp) - 1)], dtype=np.float64)
-    return np.asarray(np.interp(frames, xp, fp), dtype=np.float64)
+    frame: int
+    mix: Audio
+    """The master's output, float32 (2, n)."""
+    stems: Mapping[str, Audio]
+    """Strip id → its stem, (2, n), for the stems asked for."""
 
 
-def lane_value_at(lane: AutomationLane, frame: int) -> float:
-    return float(lane_values(lane, frame, 1)[0])
+class _Pipeline:
+    """The (strip, block) tasks of one render, run as they become ready; yields the master's
+    blocks in order, ``(mix, stems)`` for render positions ``[j·block, …)``."""
 
-
-def _pan_gains(pan: float | F64, mono: bool) -> tuple[float | F64, float | F64]:
-    """(left, right) gains: constant-power sin/cos for mono, balance for stereo."""
-    if isinstance(pan, float | int):
-        return constant_power_pan(pan) if mono else balance_pan(pan)
-    if mono:
-        angle = (np.asarray(pan, dtype=np.float64) + 1.0) * (np.pi / 4.0)
-        left, right = np.cos(angle), np.sin(angle)
-    else:
-        p = np.asarray(pan, dtype=np.float64)
-        left = np.where(p > 0.0, 1.0 - p, 1.0)
-        right = np.where(p < 0.0, 1.0 + p, 1.0)
-    if np.ndim(left) == 0:
-        return float(left), float(right)
-    return left, right
-
-
-def _as_gain(left: float | F64, right: float | F64) -> Audio:
-    """Per-channel gains as float32 (2, 1) or (2, n), ready to broadcast over a block."""
-    if np.ndim(left) == 0 and np.ndim(right) == 0:
-        return np.array([[left], [right]], dtype=np.float32)
-    n = max(np.size(left), np.size(right))
-    g = np.empty((2, n), dtype=np.float32)
-    g[0] = left
-    g[1] = right
-    return g
-
-
-@functools.lru_cache(maxsize=512)
-def _interleaved_gains(left: float, right: float, n: int) -> Audio:
-    """[left, right] repeated n times, float32 (2n,); cached: static strips reuse it (read-only)."""
-    g = np.tile(np.array([left, right], dtype=np.float32), n)
-    g.flags.writeable = False
-    return g
-
-
-def _scale(x: Audio, left: float | F64, right: float | F64, inplace: bool) -> Audio:
-    """x [shape=(1 or 2, n)] times per-channel gains → (2, n).
-
-    Fast paths keep numpy on contiguous memory: a mono source becomes an interleaved
-    (n, 2) outer product, and an interleaved stereo block (a transposed soundfile read) is
-    scaled as one flat array with the gains repeated, not with a stride-2 broadcast.
-    ``inplace`` allows overwriting ``x`` (a stereo block the caller owns).
-    """
-    scalar = np.ndim(left) == 0 and np.ndim(right) == 0
-    if x.shape[0] == 1:
-        if scalar:
-            g = np.array([left, right], dtype=np.float32)
-            outer: Audio = np.multiply.outer(x[0], g)
-            return outer.T  # (2, n), interleaved
-        return x * _as_gain(left, right)
-    out = x if inplace else None
-    if scalar and left == right:
-        if left == 1.0:
-            return x if inplace else x.copy(order="K")
-        return np.multiply(x, np.float32(left), out=out)
-    if scalar and x.flags.f_contiguous and not x.flags.c_contiguous:
-        n = x.shape[1]
-        flat = x.T.reshape(-1)  # a view: (n, 2) is C-contiguous
-        gains = _interleaved_gains(float(left), float(right), n)
-        res = np.multiply(flat, gains, out=flat if inplace else None)
-        return res.reshape(n, 2).T
-    return np.multiply(x, _as_gain(left, right), out=out)
-
-
-class _Delay:
-    """A fixed delay line of ``frames`` frames on (channels, n) blocks."""
-
-    def __init__(self, channels: int, frames: int) -> None:
-        self.state = np.zeros((channels, frames), dtype=np.float32)
-
-    def process(self, x: Audio) -> Audio:
-        if self.state.shape[1] == 0:
-            return x
-        buf = np.concatenate([self.state, x], axis=1)
-        n = x.shape[1]
-        self.state = buf[:, n:]
-        return buf[:, :n]
-
-
-@dataclass
-class _StripOut:
-    main: Audio | None
-    """The main output, compensated for its destination, (2, n); None when silent."""
-    sends: list[tuple[str, Audio]]
-    key: Audio | None
-    """Post-fader signal before mute: the sidechain key for others, (2, n); None when no
-    insert listens to this strip."""
-    stem: Audio | None
-
-
-class _Runner:
-    def __init__(self, plan: Plan, source: MediaSource, start_frame: int, stems: bool) -> None:
-        self.plan = plan
-        self.source = source
-        self.start_frame = start_frame
-        self.stems = stems
-        self.delays: dict[tuple[str, str], _Delay] = {
-            k: _Delay(2, d) for k, d in plan.feed_delays.items() if d > 0
-        }
-        self.keyed = {ins.sidechain for s in plan.strips.values() for ins in s.inserts}
-        self.stem_delays = {
-            sid: _Delay(2, d) for sid, d in plan.stem_delays.items() if d > 0 and stems
-        }
-        # Plain strips (static gains, no effects, sends or key) take the direct read when the
-        # source offers raw samples: see _read_direct.
-        self.raw_source = source if isinstance(source, RawMediaSource) else None
-        self.direct = {
-            sid
-            for sid, s in plan.strips.items()
-            if s.is_track
-            and s.audible
-            and s.channels in (1, 2)
-            and not s.sends
-            and sid not in self.keyed
-            and s.gain_lane is None
-            and s.pan_lane is None
-            and s.mute_lane is None
-            and all(ins.proc is None for ins in s.inserts)
-        }
-
-    # ------------------------------------------------------------------ sources
-
-    def _read_region(
-        self, s: StripPlan, r: Region, t0: int, n: int, buf: Audio | None
-    ) -> Audio | None:
-        w0 = max(t0, r.play_start)
-        w1 = t0 + n if r.play_end is None else min(t0 + n, r.play_end)
-        if w1 <= w0:
-            return buf
-        for cp in r.clips:
-            c = cp.clip
-            a, b = max(w0, c.start_frame), min(w1, c.end_frame)
-            if b <= a:
-                continue
-            data = self.source.read(c.media, c.source_start_frame + (a - c.start_frame), b - a)
-            gains = self._clip_gains(
-                cp.fade_in, cp.fade_out, a - c.start_frame, b - a, c.length_frames
-            )
-            gains = self._window_gains(r, a, b, gains)
-            if cp.gain != 1.0 or gains is not None:
-                g = np.float32(cp.gain) if gains is None else gains * np.float32(cp.gain)
-                data = data * g
-            if buf is None and a == t0 and b == t0 + n and data.shape[0] == s.channels:
-                buf = data  # the whole block from one clip: the source's array is ours to keep
-                continue
-            if buf is None:
-                buf = np.zeros((s.channels, n), dtype=np.float32)
-            buf[:, a - t0 : b - t0] += data  # a mono clip on a stereo track feeds both sides
-        return buf
-
-    def _plain_clip(self, s: StripPlan, t0: int, n: int) -> ClipPlan | None:
-        """The one clip that plays block ``[t0, t0 + n)`` as it is, or None.
-
-        As it is: the clip covers the whole block with unity clip gain, no fade and no comp
-        seam in it, and has the strip's channel count — the block is the media's frames.
-        """
-        if len(s.regions) != 1:
-            return None
-        r = s.regions[0]
-        if t0 < r.play_start or (r.play_end is not None and t0 + n > r.play_end):
-            return None
-        hits = [cp for cp in r.clips if cp.clip.start_frame < t0 + n and cp.clip.end_frame > t0]
-        if len(hits) != 1:
-            return None
-        cp = hits[0]
-        c = cp.clip
-        if c.start_frame > t0 or c.end_frame < t0 + n or cp.gain != 1.0:
-            return None
-        if c.media.channels != s.channels:
-            return None
-        pos = t0 - c.start_frame
-        if self._clip_gains(cp.fade_in, cp.fade_out, pos, n, c.length_frames) is not None:
-            return None
-        if self._window_gains(r, t0, t0 + n, None) is not None:
-            return None
-        return cp
-
-    def _read_plain(self, s: StripPlan, t0: int, n: int) -> Audio | None:
-        """A track's source block (channels, n), C-contiguous, from the raw samples; or None.
-
-        For strips with inserts: pedalboard wants C-contiguous (channels, n) blocks, and a
-        transposing cast of the raw int16 samples gives one without the copy a float read
-        (interleaved) would cost. The same values: float32(x)·2^−15 is exact.
-        """
-        source = self.raw_source
-        cp = None if source is None else self._plain_clip(s, t0, n)
-        if source is None or cp is None:
-            return None
-        c = cp.clip
-        raw, scale = source.read_raw(c.media, c.source_start_frame + (t0 - c.start_frame), n)
-        x: Audio = np.empty((s.channels, n), dtype=np.float32)
-        np.copyto(x, raw.T, casting="unsafe")
-        if scale != 1.0:
-            x *= np.float32(scale)
-        return x
-
-    def _read_direct(
-        self, s: StripPlan, t0: int, n: int, left: float, right: float
-    ) -> Audio | None:
-        """A plain strip's main output (2, n) in one pass, or None when the block is not plain.
-
-        Plain: ``_plain_clip`` finds the block. Then the strip is ``read · polarity · (left,
-        right)``; with the source's raw samples the int→float conversion and the gains are one
-        numpy multiply (the block is not converted, scaled and summed in three passes). The
-        result is bit-identical to the general path: float32(x/2^15)·g and x·(g·2^−15) round
-        the same exact product once.
-        """
-        source = self.raw_source
-        cp = None if source is None else self._plain_clip(s, t0, n)
-        if source is None or cp is None:
-            return None
-        c = cp.clip
-        raw, scale = source.read_raw(c.media, c.source_start_frame + (t0 - c.start_frame), n)
-        gains = np.array([left, right], dtype=np.float32)
-        gains *= np.float32(-scale if s.polarity_inverted else scale)
-        if s.channels == 1:
-            outer: Audio = np.multiply.outer(raw[:, 0].astype(np.float32), gains)
-            return outer.T
-        # A contiguous cast, then one flat multiply by the repeated (left, right) gains: a
-        # (n, 2) × (2,) broadcast would be ten times slower (a 2-long inner loop).
-        flat = raw.astype(np.float32).reshape(-1)
-        np.multiply(flat, _interleaved_gains(float(gains[0]), float(gains[1]), n), out=flat)
-        return flat.reshape(n, 2).T
-
-    @staticmethod
-    def _clip_gains(
-        fade_in: Audio | None, fade_out: Audio | None, pos: int, n: int, length: int
-    ) -> Audio | None:
-        """Fade gains of clip frames [pos, pos + n), shape (n,), or None for unity."""
-        g: Audio | None = None
-        if fade_in is not None and pos < len(fade_in):
-            g = np.ones(n, dtype=np.float32)
-            k = min(pos + n, len(fade_in))
-            g[: k - pos] = fade_in[pos:k]
-        if fade_out is not None:
-            o0 = length - len(fade_out)
-            lo = max(pos, o0)
-            if lo < pos + n:
-                if g is None:
-                    g = np.ones(n, dtype=np.float32)
-                g[lo - pos :] *= fade_out[lo - o0 : pos + n - o0]
-        return g
-
-    @staticmethod
-    def _window_gains(r: Region, a: int, b: int, g: Audio | None) -> Audio | None:
-        """Multiply in the comp seam crossfades of timeline frames [a, b)."""
-        if r.in_curve is not None:
-            e = r.play_start + len(r.in_curve)
-            if a < e:
-                g = np.ones(b - a, dtype=np.float32) if g is None else g
-                k = min(b, e)
-                g[: k - a] *= r.in_curve[a - r.play_start : k - r.play_start]
-        if r.out_curve is not None and r.play_end is not None:
-            o0 = r.play_end - len(r.out_curve)
-            lo = max(a, o0)
-            if lo < b:
-                g = np.ones(b - a, dtype=np.float32) if g is None else g
-                g[lo - a :] *= r.out_curve[lo - o0 : b - o0]
-        return g
-
-    # ------------------------------------------------------------------ strips
-
-    def _inserts(
-        self, s: StripPlan, x: Audio, p0: int, t0: int, keys: Mapping[str, Audio]
-    ) -> Audio:
-        if not s.inserts:
-            return x
-        if not s.fx_automated:
-            return self._chain(s, x, keys, 0)
-        # Only the automated inserts run in sub-blocks; the others take the whole block. Each
-        # insert is causal and keeps its own state, so running insert by insert over the block
-        # equals running the chain sub-block by sub-block — and a 64-frame sub-block costs a
-        # static pedalboard unit or the compressor several times its whole-block time.
-        n = x.shape[1]
-        for ins in s.inserts:
-            if ins.proc is None:
-                continue
-            if not ins.automation:
-                x = self._insert(ins, x, keys, 0)
-                continue
-            setter = getattr(ins.proc, "set_param", None)
-            if setter is None:
-                raise RenderError(f"{s.name}: effect {ins.slot.kind} cannot be automated")
-            # Sub-blocks on a 64-frame grid aligned to the render start: the parameters change
-            # at the same frames whatever the block size.
-            out = np.empty_like(x)
-            i = 0
-            while i < n:
-                step = PARAM_STEP_FRAMES - (p0 + i) % PARAM_STEP_FRAMES
-                j = min(n, i + step)
-                grid = t0 + i - (p0 + i) % PARAM_STEP_FRAMES  # the value at the grid frame
-                for param, lane in ins.automation:
-                    setter(param, lane_value_at(lane, grid))
-                out[:, i:j] = self._insert(ins, x[:, i:j], keys, i)
-                i = j
-            x = out
-        return np.asarray(x, dtype=np.float32)
-
-    @staticmethod
-    def _insert(ins: InsertPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
-        """One insert on ``x`` (c, m): frames ``[offset, offset + m)`` of the block."""
-        proc = ins.proc
-        if proc is None:
-            return x
-        if ins.sidechain:
-            key = keys[ins.sidechain][:, offset : offset + x.shape[1]]
-            keyed: Audio = proc.process_sidechain(x, key)  # type: ignore[attr-defined]
-            return keyed
-        return proc.process(x)
-
-    @staticmethod
-    def _chain(s: StripPlan, x: Audio, keys: Mapping[str, Audio], offset: int) -> Audio:
-        for ins in s.inserts:
-            if ins.proc is None:
-                continue
-            if ins.sidechain:
-                key = keys[ins.sidechain][:, offset : offset + x.shape[1]]
-                x = ins.proc.process_sidechain(x, key)  # type: ignore[attr-defined]
-            else:
-                x = ins.proc.process(x)
-        return np.asarray(x, dtype=np.float32)
-
-    def run_strip(
-        self, s: StripPlan, x: Audio | None, p0: int, n: int, keys: Mapping[str, Audio]
-    ) -> _StripOut:
-        t0 = self.start_frame + p0
-        if s.id in self.direct:
-            # The gains as the general path below computes them (left · fader · mute, with
-            # mute = 1 for an audible strip), so that the float32 gains are the same.
-            left0, right0 = _pan_gains(s.pan, s.channels == 1)
-            fader0 = db_to_gain(s.gain_db)
-            gl, gr = float(left0) * fader0 * 1.0, float(right0) * fader0 * 1.0
-            direct = self._read_direct(s, t0, n, gl, gr)
-            if direct is not None:
-                return self._finish(s, direct, n)
-        if s.is_track:
-            x = self._read_plain(s, t0, n)
-            if x is None:
-                for r in s.regions:
-                    x = self._read_region(s, r, t0, n, x)
-        if x is None:
-            x = np.zeros((s.channels, n), dtype=np.float32)
-        if s.polarity_inverted:
-            x = -x
-        x = self._inserts(s, x, p0, t0, keys)
-        mono = x.shape[0] == 1
-        # Fader, pan and mute as per-channel gains: one multiply per output.
-        fader: float | F64 = db_to_gain(s.gain_db)
-        if s.gain_lane is not None:
-            fader = 10.0 ** (lane_values(s.gain_lane, t0, n) / 20.0)
-        pan: float | F64 = s.pan if s.pan_lane is None else lane_values(s.pan_lane, t0, n)
-        left, right = _pan_gains(pan, mono)
-        mute: float | F64 = 1.0 if s.audible else 0.0
-        if s.mute_lane is not None and s.audible:
-            mute = np.where(lane_values(s.mute_lane, t0, n) >= 0.5, 0.0, 1.0)
-        src = x if not mono else x[0:1]
-        sends = []
-        for send in s.sends:
-            if not s.audible:
-                continue
-            level: float | F64 = db_to_gain(send.level_db)
-            if send.level_lane is not None:
-                level = 10.0 ** (lane_values(send.level_lane, t0, n) / 20.0)
-            g = level * mute * (1.0 if send.pre_fader else fader)
-            sig = _scale(src, left * g, right * g, inplace=False)
-            sends.append((send.dest, self._delay(s.id, send.dest, sig)))
-        keyed = s.id in self.keyed
-        key = _scale(src, left * fader, right * fader, inplace=False) if keyed else None
-        main = None
-        if s.audible:
-            # Last use of src: scale it in place when it is our own block (no inserts ran, so
-            # no processor can hold on to it) and no key shares it.
-            own = not any(ins.proc is not None for ins in s.inserts)
-            main = _scale(src, left * fader * mute, right * fader * mute, inplace=own)
-        return self._finish(s, main, n, sends, key)
-
-    def _finish(
+    def __init__(
         self,
-        s: StripPlan,
-        main: Audio | None,
-        n: int,
-        sends: list[tuple[str, Audio]] | None = None,
-        key: Audio | None = None,
-    ) -> _StripOut:
-        """Stem and output delay of a strip's main output."""
-        stem = None
-        if self.stems and s.id != MASTER_ID:
-            # The stem is the main output put on the master's timeline: its own delay line, fed
-            # before the feed delay (which lines it up with its destination bus only).
-            raw = main if main is not None else np.zeros((2, n), dtype=np.float32)
-            delay = self.stem_delays.get(s.id)
-            stem = raw if delay is None else delay.process(raw)
-        if main is not None and s.output:
-            main = self._delay(s.id, s.output, main)
-        return _StripOut(main, sends or [], key, stem)
+        plan: Plan,
+        source: MediaSource,
+        start_frame: int,
+        total: int,
+        stems: Collection[str],
+        threads: int,
+        lookahead: int = LOOKAHEAD_BLOCKS,
+    ) -> None:
+        self.plan = plan
+        self.runner = StripRunner(plan, source, start_frame, bool(stems))
+        self.stems = list(stems)
+        self.threads = max(1, threads)
+        self.lookahead = max(1, lookahead)
+        self.block = plan.block_frames
+        self.total = total
+        self.nblocks = -(-total // self.block)
+        strips = plan.strips
+        self.order = [sid for wave in plan.waves for sid in wave]
+        self.rank = {sid: i for i, sid in enumerate(self.order)}
+        # What each strip sums at its input, in the plan's order (a fixed summation order).
+        self.feeders: dict[str, list[str]] = {sid: [] for sid in self.order}
+        for sid in self.order:
+            s = strips[sid]
+            for dest in dict.fromkeys([s.output, *(x.dest for x in s.sends)]):
+                if dest:
+                    self.feeders[dest].append(sid)
+        self.keys = {
+            sid: [ins.sidechain for ins in strips[sid].inserts if ins.sidechain]
+            for sid in self.order
+        }
+        self.deps = {sid: sorted(strips[sid].deps, key=self.rank.__getitem__) for sid in self.order}
+        self.dependents: dict[str, list[str]] = {sid: [] for sid in self.order}
+        for sid in self.order:
+            for d in self.deps[sid]:
+                self.dependents[d].append(sid)
+        # Scheduling state, guarded by ``cond``.
+        self.cond = threading.Condition()
+        self.done = dict.fromkeys(self.order, 0)  # blocks finished per strip
+        self.busy: set[str] = set()  # queued or running
+        self.ready: list[tuple[int, int, str]] = []  # heap of (block, rank, strip)
+        self.outs: dict[int, dict[str, StripOut]] = collections.defaultdict(dict)
+        self.handed = 0  # blocks handed out to the consumer
+        self.error: BaseException | None = None
+        self.stop = False
 
-    def _delay(self, src: str, dest: str, x: Audio) -> Audio:
-        d = self.delays.get((src, dest))
-        return x if d is None else d.process(x)
+    # ------------------------------------------------------------------ scheduling
 
-
-def _run_group(
-    runner: _Runner,
-    inputs: Mapping[str, Audio],
-    p0: int,
-    n: int,
-    keys: Mapping[str, Audio],
-    group: list[str],
-) -> tuple[list[tuple[str, _StripOut]], dict[str, Audio]]:
-    """Run a group of strips in order; their feeds summed per destination, (2, n) each."""
-    strips = runner.plan.strips
-    acc: dict[str, Audio] = {}
-    outs = []
-    for sid in group:
-        o = runner.run_strip(strips[sid], inputs.get(sid), p0, n, keys)
-        outs.append((sid, o))
-        feeds = [(strips[sid].output, o.main)] if o.main is not None else []
-        for dest, sig in [*feeds, *o.sends]:
-            if not dest:
+    def _offer(self, sids: Collection[str]) -> None:
+        """Queue the next block of each of ``sids`` that can run now (``cond`` held)."""
+        for sid in sids:
+            j = self.done[sid]
+            if (
+                sid in self.busy
+                or j >= self.nblocks
+                or j >= self.handed + self.lookahead
+                or any(self.done[d] <= j for d in self.deps[sid])
+            ):
                 continue
-            if dest not in acc:
-                # Take the strip's fresh array as the accumulator; copy only what is shared
-                # (the sidechain key) so that the in-place sums below touch nothing else.
-                shared = sig is o.key or sig is o.stem
-                acc[dest] = np.array(sig, order="K") if shared else sig
-            else:
-                np.add(acc[dest], sig, out=acc[dest])
-    return outs, acc
+            self.busy.add(sid)
+            heapq.heappush(self.ready, (j, self.rank[sid], sid))
+        if self.ready:
+            self.cond.notify(len(self.ready))
+
+    def _take(self, until_master: int | None) -> tuple[int, str] | None:
+        """The next task, waiting for one; None when there is nothing to wait for: the render
+        stopped, or (the consumer) block ``until_master`` of the master is done."""
+        with self.cond:
+            while True:
+                if self.error is not None or self.stop:
+                    return None
+                if until_master is not None and self.done[MASTER_ID] > until_master:
+                    return None
+                if self.ready:
+                    j, _, sid = heapq.heappop(self.ready)
+                    return j, sid
+                self.cond.wait()
+
+    def _run(self, j: int, sid: str) -> None:
+        """Task (``sid``, block ``j``): sum its inputs, run the strip, publish the result."""
+        try:
+            with self.cond:
+                outs = self.outs[j]
+            p0 = j * self.block
+            n = min(self.block, self.total - p0)
+            x = self._input(sid, outs)
+            keys = {k: _present(outs[k].key) for k in self.keys[sid]}
+            out = self.runner.run_strip(self.plan.strips[sid], x, p0, n, keys)
+        except BaseException as exc:
+            with self.cond:
+                if self.error is None:
+                    self.error = exc
+                self.cond.notify_all()
+            return
+        with self.cond:
+            outs[sid] = out
+            self.done[sid] = j + 1
+            self.busy.discard(sid)
+            self._offer([sid, *self.dependents[sid]])
+            if sid == MASTER_ID:
+                self.cond.notify_all()  # the consumer waits for the master
+
+    def _input(self, sid: str, outs: Mapping[str, StripOut]) -> Audio | None:
+        """The sum of what feeds ``sid`` in this block, (2, n); None when nothing does."""
+        acc: Audio | None = None
+        for f in self.feeders[sid]:
+            o = outs[f]
+            for dest, sig in [(self.plan.strips[f].output, o.main), *o.sends]:
+                if dest != sid or sig is None:
+                    continue
+                if acc is None:
+                    # The feeder's fresh array becomes the sum; a copy only where it is shared
+                    # (a key or stem), so the in-place adds touch nothing else.
+                    shared = sig is o.key or sig is o.stem
+                    acc = np.array(sig, order="K") if shared else sig
+                else:
+                    np.add(acc, sig, out=acc)
+        return acc
+
+    def _helper(self) -> None:
+        while True:
+            task = self._take(None)
+            if task is None:
+                return
+            self._run(*task)
+
+    # ------------------------------------------------------------------ consuming
+
+    def blocks(self) -> Generator[tuple[Audio, dict[str, Audio]], None, None]:
+        helpers = [
+            threading.Thread(target=self._helper, name=f"producer-engine-{i}", daemon=True)
+            for i in range(self.threads - 1)
+        ]
+        with self.cond:
+            self._offer(self.order)
+        for t in helpers:
+            t.start()
+        try:
+            for j in range(self.nblocks):
+                # The caller's thread works too while it waits for the master's block j.
+                while (task := self._take(j)) is not None:
+                    self._run(*task)
+                with self.cond:
+                    if self.error is not None:
+                        raise self.error
+                    outs = self.outs.pop(j)
+                    self.handed = j + 1
+                    self._offer(self.order)  # the lookahead window moved on
+                master = outs[MASTER_ID].main
+                n = min(self.block, self.total - j * self.block)
+                mix = master if master is not None else np.zeros((2, n), dtype=np.float32)
+                yield mix, {k: _present(outs[k].stem) for k in self.stems}
+        finally:
+            with self.cond:
+                self.stop = True
+                self.cond.notify_all()
+            for t in helpers:
+                t.join()
+
+
+def _present(x: Audio | None) -> Audio:
+    """A key or stem the runner made because it was asked for."""
+    assert x is not None
+    return x
+
+
+@functools.cache
+def _keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed blocks for reuse (once per process; Linux only).
+
+    Every block allocates and frees arrays of a few hundred kB per strip. By default glibc
+    hands such memory back to the system (large chunks are unmapped, the top of a heap is
+    trimmed) and the next block faults every page in again: 75 000 page faults and 5% of the
+    CPU of a 16-track minute. With these thresholds the blocks stay in the heap, a few blocks
+    per strip, as the render holds anyway.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        return
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: arrays up to 32 MB come from the heap
+    mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: keep up to 256 MB of free heap
+
+
+def _check_stems(plan: Plan, stems: Collection[str]) -> None:
+    unknown = [k for k in stems if k not in plan.strips or k == MASTER_ID]
+    if unknown:
+        raise RenderError(f"no strip {unknown[0]!r} to take a stem from")
+
+
+def render_blocks(
+    plan: Plan,
+    source: MediaSource,
+    *,
+    start_frame: int = 0,
+    end_frame: int | None = None,
+    stems: Collection[str] = (),
+    threads: int = 2,
+) -> Generator[RenderedBlock, None, None]:
+    """The mix of timeline frames ``[start_frame, end)`` block by block, in order.
+
+    ``end`` is ``end_frame`` or the song's last clip. Blocks hold at most ``plan.block_frames``
+    frames (the first is shorter by the master's latency, which is rendered and dropped), and
+    their ``frame`` fields follow each other without gaps. A real-time driver compiles with
+    short blocks and pulls the next one as it needs it; the strips run at most
+    ``LOOKAHEAD_BLOCKS`` ahead. The thread that pulls does rendering work too (it is one of
+    the ``threads``): pull from a thread of the driver's, not from the audio device's
+    callback, and hand blocks over through a queue. Closing the generator stops the render
+    and its threads.
+    """
+    _check_stems(plan, stems)
+    _keep_freed_memory()
+    end = plan.end_frame if end_frame is None else end_frame
+    body = max(0, end - start_frame)
+    skip = plan.latency_frames
+    frame = start_frame
+    pipeline = _Pipeline(plan, source, start_frame, skip + body, stems, threads).blocks()
+    try:
+        for mix, stem_blocks in pipeline:
+            n = mix.shape[1]
+            if skip >= n:
+                skip -= n
+                continue
+            if skip:
+                mix = mix[:, skip:]
+                stem_blocks = {k: v[:, skip:] for k, v in stem_blocks.items()}
+                skip = 0
+            yield RenderedBlock(frame, mix, stem_blocks)
+            frame += mix.shape[1]
+    finally:
+        pipeline.close()  # stops the helper threads at once
 
 
 def _peak(x: Audio) -> float:
-    return float(np.max(np.abs(x))) if x.size else 0.0
+    return max(float(x.max()), -float(x.min())) if x.size else 0.0
 
 
 def render_plan(
@@ -546,9 +346,7 @@ def render_plan(
     run itself is not written). Sinks are closed on success and aborted on failure.
     """
     stems = dict(stems or {})
-    unknown = [k for k in stems if k not in plan.strips or k == MASTER_ID]
-    if unknown:
-        raise RenderError(f"no strip {unknown[0]!r} to take a stem from")
+    _check_stems(plan, stems)
     sinks: list[Sink] = [mix, *stems.values()]
     # Sinks are written on a thread of their own (in order, at most a few blocks behind), so
     # encoding the output overlaps the processing of the next block.
@@ -583,7 +381,7 @@ class _Writer:
     MAX_PENDING = 4
 
     def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="producer-writer")
         self.pending: collections.deque[Future[None]] = collections.deque()
 
     def submit(self, sink: Sink, audio: Audio) -> None:
@@ -635,19 +433,14 @@ def _render(
     auto_tail = tail_frames is None and end_frame is None
     tail = tail_frames if tail_frames is not None else (int(MAX_TAIL_S * rate) if auto_tail else 0)
     hold = int(SILENCE_HOLD_S * rate)
-    latency = plan.latency_frames
     expected = body + (0 if auto_tail else tail)
-    runner = _Runner(plan, source, start_frame, bool(stems))
-    block = plan.block_frames
     written = 0
     peak = 0.0
     # Auto tail: silent frames after the end are held back and written only when sound follows.
-    pending: list[tuple[Audio, dict[str, Audio]]] = []
+    pending: list[tuple[Audio, Mapping[str, Audio]]] = []
     pending_frames = 0
-    skip = latency
-    total = latency + body + tail
 
-    def emit(mix_block: Audio, stem_blocks: dict[str, Audio]) -> bool:
+    def emit(mix_block: Audio, stem_blocks: Mapping[str, Audio]) -> bool:
         """Write one block of output frames; False when the tail has ended."""
         nonlocal written, pending_frames, peak
         n = mix_block.shape[1]
@@ -683,63 +476,36 @@ def _render(
             pending_frames += n - cut
         return pending_frames < hold
 
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        p0 = 0
-        while p0 < total:
-            n = min(block, total - p0)
-            inputs: dict[str, Audio] = {}
-            keys: dict[str, Audio] = {}
-            stem_out: dict[str, Audio] = {}
-            mix_block: Audio | None = None
-            for wave in plan.waves:
-                # Two groups per thread balance uneven strips; the grouping depends only on
-                # ``threads``, so the order of the sums (and the result) is fixed.
-                k = 2 * threads if len(wave) > 1 else 1
-                groups = [g for g in (wave[i::k] for i in range(k)) if g]
-
-                run = functools.partial(_run_group, runner, inputs, p0, n, keys)
-                if len(groups) == 1:
-                    results = [run(groups[0])]
-                else:
-                    results = list(pool.map(run, groups))
-                for outs, acc in results:  # fixed group order: a deterministic sum
-                    for sid, o in outs:
-                        if o.key is not None:
-                            keys[sid] = o.key
-                        if o.stem is not None:
-                            stem_out[sid] = o.stem
-                        if sid == MASTER_ID:
-                            mix_block = o.main
-                    for dest, sig in acc.items():
-                        if dest in inputs:
-                            np.add(inputs[dest], sig, out=inputs[dest])
-                        else:
-                            inputs[dest] = sig
-            if mix_block is None:
-                mix_block = np.zeros((2, n), dtype=np.float32)
-            p0 += n
-            if skip >= n:
-                skip -= n
-                continue
-            if skip:
-                mix_block = mix_block[:, skip:]
-                stem_out = {k: v[:, skip:] for k, v in stem_out.items()}
-                skip = 0
-            if not emit(mix_block, {k: stem_out[k] for k in stems}):
-                break
-            if progress is not None:
+    blocks = render_blocks(
+        plan,
+        source,
+        start_frame=start_frame,
+        end_frame=start_frame + body + tail,
+        stems=list(stems),
+        threads=threads,
+    )
+    try:
+        for block in blocks:
+            more = emit(block.mix, block.stems)
+            if progress is not None:  # every block, the last one too
                 progress(written + pending_frames, max(expected, written + pending_frames))
-    return RenderResult(written, latency, max(0, written - body), peak)
+            if not more:
+                break
+    finally:
+        blocks.close()
+    return RenderResult(written, plan.latency_frames, max(0, written - body), peak)
 
 
 __all__ = [
+    "LOOKAHEAD_BLOCKS",
     "MAX_TAIL_S",
     "PARAM_STEP_FRAMES",
     "SILENCE_GAIN",
     "SILENCE_HOLD_S",
     "Progress",
     "RenderResult",
-    "lane_value_at",
+    "RenderedBlock",
     "lane_values",
+    "render_blocks",
     "render_plan",
 ]

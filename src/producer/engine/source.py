@@ -37,18 +37,22 @@ class RawMediaSource(MediaSource, Protocol):
     The engine uses it for plain strips (one clip over the whole block, static gains, no
     effects): ``raw · (gain · scale)`` is then one numpy pass that converts and scales — the
     same float32 result as ``read`` followed by the gain, bit for bit, because ``scale`` is a
-    power of two (libsndfile's int→float normalisation divides 16-bit PCM by 2^15).
+    power of two (libsndfile's int→float normalisation divides 16-bit PCM by 2^15, 24-bit by
+    2^23).
     """
 
     def read_raw(
         self, ref: MediaRef, start_frame: int, frames: int
-    ) -> tuple[npt.NDArray[np.int16] | Audio, float]:
+    ) -> tuple[npt.NDArray[np.int16] | npt.NDArray[np.int32] | Audio, float]:
         """(samples, scale): frames ``[start_frame, start_frame + frames)`` of ``ref``.
 
         ``samples`` has shape (frames, ref.channels) — interleaved, as stored — and dtype
-        int16 (16-bit PCM) or float32 (anything else, then ``scale`` is 1.0); frames past the
-        end are zeros. ``samples · scale`` is what ``read`` returns (transposed). The array may
-        be a buffer reused by the next ``read_raw`` call on the same thread: use it at once.
+        int16 (16-bit PCM, scale 2^−15), int32 (24-bit PCM in the top three bytes, scale
+        2^−31) or float32 (anything else, then ``scale`` is 1.0); frames past the end are
+        zeros. ``samples · scale`` is what ``read`` returns (transposed), exactly: every
+        integer converts to float32 without rounding and the scales are powers of two. The
+        array may be a buffer reused by the next ``read_raw`` call on the same thread: use it
+        at once.
         """
         ...
 

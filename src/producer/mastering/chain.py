@@ -36,7 +36,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 import pedalboard
-import scipy.signal
 
 from producer.analysis import loudness
 from producer.audio import Audio, as_audio
@@ -214,6 +213,8 @@ def long_term_spectrum_db(
     """(frequencies_hz, level_db) of the long-term average spectrum of the channel mean (Welch)."""
     mono = np.mean(as_audio(audio), axis=0, dtype=np.float64)
     nper = min(8192, max(256, 1 << int(math.log2(max(mono.size, 2)))))
+    import scipy.signal  # here, not at import: it costs a third of a second (start-up)
+
     f, p = scipy.signal.welch(mono, fs=sample_rate, nperseg=min(nper, mono.size))
     return np.asarray(f), 10.0 * np.log10(np.asarray(p) + 1e-20)
 
@@ -262,6 +263,8 @@ def apply_fir_eq(
     gain_db: npt.NDArray[np.float64],
 ) -> Audio:
     """Apply a linear-phase FIR (scipy ``firwin2``) with the given magnitude curve, delay removed."""
+    import scipy.signal  # here, not at import: see long_term_spectrum_db
+
     a = as_audio(audio)
     numtaps = 4097
     nyq = sample_rate / 2.0

@@ -25,7 +25,6 @@ from producer.fileio import atomic_output
 from producer.mastering.chain import MasterResult
 from producer.mastering.export import Tags
 from producer.mastering.profiles import DeliveryProfile
-from producer.mastering.report_plots import figures
 from producer.mastering.verdict import Verdict, depth_words
 
 
@@ -294,6 +293,10 @@ def report_html(
         f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>"
         for k, v in _identity(result, profile, verdict, path, context)
     )
+    # The figures draw with matplotlib (half a second to import): loaded when a report is
+    # written, not when `producer master` starts.
+    from producer.mastering.report_plots import figures
+
     plots = "".join(
         f"<figure><h3>{_e(f.title)}</h3><img alt='{_e(f.title)}' "
         f"src='data:image/svg+xml;base64,{f.svg_base64}'><figcaption>{_e(f.caption)}</figcaption></figure>"

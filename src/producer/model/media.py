@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SPEAKERS = ("FL", "FR", "FC", "LFE", "BL", "BR", "BC", "SL", "SR")
+"""Speaker positions a channel of a multichannel file may have (WAVE_FORMAT_EXTENSIBLE's names:
+front left/right/centre, low-frequency effects, back left/right/centre, side left/right)."""
+
 
 @dataclass(frozen=True)
 class MediaRef:
@@ -26,3 +30,7 @@ class MediaRef:
     """The audio was absent when a session from another DAW was imported: ``source_name`` is
     the file that session named, ``path`` and ``sha256`` are "", ``frames`` is as much as the
     clips need. The clip plays silence; ``producer validate`` lists it."""
+    layout: str = ""
+    """Speaker position of each channel of a file of more than two channels, in channel order,
+    space-separated (``"FL FR FC LFE BL BR"`` for 5.1; see ``SPEAKERS``); "" for mono and
+    stereo. Such media plays folded down to stereo (``producer.dsp.downmix``)."""

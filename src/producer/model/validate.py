@@ -13,6 +13,7 @@ import re
 
 from producer.model.album import Album
 from producer.model.clip import Clip, MidiClip
+from producer.model.media import SPEAKERS
 from producer.model.mixer import MASTER, AutomationLane, Bus, Send
 from producer.model.song import Song
 from producer.model.track import COMP, Track
@@ -131,9 +132,40 @@ def _strip_problems(
     return problems
 
 
-def _automation_problems(where: str, lanes: tuple[AutomationLane, ...]) -> list[str]:
+def automation_target_problem(target: str, inserts: int, send_buses: tuple[str, ...]) -> str | None:
+    """Why ``target`` names no parameter of a strip with ``inserts`` inserts and sends to
+    ``send_buses`` (the engine's rule: ``producer.model.mixer.AutomationLane``), or None."""
+    parts = target.split(".")
+    if target in ("gain_db", "pan", "mute"):
+        return None
+    if len(parts) == 3 and parts[0] == "sends" and parts[2] == "level_db":
+        if parts[1] not in send_buses:
+            return f"there is no send to {parts[1]!r}"
+        return None
+    if len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit():
+        if not 1 <= int(parts[1]) <= inserts:
+            return f"there is no insert {parts[1]} (the strip has {inserts})"
+        return None
+    return "is not gain_db, pan, mute, sends.<bus>.level_db or fx.<n>.<param>"
+
+
+def _automation_problems(
+    where: str,
+    lanes: tuple[AutomationLane, ...],
+    inserts: int = 0,
+    send_buses: tuple[str, ...] = (),
+) -> list[str]:
     problems = []
+    targets = [lane.target for lane in lanes]
+    for t in sorted({t for t in targets if targets.count(t) > 1}):
+        problems.append(f"{where}.automation[{t}]: two lanes automate it")
     for lane in lanes:
+        if lane.points and (why := automation_target_problem(lane.target, inserts, send_buses)):
+            problems.append(f"{where}.automation[{lane.target}]: {why}")
+        if lane.target == "pan" and any(
+            _finite(p.value) and not -1.0 <= p.value <= 1.0 for p in lane.points
+        ):
+            problems.append(f"{where}.automation[pan]: a value is outside -1..+1")
         frames = [p.frame for p in lane.points]
         if any(f < 0 for f in frames):
             problems.append(f"{where}.automation[{lane.target}]: a point before the song start")
@@ -166,6 +198,17 @@ def _clip_problems(where: str, clip: Clip, song: Song) -> list[str]:
         )
     if clip.media.channels <= 0:
         p.append(f"{w}.media.channels: {clip.media.channels} is not positive")
+    if clip.media.channels > 2 or clip.media.layout:
+        speakers = clip.media.layout.split()
+        if len(speakers) != clip.media.channels:
+            p.append(
+                f"{w}.media.layout: {clip.media.channels} channels need as many speaker "
+                f"positions, not {clip.media.layout!r}"
+            )
+        elif unknown := [s for s in speakers if s not in SPEAKERS]:
+            p.append(f"{w}.media.layout: {unknown[0]!r} is not one of {' '.join(SPEAKERS)}")
+        elif len(set(speakers)) != len(speakers):
+            p.append(f"{w}.media.layout: a speaker position is given twice")
     if not _finite(clip.gain_db):
         p.append(f"{w}.gain_db: {clip.gain_db} is not finite")
     for name, fade in (("fade_in", clip.fade_in), ("fade_out", clip.fade_out)):
@@ -260,7 +303,7 @@ def _track_problems(t: Track, song: Song) -> list[str]:
             and song.bus(slot.sidechain) is None
         ):
             p.append(f"{w}.inserts[{slot.kind}].sidechain: {slot.sidechain!r} is no track or bus")
-    p += _automation_problems(w, t.automation)
+    p += _automation_problems(w, t.automation, len(t.inserts), tuple(s.bus for s in t.sends))
     return p
 
 
@@ -299,7 +342,7 @@ def _bus_problems(b: Bus, song: Song, is_master: bool) -> list[str]:
             p.append(f"{w}.output: bus {b.output!r} does not exist")
         if b.output == b.name:
             p.append(f"{w}.output: a bus cannot feed itself")
-    p += _automation_problems(w, b.automation)
+    p += _automation_problems(w, b.automation, len(b.inserts), tuple(s.bus for s in b.sends))
     return p
 
 
@@ -353,6 +396,7 @@ def validate_song(song: Song) -> list[str]:
 
 
 __all__ = [
+    "automation_target_problem",
     "isrc_problem",
     "normalise_isrc",
     "upc_problem",

@@ -19,12 +19,13 @@ meanwhile is safe without the lock (documents are read as the journal says they 
 from producer.storage.codec import from_dict, to_dict
 from producer.storage.history import HistoryEntry, Step
 from producer.storage.migrations import FORMAT_VERSION
-from producer.storage.project import Project, Transaction
+from producer.storage.project import Project, Restored, Transaction
 
 __all__ = [
     "FORMAT_VERSION",
     "HistoryEntry",
     "Project",
+    "Restored",
     "Step",
     "Transaction",
     "from_dict",

@@ -95,15 +95,49 @@ class History:
     # ------------------------------------------------------------ state
 
     def state(self) -> tuple[int, int]:
-        """(position, top)."""
+        """(position, top). A damaged state file is rebuilt from the steps and the documents
+        (``damaged_state`` then says so), so that it does not stop every edit."""
         if not self.state_path.exists():
             return 0, 0
         name = ".producer/history/state.json"
-        data = loads(read_text(self.state_path, name), name)
         try:
+            data = loads(read_text(self.state_path, name), name)
             return int(data["position"]), int(data["top"])
-        except (KeyError, TypeError, ValueError):
-            raise FormatError(f"{name}: damaged history state") from None
+        except (FormatError, KeyError, TypeError, ValueError) as exc:
+            why = exc.message if isinstance(exc, FormatError) else f"{name}: damaged history state"
+            position, top = self._rebuilt_state()
+            self.damaged_state = (
+                f"{why}; taken from the steps and the documents: step {position} of {top}"
+            )
+            return position, top
+
+    damaged_state: str | None = None
+    """Why the state file could not be read, once ``state`` has rebuilt it; else None."""
+
+    def _rebuilt_state(self) -> tuple[int, int]:
+        """(position, top) from the stored steps: top is the last step; position the last step
+        whose documents are as it left them (undone steps left theirs as they were before)."""
+        numbers = (
+            sorted(int(p.stem) for p in self.steps_dir.glob("*.json") if p.stem.isdigit())
+            if self.steps_dir.is_dir()
+            else []
+        )
+        top = numbers[-1] if numbers else 0
+        for n in reversed(numbers):
+            try:
+                step = self.step(n)
+            except FormatError:
+                continue
+            if all(self._current(c.path) == c.after for c in step.changes):
+                return n, top
+        return 0, top
+
+    def _current(self, rel: str) -> str | None:
+        path = self.root / rel
+        try:
+            return read_text(path, rel) if path.exists() else None
+        except FormatError:
+            return "\0damaged"
 
     def _step_path(self, number: int) -> Path:
         return self.steps_dir / f"{number:06d}.json"
@@ -119,11 +153,29 @@ class History:
         position, top = self.state()
         out = []
         for n in range(1, top + 1):
-            s = self.step(n)
+            try:
+                s = self.step(n)
+            except FormatError as exc:  # one damaged step does not hide the others
+                out.append(HistoryEntry(n, f"(damaged: {exc.message})", 0.0, (), n <= position))
+                continue
             out.append(
                 HistoryEntry(n, s.label, s.time, tuple(c.path for c in s.changes), n <= position)
             )
         return out
+
+    def last_version(self, path: str) -> tuple[Step, str | None] | None:
+        """The text of document ``path`` as the last applied step that changed it wrote it
+        (None for the text: that step deleted it), or None when no applied step touched it."""
+        position, _ = self.state()
+        for n in range(position, 0, -1):
+            try:
+                step = self.step(n)
+            except FormatError:
+                continue  # a damaged step: look further back
+            for c in step.changes:
+                if c.path == path:
+                    return step, c.after
+        return None
 
     # ------------------------------------------------------------ the journaled write
 

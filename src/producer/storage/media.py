@@ -90,14 +90,44 @@ def _convert(src: Path, dst: Path, meta: audio.AudioInfo, to_rate: int) -> None:
             raise FormatError(f"{src}: holds no audio (zero frames)")
 
 
+def speaker_layout(src: Path, channels: int) -> str:
+    """The ``MediaRef.layout`` of a file of ``channels`` channels: "" for mono and stereo, the
+    file's speaker positions, or the default order for its channel count. Raises FormatError
+    naming the file when producer cannot fold it down to stereo (``producer.dsp.downmix``):
+    refused at import, not when the song is mixed."""
+    if channels <= 2:
+        return ""
+    from producer.dsp.downmix import COEFFICIENTS, DEFAULT_LAYOUTS
+
+    declared = audio.speaker_positions(src)
+    speakers = list(declared) if declared else DEFAULT_LAYOUTS.get(channels, "").split()
+    fix = f"make a stereo file first (for example: ffmpeg -i '{src.name}' -ac 2 stereo.wav)"
+    if not speakers:
+        raise FormatError(
+            f"{src}: {channels} channels and no speaker positions: producer plays mono, stereo "
+            f"and 3- to 8-channel speaker layouts (3.0 to 7.1, folded down to stereo); {fix}"
+        )
+    for i, s in enumerate(speakers, start=1):
+        if s not in COEFFICIENTS:
+            raise FormatError(
+                f"{src}: channel {i} is at speaker position {s}, which producer cannot fold "
+                f"down to stereo (it knows {' '.join(COEFFICIENTS)}); {fix}"
+            )
+    if len(set(speakers)) != len(speakers):
+        raise FormatError(f"{src}: two channels declare the same speaker position; {fix}")
+    return " ".join(speakers)
+
+
 def import_file(root: Path, src: Path, sample_rate: int) -> MediaRef:
     """Bring ``src`` into ``root/media`` at ``sample_rate``; returns its MediaRef.
 
-    Raises FormatError/NotFoundError naming ``src`` when it is not readable audio.
+    Raises FormatError/NotFoundError naming ``src`` when it is not readable audio, or has
+    more channels than producer can play (see ``speaker_layout``).
     """
     meta = audio.info(src)
     if meta.frames == 0:
         raise FormatError(f"{src}: holds no audio (zero frames)")
+    layout = speaker_layout(src, meta.channels)
     source_sha = sha256_file(src)
     ext = VERBATIM_FORMATS.get(meta.format)
     verbatim = ext is not None and meta.sample_rate == sample_rate
@@ -127,6 +157,7 @@ def import_file(root: Path, src: Path, sample_rate: int) -> MediaRef:
         frames=stored.frames,
         source_sha256=source_sha,
         source_name=src.name,
+        layout=layout,
     )
 
 
@@ -204,4 +235,4 @@ def media_problems(root: Path, ref: MediaRef, cache: HashCache, where: str) -> l
     return problems
 
 
-__all__ = ["MEDIA_DIR", "HashCache", "import_file", "media_problems"]
+__all__ = ["MEDIA_DIR", "HashCache", "import_file", "media_problems", "speaker_layout"]

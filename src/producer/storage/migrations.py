@@ -14,11 +14,12 @@ from typing import Any
 
 from producer.errors import FormatError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The version this producer writes (one number for every kind of document).
 
 History: 1 → 2 moved the album's ``people`` into the office roster (``office/people.json``)
-and gave take lanes their performer; the office documents start at 2.
+and gave take lanes their performer; the office documents start at 2. 2 → 3: the fader and
+send levels trim their automation lanes (``_song_2_to_3``).
 """
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
@@ -76,10 +77,46 @@ def _same(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _song_2_to_3(song: dict[str, Any]) -> dict[str, Any]:
+    """Version 3: a strip's fader (``gain_db``) and a send's ``level_db`` trim their automation
+    lanes (added in dB) instead of being ignored while a lane exists. A version-2 value that
+    was ignored becomes 0 dB, so the song renders exactly as before."""
+
+    def strip(d: Any) -> Any:
+        if not isinstance(d, dict):
+            return d
+        lanes = d.get("automation")
+        automated = {
+            lane.get("target")
+            for lane in (lanes if isinstance(lanes, list) else [])
+            if isinstance(lane, dict) and lane.get("points")
+        }
+        out = dict(d)
+        if "gain_db" in automated and "gain_db" in out:
+            out["gain_db"] = 0.0
+        sends = out.get("sends")
+        if isinstance(sends, list):
+            out["sends"] = [
+                {**s, "level_db": 0.0}
+                if isinstance(s, dict) and f"sends.{s.get('bus')}.level_db" in automated
+                else s
+                for s in sends
+            ]
+        return out
+
+    out = dict(song)
+    for key in ("tracks", "buses"):
+        if isinstance(out.get(key), list):
+            out[key] = [strip(t) for t in out[key]]
+    if "master" in out:
+        out["master"] = strip(out["master"])
+    return out
+
+
 UPGRADES: dict[str, dict[int, Upgrade]] = {
-    "album": {1: _album_1_to_2},
-    "song": {1: _same},  # new lane fields (performer...) have defaults
-    "office": {1: _same},  # no office document was ever written at 1
+    "album": {1: _album_1_to_2, 2: _same},
+    "song": {1: _same, 2: _song_2_to_3},  # 1 → 2: new lane fields (performer...) have defaults
+    "office": {1: _same, 2: _same},  # no office document was ever written at 1
 }
 """Per document kind: ``{from_version: function}`` turning a version-v dict into v+1."""
 
@@ -88,6 +125,10 @@ def take_moved_people(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Remove and return what an album upgrade moved out for the roster (None: nothing)."""
     moved = body.pop(MOVED_PEOPLE, None)
     return moved if isinstance(moved, list) else None
+
+
+NEWER = "is newer than this producer reads"
+"""In the error of a document a newer producer wrote: not damage, nothing to restore."""
 
 
 def document_version(data: Any, name: str) -> int:
@@ -101,8 +142,7 @@ def document_version(data: Any, name: str) -> int:
         raise FormatError(f"{name}: format_version: {version!r} is not a positive whole number")
     if version > FORMAT_VERSION:
         raise FormatError(
-            f"{name}: format_version {version} is newer than this producer reads "
-            f"({FORMAT_VERSION}); update producer"
+            f"{name}: format_version {version} {NEWER} ({FORMAT_VERSION}); update producer"
         )
     return version
 

@@ -12,8 +12,13 @@ Reading needs no lock; every write takes the write lock (``producer.storage.lock
 through the journal of ``producer.storage.history``, so it is atomic across documents,
 undoable after a restart and survives a kill at any point.
 
-A broken office document (unreadable, or breaking a rule) does not block the songs: the
-project opens, ``project.office`` raises its problem, and ``Project.check`` lists it.
+A broken document does not take the project down. A song or album document that cannot be
+read is left as it is: the others load, reading it raises its FormatError with the way back
+(``producer undo`` puts back its last good version, ``restore_damaged``), and a song's
+validation or media problems are listed (``problems``), not raised, so that `show`,
+`history` and edits of other songs work. A broken office document (unreadable, or breaking a
+rule) does not block the songs either: ``project.office`` raises its problem, and
+``Project.check`` lists it.
 """
 
 from __future__ import annotations
@@ -102,6 +107,11 @@ class _State:
     office: Office = field(default_factory=Office)
     office_problems: list[str] = field(default_factory=list)
     """Why the office cannot be used (unreadable or invalid documents); empty when sound."""
+    broken: dict[str, str] = field(default_factory=dict)
+    """Document path → why it cannot be read (the FormatError); such a file is left as it is,
+    and the other documents stay usable."""
+    problems: list[str] = field(default_factory=list)
+    """Every validation and media problem of the album and songs found when loading."""
 
 
 def _office_error(problems: list[str]) -> ValidationError:
@@ -188,13 +198,13 @@ def offline_media(song: Song, name: str) -> list[str]:
     ]
 
 
-def _load(
-    root: Path, backup: bool, pending: dict[str, str | None] | None = None
-) -> tuple[_State, list[str]]:
-    """Read every document; FormatError on the first unreadable one; validation problems listed.
+def _load(root: Path, backup: bool, pending: dict[str, str | None] | None = None) -> _State:
+    """Read every document: unreadable ones in ``broken``, validation problems in ``problems``.
 
-    ``pending`` holds the documents of a write in progress (the journal of another process):
-    they are read from there, so a reader sees the step whole, never half applied.
+    One broken document does not take the project down: the others load, and the state says
+    which cannot be read and why. ``pending`` holds the documents of a write in progress (the
+    journal of another process): they are read from there, so a reader sees the step whole,
+    never half applied.
     """
     pending = pending or {}
 
@@ -209,7 +219,12 @@ def _load(
         raise NotFoundError(
             f"{root}: not a producer project (no {ALBUM_FILE}); create one with `producer new`"
         )
-    album, version, moved_people = _decode_album(album_text, ALBUM_FILE)
+    try:
+        album, version, moved_people = _decode_album(album_text, ALBUM_FILE)
+    except FormatError as exc:
+        return _State(
+            Album(title="", artist=""), {}, broken={ALBUM_FILE: exc.message}, problems=[exc.message]
+        )
 
     def backup_older(rel: str, version: int) -> None:
         if backup and version < migrations.FORMAT_VERSION and rel not in pending:
@@ -218,17 +233,23 @@ def _load(
     backup_older(ALBUM_FILE, version)
     problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(album)]
     songs: dict[str, Song] = {}
+    broken: dict[str, str] = {}
     cache = HashCache(root)
     for slug in album.songs:
         name = song_file(slug)
         if not SLUG_RE.fullmatch(slug):
             problems.append(f"{ALBUM_FILE}: songs: {slug!r} is not a slug (a-z, 0-9, hyphens)")
             continue
-        text = text_of(name)
-        if text is None:
-            problems.append(f"{ALBUM_FILE}: songs: {slug!r} has no document {name}")
+        try:
+            text = text_of(name)
+            if text is None:
+                problems.append(f"{ALBUM_FILE}: songs: {slug!r} has no document {name}")
+                continue
+            song, version = decode(Song, "song", text, name)
+        except FormatError as exc:
+            broken[name] = exc.message
+            problems.append(exc.message)
             continue
-        song, version = decode(Song, "song", text, name)
         if backup and version < migrations.FORMAT_VERSION and name not in pending:
             _backup(root, name, version)
         songs[slug] = song
@@ -247,7 +268,7 @@ def _load(
             problems.append(f"{rel}: not listed in {ALBUM_FILE} songs")
     cache.save()
     office, office_problems = _load_office(text_of, backup_older, moved_people)
-    return _State(album, songs, office, office_problems), problems
+    return _State(album, songs, office, office_problems, broken, problems)
 
 
 def _decode_album(text: str, name: str) -> tuple[Album, int, list[dict[str, Any]] | None]:
@@ -304,6 +325,59 @@ def _raise_problems(root: Path, problems: list[str]) -> None:
         raise ValidationError(problems[0], problems)
 
 
+@dataclass(frozen=True)
+class Restored:
+    """A damaged document put back as the history last wrote it (``Project.restore_damaged``)."""
+
+    path: str
+    reason: str
+    """Why it could not be read."""
+    step: int
+    label: str
+    kept: str | None
+    """Where the damaged file was kept (relative to the project), None when it was absent."""
+
+
+def _good_version(history: History, rel: str) -> tuple[Step, str] | None:
+    """The step that last wrote document ``rel`` and its text, when that text reads."""
+    found = history.last_version(rel)
+    if found is None:
+        return None
+    step, text = found
+    if text is None:
+        return None
+    try:
+        if rel == ALBUM_FILE:
+            _decode_album(text, rel)
+        else:
+            decode(Song, "song", text, rel)
+    except FormatError:
+        return None  # the history's own text does not read either
+    return step, text
+
+
+def _damaged_error(state: _State, rel: str, history: History) -> FormatError:
+    """The error of reading damaged document ``rel``, with the way back when there is one."""
+    if migrations.NEWER in state.broken[rel]:  # written by a newer producer: not damage
+        return FormatError(state.broken[rel])
+    found = _good_version(history, rel)
+    if found is not None:
+        hint = f"`producer undo` brings back its last good version (step {found[0].number})"
+    else:
+        hint = "the history holds no earlier version: fix the file by hand"
+    return FormatError(f"{state.broken[rel]} ({hint})")
+
+
+def _with_hints(state: _State, history: History) -> list[str]:
+    """The state's problems, a damaged document's with the way back (``_damaged_error``)."""
+    return [
+        _damaged_error(state, p.split(":", 1)[0], history).message
+        if p.split(":", 1)[0] in state.broken
+        else p
+        for p in state.problems
+    ]
+
+
 class Transaction:
     """The pending changes of one ``with project.transaction(label)`` block.
 
@@ -311,13 +385,18 @@ class Transaction:
     until the block ends without an exception, then all of it as one undo step.
     """
 
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, history: History) -> None:
         self.album = state.album
         self._songs = dict(state.songs)
         self._office = state.office
         self._office_problems = list(state.office_problems)
+        self._base = state
+        self._history = history
 
     def song(self, slug: str) -> Song:
+        rel = song_file(slug)
+        if slug not in self._songs and rel in self._base.broken and slug in self.album.songs:
+            raise _damaged_error(self._base, rel, self._history)
         if slug not in self._songs:
             known = ", ".join(self.album.songs) or "none"
             raise NotFoundError(f"no song {slug!r} (songs: {known})")
@@ -335,8 +414,9 @@ class Transaction:
             self.album = replace(self.album, songs=(*self.album.songs, song.slug))
 
     def remove_song(self, slug: str) -> None:
-        self.song(slug)
-        del self._songs[slug]
+        if song_file(slug) not in self._base.broken:  # a damaged document may be removed
+            self.song(slug)
+        self._songs.pop(slug, None)
         self.album = replace(self.album, songs=tuple(s for s in self.album.songs if s != slug))
 
     def put_album(self, album: Album) -> None:
@@ -355,7 +435,23 @@ class Transaction:
         self._office_problems = []
 
     def state(self) -> _State:
-        return _State(self.album, dict(self._songs), self._office, self._office_problems)
+        return _State(
+            self.album,
+            dict(self._songs),
+            self._office,
+            self._office_problems,
+            dict(self._base.broken),
+            list(self._base.problems),
+        )
+
+
+def _all_problems(state: _State, history: History) -> list[str]:
+    """What `validate` lists from the documents: albums and songs (damaged ones with the way
+    back), the office, offline media."""
+    offline = [
+        line for slug, song in state.songs.items() for line in offline_media(song, song_file(slug))
+    ]
+    return _with_hints(state, history) + state.office_problems + offline
 
 
 class Project:
@@ -389,8 +485,9 @@ class Project:
     def open(cls, root: Path) -> Project:
         """Open ``root``: finish an interrupted write, load and validate every document.
 
-        Raises NotFoundError (no project), FormatError (a file that cannot be read, naming the
-        file and field) or ValidationError (every problem; the message shows the first).
+        Raises NotFoundError when ``root`` is no project. A document that cannot be read does
+        not stop the others: reading it (``song``, ``album``) raises its FormatError, naming
+        the file and field; ``problems`` lists everything ``validate`` reports.
         """
         root = Path(root)
         project = cls(root, _State(Album(title="", artist=""), {}))
@@ -411,16 +508,12 @@ class Project:
     @staticmethod
     def check(root: Path) -> list[str]:
         """Every problem of the project at ``root`` (unreadable files included), for `validate`."""
+        history = History(Path(root))
         try:
-            state, problems = _load(Path(root), False, History(Path(root)).pending_files())
+            state = _load(Path(root), False, history.pending_files())
         except (FormatError, NotFoundError) as exc:
             return [exc.message]
-        offline = [
-            line
-            for slug, song in state.songs.items()
-            for line in offline_media(song, song_file(slug))
-        ]
-        return problems + state.office_problems + offline
+        return _all_problems(state, history)
 
     def _fingerprint(self) -> tuple[tuple[str, int, int, int], ...]:
         """(name, inode, size, mtime) of every document: every save renames a new file into
@@ -442,7 +535,7 @@ class Project:
         return tuple(out)
 
     def reload(self) -> None:
-        """Read and validate every document again (ValidationError lists every problem).
+        """Read and validate every document again (``problems`` and ``damaged`` list what is wrong).
 
         Without the lock another process may be writing: documents are read as the journal
         says they will be, and the read is repeated if a document was replaced meanwhile
@@ -450,17 +543,10 @@ class Project:
         """
         for attempt in range(_READ_ATTEMPTS):
             seen = self._fingerprint()
-            try:
-                state, problems = _load(self.root, True, self._history.pending_files())
-            except FormatError:
-                if attempt + 1 < _READ_ATTEMPTS and self._fingerprint() != seen:
-                    time.sleep(0.01 * (attempt + 1))
-                    continue
-                raise
-            if self._fingerprint() == seen:
+            state = _load(self.root, True, self._history.pending_files())
+            if self._fingerprint() == seen or attempt + 1 == _READ_ATTEMPTS:
                 break
             time.sleep(0.01 * (attempt + 1))
-        _raise_problems(self.root, problems)
         self._state = state
         self._seen = seen
 
@@ -474,16 +560,46 @@ class Project:
 
     @property
     def album(self) -> Album:
+        if ALBUM_FILE in self._state.broken:
+            raise _damaged_error(self._state, ALBUM_FILE, self._history)
         return self._state.album
 
+    @property
+    def problems(self) -> list[str]:
+        """Every problem found when the documents were read (what `validate` lists from them:
+        unreadable documents with the way back, the office, offline media)."""
+        return _all_problems(self._state, self._history)
+
+    def song_problems(self, slug: str) -> list[str]:
+        """The problems of song ``slug``'s document and its media (what a render would hit)."""
+        prefix = song_file(slug) + ":"
+        return [p for p in self._state.problems if p.startswith(prefix)]
+
+    def damaged(self) -> dict[str, str]:
+        """Documents that cannot be read: path → why, and the way back when there is one
+        (a history state file that had to be rebuilt included)."""
+        out = {
+            rel: _damaged_error(self._state, rel, self._history).message
+            for rel in self._state.broken
+        }
+        self._history.state()
+        if self._history.damaged_state:
+            out[".producer/history/state.json"] = self._history.damaged_state
+        return out
+
     def song(self, slug: str) -> Song:
+        rel = song_file(slug)
+        if ALBUM_FILE in self._state.broken:  # the song list itself cannot be read
+            raise _damaged_error(self._state, ALBUM_FILE, self._history)
+        if rel in self._state.broken and slug in self._state.album.songs:
+            raise _damaged_error(self._state, rel, self._history)
         if slug not in self._state.songs:
             known = ", ".join(self._state.album.songs) or "none"
             raise NotFoundError(f"no song {slug!r} (songs: {known})")
         return self._state.songs[slug]
 
     def songs(self) -> list[Song]:
-        """All songs in album order."""
+        """All songs in album order (those whose document cannot be read are left out)."""
         return [self._state.songs[s] for s in self.album.songs if s in self._state.songs]
 
     @property
@@ -518,7 +634,9 @@ class Project:
         try:
             self._history.recover()
             self._refresh()
-            tx = Transaction(self._state)
+            if ALBUM_FILE in self._state.broken:
+                raise _damaged_error(self._state, ALBUM_FILE, self._history)
+            tx = Transaction(self._state, self._history)
             yield tx
             self._commit(label, tx.state())
         finally:
@@ -526,7 +644,9 @@ class Project:
 
     def _commit(self, label: str, new: _State) -> Step | None:
         problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(new.album)]
-        if set(new.album.songs) != set(new.songs):
+        listed = set(new.album.songs)
+        broken = {Path(rel).stem for rel in new.broken if rel != ALBUM_FILE} - set(new.songs)
+        if listed - broken != set(new.songs):
             problems.append(f"{ALBUM_FILE}: songs: the song order does not list every song")
         cache = HashCache(self.root)
         changes: list[Change] = []
@@ -550,10 +670,19 @@ class Project:
         for slug in self._state.songs:
             if slug not in new.songs:
                 change(song_file(slug), None)
-        problems += self._office_changes(new, change)
+        for slug in broken - listed:  # a damaged song removed from the album
+            change(song_file(slug), None)  # its text stays in the step: undo brings it back
+        office_problems = self._office_changes(new, change)
         cache.save()
-        _raise_problems(self.root, problems)
+        # Only what this change brings in is refused: a problem the documents had before (a
+        # missing media file, a hand edit) must not block every other edit of the song.
+        before = set(self._state.problems)
+        _raise_problems(self.root, [p for p in problems if p not in before] + office_problems)
         step = self._history.commit(label, changes)
+        written = {c.path for c in changes}
+        kept = [p for p in self._state.problems if p.split(":", 1)[0] not in written]
+        new.broken = {rel: why for rel, why in new.broken.items() if rel not in written}
+        new.problems = list(dict.fromkeys([*kept, *problems]))
         self._state = new
         self._seen = self._fingerprint()
         pins.settle(self.root, media_paths(new.songs.values()))
@@ -597,6 +726,38 @@ class Project:
     def history(self) -> list[HistoryEntry]:
         return self._history.entries()
 
+    def restore_damaged(self) -> list[Restored]:
+        """Put every document that cannot be read back as the history last wrote it.
+
+        The damaged file is kept under ``.producer/damaged/`` (nothing is lost) and the
+        history is not moved: the document becomes what the current step says it is, so
+        undo and redo carry on from there. Documents the history never wrote stay as they are.
+        """
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            self.reload()
+            out: list[Restored] = []
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for rel, why in sorted(self._state.broken.items()):
+                if migrations.NEWER in why:  # a newer producer's document: never overwritten
+                    continue
+                found = _good_version(self._history, rel)
+                if found is None:
+                    continue  # no version that reads: left as it is
+                step, text = found
+                src = self.root / rel
+                kept: str | None = None
+                if src.exists():
+                    kept = f"{META_DIR}/damaged/{stamp}-{Path(rel).name}"
+                    atomic_copy(src, self.root / kept)
+                atomic_write_text(src, text)
+                out.append(Restored(rel, why, step.number, step.label, kept))
+            self.reload()
+            return out
+        finally:
+            self._lock.release()
+
     # ------------------------------------------------------------ snapshots
 
     def _snapshot_path(self, name: str) -> Path:
@@ -617,6 +778,8 @@ class Project:
                 )
             self._history.recover()
             self._refresh()
+            for rel in self._state.broken:  # a snapshot without it would delete it on restore
+                raise _damaged_error(self._state, rel, self._history)
             files = {ALBUM_FILE: encode(self.album)}
             files.update({song_file(s.slug): encode(s) for s in self.songs()})
             for doc in OFFICE_DOCUMENTS:
@@ -716,6 +879,7 @@ __all__ = [
     "OFFICE_DIR",
     "SONGS_DIR",
     "Project",
+    "Restored",
     "Transaction",
     "decode",
     "encode",

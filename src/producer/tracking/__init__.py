@@ -5,8 +5,8 @@
 * :mod:`~producer.tracking.capture` — audio to disk as it arrives, recoverable after SIGKILL;
 * :mod:`~producer.tracking.session` — the record loop (plain, punch, loop) and cutting a
   capture into takes, latency compensated;
-* :mod:`~producer.tracking.takes` — take lanes and comps on the model (pure);
-* :mod:`~producer.tracking.comp` — the numpy reference renderer of lanes and comps;
+* :mod:`~producer.tracking.takes` — take lanes and comps on the model (pure; the engine
+  renders them: ``producer.engine.render_clip_sum``);
 * :mod:`~producer.tracking.latency` — round-trip latency by impulse and cross-correlation;
 * :mod:`~producer.tracking.review` — per-note pitch (pYIN) and timing, levels, clipping.
 """
@@ -18,7 +18,6 @@ from producer.tracking.capture import (
     interrupted_captures,
     read_capture,
 )
-from producer.tracking.comp import crossfade_curves, render_comp, render_lane
 from producer.tracking.latency import LatencyMeasurement, measure_latency
 from producer.tracking.review import GuideNote, NoteReview, TakeReview, plot_review, review_take
 from producer.tracking.session import RecordResult, TakeAudio, cut_takes, record
@@ -60,7 +59,6 @@ __all__ = [
     "TrackInput",
     "add_take",
     "build_comp",
-    "crossfade_curves",
     "cut_takes",
     "interrupted_captures",
     "list_devices",
@@ -72,8 +70,6 @@ __all__ = [
     "record",
     "remove_take",
     "rename_take",
-    "render_comp",
-    "render_lane",
     "review_take",
     "select_take",
     "song_end_frame",

@@ -8,11 +8,15 @@ hands it: soundfile reading the project's media folder in blocks, with the open 
 from __future__ import annotations
 
 import math
+import os
 import re
+import struct
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +26,7 @@ from producer.audio import Audio
 from producer.dsp import catalog
 from producer.engine import (
     BIT_DEPTHS,
+    DEFAULT_BLOCK_FRAMES,
     FORMATS,
     CatalogEffects,
     FileSink,
@@ -50,22 +55,75 @@ from producer.model import (
 from producer.model import edit as ed
 from producer.storage import Project
 from producer.units import gain_to_db
+from producer.workflows.inspection import refuse_new_problems
 from producer.workflows.outputs import check_output, existing
 from producer.workflows.progress import frames as progress_frames
 
 # ---------------------------------------------------------------- media
 
 
+#: Scale of a left-justified 24-bit sample held in an int32: exactly 2^−31.
+_INT32_SCALE = 1.0 / 2147483648.0
+
+
+def _wav24_data(path: Path, channels: int, frames: int) -> int | None:
+    """Byte offset of the samples of a plain RIFF/WAVE file of 24-bit integer PCM, or None.
+
+    Only the chunk layout is read here (RIFF, ``fmt `` with PCM or extensible PCM, ``data``);
+    the file must agree with what libsndfile reported (``channels``, ``frames``).
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pcm24 = False
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if cid == b"fmt ":
+                body = f.read(size + (size & 1))
+                if len(body) < 16:
+                    return None
+                tag, chans, _, _, align, bits = struct.unpack("<HHIIHH", body[:16])
+                if tag == 0xFFFE and len(body) >= 26:  # extensible: the sub-format's tag
+                    tag = int.from_bytes(body[24:26], "little")
+                pcm24 = tag == 1 and bits == 24 and chans == channels and align == 3 * chans
+            elif cid == b"data":
+                offset = f.tell()
+                return offset if pcm24 and size // (3 * channels) == frames else None
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+@dataclass
+class _Media:
+    file: sf.SoundFile
+    lock: threading.Lock
+    is_float: bool
+    """Integer PCM cannot hold NaN/Inf: only float files need the finiteness check."""
+    wav24: int | None
+    """The sample data's offset in a 24-bit WAV file (read without libsndfile), or None."""
+    fd: int = -1
+
+
 class ProjectMedia:
-    """A ``MediaSource`` over the media files under ``root`` (soundfile, blocks, cached handles)."""
+    """A ``MediaSource`` over the media files under ``root`` (soundfile, blocks, cached handles).
+
+    24-bit WAV, the usual recording format, is decoded here rather than by libsndfile, whose
+    per-sample conversion costs 3.6 ns a sample (a tenth of a mix's CPU): the block's bytes
+    in one ``pread``, then one numpy pass puts each 3-byte sample into the top of an int32 —
+    the same float values after the scale (x·2^8·2^−31 = x/2^23, exact), 3.5x faster.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._files: dict[str, tuple[sf.SoundFile, threading.Lock, bool]] = {}
+        self._files: dict[str, _Media] = {}
         self._guard = threading.Lock()
         self._local = threading.local()  # read_raw's buffers, per thread
 
-    def _open(self, path: str) -> tuple[sf.SoundFile, threading.Lock, bool]:
+    def _open(self, path: str) -> _Media:
         with self._guard:
             entry = self._files.get(path)
             if entry is None:
@@ -76,10 +134,46 @@ class ProjectMedia:
                     f = sf.SoundFile(str(p))
                 except Exception as exc:
                     raise FormatError(f"{path}: not a readable audio file ({exc})") from None
-                # Integer PCM cannot hold NaN/Inf: only float files need the finiteness check.
-                entry = (f, threading.Lock(), f.subtype in ("FLOAT", "DOUBLE"))
+                wav24 = None
+                if (
+                    f.format in ("WAV", "WAVEX")
+                    and f.subtype == "PCM_24"
+                    and sys.byteorder == "little"
+                ):
+                    wav24 = _wav24_data(p, f.channels, f.frames)
+                entry = _Media(f, threading.Lock(), f.subtype in ("FLOAT", "DOUBLE"), wav24)
+                if wav24 is not None:
+                    entry.fd = os.open(p, os.O_RDONLY)
                 self._files[path] = entry
             return entry
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: type[np.generic]) -> Any:
+        """A buffer of this thread, reused while shape and type match (mono and stereo files
+        and a song's last short block keep one each)."""
+        bufs: dict[tuple[str, tuple[int, ...]], Any] | None = getattr(self._local, "bufs", None)
+        if bufs is None or len(bufs) > 16:
+            bufs = self._local.bufs = {}
+        buf = bufs.get((name, shape))
+        if buf is None:
+            buf = bufs[(name, shape)] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _read24(self, m: _Media, start_frame: int, frames: int) -> npt.NDArray[np.int32]:
+        """Frames of a 24-bit WAV as int32 (frames, channels), left-justified (x·2^8)."""
+        assert m.wav24 is not None
+        ch = m.file.channels
+        align = 3 * ch
+        n = max(0, min(frames, m.file.frames - start_frame))
+        # One byte in front: the int32 read at byte 3i−1 holds sample i in its top three bytes.
+        raw = self._buffer("bytes", (frames * align + 1,), np.uint8)
+        got = os.preadv(m.fd, [memoryview(raw)[1 : 1 + n * align]], m.wav24 + start_frame * align)
+        if got != n * align:
+            raise FormatError(f"{m.file.name}: the file ended early (truncated?)")
+        out: npt.NDArray[np.int32] = self._buffer("int32", (frames, ch), np.int32)
+        samples = np.ndarray((n * ch,), dtype="<i4", buffer=raw, strides=(3,))
+        np.bitwise_and(samples, -256, out=out.reshape(-1)[: n * ch])
+        out[n:] = 0
+        return out
 
     def read(self, ref: MediaRef, start_frame: int, frames: int) -> Audio:
         """audio : ndarray [shape=(channels, frames)], zero-padded past the end of the file.
@@ -89,15 +183,18 @@ class ProjectMedia:
         if ref.offline:
             return np.zeros((ref.channels, frames), dtype=np.float32)
         path = ref.path
-        f, lock, is_float = self._open(path)
-        with lock:
-            f.seek(start_frame)
-            data = f.read(frames, dtype="float32", always_2d=True)
+        m = self._open(path)
+        if m.wav24 is not None:
+            raw = self._read24(m, start_frame, frames)
+            return np.multiply(raw, np.float32(_INT32_SCALE), dtype=np.float32).T
+        with m.lock:
+            m.file.seek(start_frame)
+            data = m.file.read(frames, dtype="float32", always_2d=True)
         # The transposed view keeps libsndfile's interleaved layout (no copy): the engine's
         # elementwise numpy operations follow the memory order, and the mix reaches the output
         # file interleaved again.
         out: Audio = data.T
-        if is_float and not np.isfinite(out).all():
+        if m.is_float and not np.isfinite(out).all():
             raise FormatError(f"{path}: contains NaN or Inf samples")
         if out.shape[1] < frames:
             out = np.pad(out, ((0, 0), (0, frames - out.shape[1])))
@@ -105,30 +202,24 @@ class ProjectMedia:
 
     def read_raw(
         self, ref: MediaRef, start_frame: int, frames: int
-    ) -> tuple[npt.NDArray[np.int16] | Audio, float]:
+    ) -> tuple[npt.NDArray[np.int16] | npt.NDArray[np.int32] | Audio, float]:
         """(samples [shape=(frames, channels)], scale): see ``RawMediaSource.read_raw``.
 
-        16-bit PCM comes as libsndfile's int16 samples, read into a buffer reused per thread
-        (no conversion pass, no allocation; the engine converts while it applies the gain);
-        other formats as ``read`` gives them, with scale 1.
+        16-bit PCM comes as libsndfile's int16 samples, 24-bit WAV as left-justified int32
+        (``_read24``), both in buffers reused per thread (no conversion pass, no allocation;
+        the engine converts while it applies the gain); other formats as ``read`` gives them,
+        with scale 1.
         """
         if ref.offline:
             return self.read(ref, start_frame, frames).T, 1.0
-        f, lock, _ = self._open(ref.path)
+        m = self._open(ref.path)
+        if m.wav24 is not None:
+            return self._read24(m, start_frame, frames), _INT32_SCALE
+        f = m.file
         if f.subtype != "PCM_16":
             return self.read(ref, start_frame, frames).T, 1.0
-        shape = (frames, f.channels)
-        # One buffer per shape and thread: mono and stereo files, and a song's last short
-        # block, do not make each other reallocate.
-        bufs: dict[tuple[int, int], npt.NDArray[np.int16]] | None = getattr(
-            self._local, "bufs", None
-        )
-        if bufs is None or len(bufs) > 8:
-            bufs = self._local.bufs = {}
-        buf = bufs.get(shape)
-        if buf is None:
-            buf = bufs[shape] = np.empty(shape, dtype=np.int16)
-        with lock:
+        buf = self._buffer("int16", (frames, f.channels), np.int16)
+        with m.lock:
             f.seek(start_frame)
             got = f.read(frames, dtype="int16", out=buf).shape[0]
         if got < frames:
@@ -136,8 +227,10 @@ class ProjectMedia:
         return buf, 1.0 / 32768.0
 
     def close(self) -> None:
-        for f, _, _ in self._files.values():
-            f.close()
+        for m in self._files.values():
+            m.file.close()
+            if m.fd >= 0:
+                os.close(m.fd)
         self._files.clear()
 
 
@@ -239,7 +332,7 @@ def render(
     end_s: float | None = None,
     tail_s: float | None = None,
     progress: Progress | None = None,
-    block_frames: int = 32768,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
     threads: int = 2,
 ) -> RenderSummary:
     """Render song ``slug`` to ``output`` (default ``mixes/<slug>.<format>``) and stems.
@@ -255,6 +348,9 @@ def render(
         raise UserError(f"--bit-depth {bit_depth!r}: use one of {', '.join(BIT_DEPTHS)}")
     project = Project.open(root)
     song = project.song(slug)
+    problems = project.song_problems(slug)
+    if problems:  # what `validate` reports about the song, a render refuses
+        raise ValidationError(problems[0], problems)
     rate = song.sample_rate
     start = _frames(start_s, rate, "--start") or 0
     end = _frames(end_s, rate, "--end")
@@ -363,6 +459,9 @@ def render_into(
     """
     project = Project.open(root)
     the_song = song if song is not None else project.song(slug)
+    problems = project.song_problems(slug) if song is None else []
+    if problems:  # as `render`: what `validate` reports about the song is refused
+        raise ValidationError(problems[0], problems)
     checked = _check_media(project, the_song)  # renders what the parts cache lacks
     if song is None:
         the_song = checked
@@ -406,6 +505,7 @@ def send_add(
         _strip(song, strip)
         new = ed.add_send(song, strip, Send(bus=bus, level_db=level_db, pre_fader=pre_fader))
         _check_routing(new)
+        refuse_new_problems(project.root, song, new)  # e.g. a loop through a sidechain key
         tx.put_song(new)
 
 
@@ -483,7 +583,9 @@ def fx_add(
                 raise UserError(f"{kind}: takes no sidechain input")
             _strip(song, sidechain)
         slot = EffectSlot(kind=kind, params=params, sidechain=sidechain)
-        tx.put_song(_put_strip(song, strip, inserts=(*strip.inserts, slot)))
+        after = _put_strip(song, strip, inserts=(*strip.inserts, slot))
+        refuse_new_problems(project.root, song, after)  # e.g. an impulse response not there
+        tx.put_song(after)
         return len(strip.inserts) + 1
 
 
@@ -494,10 +596,22 @@ def fx_set(root: Path, slug: str, strip_name: str, which: str, pairs: Sequence[s
         strip = _strip(song, strip_name)
         i = _slot_index(strip, which)
         slot = strip.inserts[i]
-        params = {**slot.params, **parse_params(slot.kind, pairs)}
+        given = parse_params(slot.kind, pairs)
+        for name in given:
+            target = f"fx.{i + 1}.{name}"
+            if any(lane.target == target and lane.points for lane in strip.automation):
+                # The lane sets this parameter while it exists: a fixed value would be dead.
+                raise ValidationError(
+                    f"{strip.name}.{target} is automated: a fixed {slot.kind}.{name} would "
+                    f"have no effect; change the lane (producer automate {slug} "
+                    f"{strip.name}.{target} --points ...) or remove it (... --clear)"
+                )
+        params = {**slot.params, **given}
         inserts = list(strip.inserts)
         inserts[i] = replace(slot, params=params)
-        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+        after = _put_strip(song, strip, inserts=tuple(inserts))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
 
 
 def fx_remove(root: Path, slug: str, strip_name: str, which: str) -> None:
@@ -510,7 +624,17 @@ def fx_remove(root: Path, slug: str, strip_name: str, which: str) -> None:
         if any(lane.target.startswith(prefix) for lane in strip.automation):
             raise UserError(f"{strip.name}: insert {i + 1} is automated; remove its lanes first")
         inserts = strip.inserts[:i] + strip.inserts[i + 1 :]
-        tx.put_song(_put_strip(song, strip, inserts=inserts))
+        # Lanes of the inserts after it follow them: fx.3.x becomes fx.2.x.
+        lanes = tuple(_renumbered(lane, i + 1) for lane in strip.automation)
+        tx.put_song(_put_strip(song, strip, inserts=inserts, automation=lanes))
+
+
+def _renumbered(lane: AutomationLane, removed: int) -> AutomationLane:
+    """``lane`` after insert ``removed`` (1-based) was taken out of the chain."""
+    parts = lane.target.split(".")
+    if len(parts) == 3 and parts[0] == "fx" and parts[1].isdigit() and int(parts[1]) > removed:
+        return replace(lane, target=f"fx.{int(parts[1]) - 1}.{parts[2]}")
+    return lane
 
 
 def fx_bypass(root: Path, slug: str, strip_name: str, which: str, bypass: bool = True) -> None:
@@ -521,7 +645,9 @@ def fx_bypass(root: Path, slug: str, strip_name: str, which: str, bypass: bool =
         i = _slot_index(strip, which)
         inserts = list(strip.inserts)
         inserts[i] = replace(inserts[i], bypass=bypass)
-        tx.put_song(_put_strip(song, strip, inserts=tuple(inserts)))
+        after = _put_strip(song, strip, inserts=tuple(inserts))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
 
 
 def fx_kinds() -> list[catalog.EffectSpec]:
@@ -570,6 +696,10 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
             ranges.check_gain_db(v, f"{where} --points")
     if param == "gain_db":
         return
+    if param == "mute":
+        if any(v not in (0.0, 1.0) for v in values):
+            raise ValidationError(f"{where}: values must be 0 (playing) or 1 (muted)")
+        return
     if param == "pan":
         if any(not -1.0 <= v <= 1.0 for v in values):
             raise ValidationError(f"{where}: values must lie in -1..+1")
@@ -596,22 +726,79 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
                 raise ValidationError(f"{where}: {problems[0]}", problems)
         return
     raise ValidationError(
-        f"automation target {where!r}: use gain_db, pan, sends.<bus>.level_db or fx.<n>.<param>"
+        f"automation target {where!r}: use gain_db, pan, mute, sends.<bus>.level_db or "
+        "fx.<n>.<param>"
     )
 
 
-def automate(root: Path, slug: str, target: str, points_text: str) -> int:
-    """Set the automation lane ``target`` (``Vox.gain_db``) to the points; returns their count."""
+@dataclass(frozen=True)
+class Automated:
+    """What ``automate`` did: the lane's points, and what it does to the fixed value."""
+
+    target: str
+    points: int
+    note: str
+    """How the lane and the strip's fixed value combine ("" when there is nothing to say)."""
+
+
+def _lane_note(strip: Track | Bus, param: str, lane: AutomationLane | None) -> str:
+    """How a lane of ``param`` and the fixed value combine, in words (for the shells)."""
+    if lane is None:
+        return ""
+    values = [p.value for p in lane.points]
+    lo, hi = min(values), max(values)
+    parts = param.split(".")
+    if param == "gain_db":
+        g = strip.gain_db
+        return f"the fader ({g:+.1f} dB) trims it: {lo + g:+.1f} .. {hi + g:+.1f} dB in the mix"
+    if len(parts) == 3 and parts[0] == "sends":
+        send = next((x for x in strip.sends if x.bus == parts[1]), None)
+        level = send.level_db if send else 0.0
+        return (
+            f"the send level ({level:+.1f} dB) trims it: {lo + level:+.1f} .. "
+            f"{hi + level:+.1f} dB in the mix"
+        )
+    if param == "pan":
+        return f"it replaces the fixed pan ({strip.pan:+.2f}) while it exists"
+    if param == "mute":
+        return "the fixed mute, when on, silences the strip whatever the lane says"
+    if len(parts) == 3 and parts[0] == "fx":
+        slot = strip.inserts[int(parts[1]) - 1]
+        fixed = slot.params.get(parts[2])
+        if fixed is None:
+            spec = catalog.KINDS.get(slot.kind)
+            fixed = spec.params[parts[2]].default if spec and parts[2] in spec.params else "?"
+        return f"it replaces the fixed {slot.kind}.{parts[2]} ({fixed}) while it exists"
+    return ""
+
+
+def automate(
+    root: Path, slug: str, target: str, points_text: str | None, clear: bool = False
+) -> Automated:
+    """Set the automation lane ``target`` (``Vox.gain_db``) to the points, or remove it
+    (``clear``). The fader and send levels trim their lanes; a pan or effect-parameter lane
+    replaces the fixed value while it exists (the result's ``note`` says which)."""
+    if clear == (points_text is not None):
+        raise UserError("automate: give --points or --clear (not both)")
     project = Project.open(root)
-    with project.transaction(f"automate {target}") as tx:
+    with project.transaction(f"{'clear' if clear else 'automate'} {target}") as tx:
         song = tx.song(slug)
         strip, param = _split_target(song, target)
+        lanes = tuple(lane for lane in strip.automation if lane.target != param)
+        if clear:
+            if len(lanes) == len(strip.automation):
+                listed = ", ".join(f"{strip.name}.{lane.target}" for lane in strip.automation)
+                raise NotFoundError(f"{target}: no automation lane (lanes: {listed or 'none'})")
+            tx.put_song(_put_strip(song, strip, automation=lanes))
+            return Automated(target, 0, "")
+        assert points_text is not None
         points = parse_points(points_text, song.sample_rate)
         _check_lane(strip, param, points)
-        lanes = tuple(lane for lane in strip.automation if lane.target != param)
         new = AutomationLane(target=param, points=points)
-        tx.put_song(_put_strip(song, strip, automation=(*lanes, new)))
-        return len(points)
+        after = _put_strip(song, strip, automation=(*lanes, new))
+        refuse_new_problems(project.root, song, after)
+        tx.put_song(after)
+        return Automated(target, len(points), _lane_note(strip, param, new))
 
 
 def strip_names(song: Song) -> Mapping[str, str]:
@@ -623,6 +810,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 __all__ = [
     "MIXES_DIR",
+    "Automated",
     "Clipping",
     "ProjectMedia",
     "RenderSummary",

@@ -27,7 +27,7 @@ from producer.model import (
     validate_album,
 )
 from producer.model import edit as ed
-from producer.storage import HistoryEntry, Project
+from producer.storage import HistoryEntry, Project, Restored
 from producer.workflows.progress import report as progress
 
 
@@ -162,8 +162,11 @@ def overview(root: Path) -> Overview:
 
 
 def validate(root: Path) -> list[str]:
-    """Every problem of the project (empty when it is sound)."""
-    return Project.check(root)
+    """Every problem of the project (empty when it is sound): documents, media, and what a
+    render of each song would refuse (``producer.workflows.inspection``)."""
+    from producer.workflows import inspection  # the effect catalog: only when validating
+
+    return inspection.validate(root)
 
 
 # ---------------------------------------------------------------- import
@@ -177,6 +180,20 @@ class Placed:
     track: str
     clip_id: str
     media: MediaRef
+    note: str = ""
+    """What the user should know about how it plays (a multichannel fold-down), or ""."""
+
+
+def layout_note(ref: MediaRef) -> str:
+    """How multichannel media plays, in words ("" for mono and stereo)."""
+    if not ref.layout:
+        return ""
+    from producer.dsp import downmix  # the dsp package imports scipy: only when needed
+
+    return (
+        f"{ref.channels} channels, {downmix.describe(ref.layout)}: folded down to stereo "
+        f"when mixed, {downmix.STANDARD}"
+    )
 
 
 def _free_track_name(song: Song, base: str) -> str:
@@ -227,7 +244,7 @@ def import_audio(
                 name=Path(f).stem,
             )
             song = ed.add_clip(song, name, clip)
-            placed.append(Placed(f, name, clip_id, ref))
+            placed.append(Placed(f, name, clip_id, ref, layout_note(ref)))
             if track is not None:
                 start += ref.frames
         tx.put_song(song)
@@ -273,7 +290,22 @@ def track_set(root: Path, slug: str, name: str, settings: TrackSettings) -> Trac
     project = Project.open(root)
     label = ", ".join(f"{k}={v}" for k, v in changes.items())
     with project.transaction(f"set {slug}/{name} {label}") as tx:
+        before = ed.get_track(tx.song(slug), name)
+        pan_lane = next((a for a in before.automation if a.target == "pan" and a.points), None)
+        if "pan" in changes and pan_lane is not None:
+            # A static pan under a pan lane would have no effect: refuse rather than ignore.
+            values = [p.value for p in pan_lane.points]
+            raise ValidationError(
+                f"{name}.pan is automated ({len(values)} points, {min(values):+.2f} .. "
+                f"{max(values):+.2f}): a fixed pan would have no effect; change the lane "
+                f"(producer automate {slug} {name}.pan --points ...) or remove it "
+                f"(producer automate {slug} {name}.pan --clear)"
+            )
         song = ed.update_track(tx.song(slug), name, **changes)
+        if "output" in changes:  # a new route can close a loop through a sidechain key
+            from producer.workflows.inspection import refuse_new_problems
+
+            refuse_new_problems(project.root, tx.song(slug), song)
         tx.put_song(song)
     return ed.get_track(song, name)
 
@@ -400,6 +432,18 @@ def undo(root: Path) -> str:
     return Project.open(root).undo().label
 
 
+def restore_damaged(root: Path) -> list[Restored]:
+    """Put back, from the history, every document that cannot be read (``producer undo`` does
+    this first: the damage is the last change)."""
+    project = Project.open(root)
+    return project.restore_damaged() if project.damaged() else []
+
+
+def damaged(root: Path) -> dict[str, str]:
+    """Documents that cannot be read: path → why (with the way back when there is one)."""
+    return Project.open(root).damaged()
+
+
 def redo(root: Path) -> str:
     return Project.open(root).redo().label
 
@@ -435,15 +479,18 @@ __all__ = [
     "clip_remove",
     "clip_split",
     "clip_trim",
+    "damaged",
     "get_song",
     "history",
     "import_audio",
+    "layout_note",
     "list_songs",
     "new_project",
     "open_project",
     "overview",
     "parse_time_signature",
     "redo",
+    "restore_damaged",
     "seconds_to_frames",
     "snapshot_list",
     "snapshot_restore",

@@ -37,7 +37,6 @@ from producer.storage.project import ALBUM_FILE
 from producer.tracking import capture as cap
 from producer.tracking import review as rv
 from producer.tracking import takes as tk
-from producer.tracking.comp import render_comp, render_lane
 from producer.tracking.latency import LatencyMeasurement, measure_latency
 from producer.tracking.session import (
     MeterCallback,
@@ -104,8 +103,8 @@ def set_latency(root: Path, sample_rate: int, latency_frames: int) -> None:
 
 
 def media_loader(project: Project) -> Callable[[MediaRef], Audio]:
-    """Whole media files of ``project`` as float32 (channels, frames), each read once: the
-    loader of the comp reference renderer (takes are short; the engine streams instead)."""
+    """Whole media files of ``project`` as float32 (channels, frames), each read once (takes
+    are short; the engine streams instead)."""
     cache: dict[str, Audio] = {}
 
     def load(ref: MediaRef) -> Audio:
@@ -729,21 +728,28 @@ def take_import(
 
 
 def render_track_takes(root: Path, slug: str, track: str) -> tuple[Audio, int]:
-    """What the track plays (its comp or active take) from frame 0 to its end, by the numpy
-    reference of ``producer.tracking.comp``: (channels, frames), sample rate."""
+    """What the track plays (its comp or active take) from frame 0 to its last clip's end:
+    the engine's clip sum before the strip, (channels, frames), and the sample rate."""
     project = Project.open(root)
     song = project.song(slug)
     t = ed.get_track(song, track)
-    load = media_loader(project)
-    clips = t.all_clips()
-    end = max([c.end_frame for c in clips] + [0])
-    channels = max([c.media.channels for c in clips] + [1])
-    if t.active == COMP and t.comp is not None:
-        return render_comp(t, load, 0, end, channels), song.sample_rate
-    lane = t.active_lane()
-    if lane is None:
-        return np.zeros((channels, 0), dtype=np.float32), song.sample_rate
-    return render_lane(lane, load, 0, end, channels), song.sample_rate
+    end = max([c.end_frame for c in t.all_clips()] + [0])
+    return _clip_sum(project, song, track, 0, end), song.sample_rate
+
+
+def _clip_sum(
+    project: Project, song: Song, track: str, start: int, frames: int, lane: str | None = None
+) -> Audio:
+    """Frames ``[start, start + frames)`` of what ``track`` (or its lane ``lane``) plays, from
+    the engine: the mix's own comp renderer."""
+    from producer.engine import render_clip_sum
+    from producer.workflows.mix import ProjectMedia
+
+    source = ProjectMedia(project.root)
+    try:
+        return render_clip_sum(song, track, source, start, frames, lane=lane)
+    finally:
+        source.close()
 
 
 # ---------------------------------------------------------------- review
@@ -776,20 +782,17 @@ def take_review(
     project = Project.open(root)
     song = project.song(slug)
     t = ed.get_track(song, track)
-    load = media_loader(project)
     if take is None and t.active == COMP and t.comp is not None:
         first = min(s.start_frame for s in t.comp.segments)
         last = max(s.end_frame for s in t.comp.segments)
-        channels = max(c.media.channels for c in t.all_clips())
-        data = render_comp(t, load, first, last - first, channels)
+        data = _clip_sum(project, song, track, first, last - first)
     else:
         lane = tk.get_take(t, take) if take is not None else t.active_lane()
         if lane is None or not lane.clips:
             raise NotFoundError(f"track {track!r}: has no take to review")
         first = min(c.start_frame for c in lane.clips)
         last = max(c.end_frame for c in lane.clips)
-        channels = max(c.media.channels for c in lane.clips)
-        data = render_lane(lane, load, first, last - first, channels)
+        data = _clip_sum(project, song, track, first, last - first, lane=lane.id)
     rate = song.sample_rate
     offset_s = first / rate
 

@@ -1,4 +1,8 @@
-"""The numpy reference renderer of take lanes and comps (the definition the engine must match).
+"""The numpy reference of take lanes and comps: the definition the engine's clip sum must match.
+
+Test-only: the product renders comps in one place, the engine (``producer.engine.render_clip_sum``,
+which review and ``render_track_takes`` use); this independent, sample-exact restatement of the
+rules checks it.
 
 A comp is a list of contiguous segments ``[start_frame, end_frame)`` each taken from one take
 lane. Segments meet at their boundary (the seam). At every seam a crossfade of
