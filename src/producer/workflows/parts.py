@@ -140,8 +140,6 @@ def ensure_parts(project: Project, song: Song) -> Song:
     changed (its SoundFont file, or a newer renderer): then the new render replaces the old
     in the song, as one undoable step, and the returned song is that one.
     """
-    from producer.preproduction import render
-
     stale: dict[str, RenderedPart] = {}
     for t in song.tracks:
         for lane in t.lanes:
@@ -150,6 +148,10 @@ def ensure_parts(project: Project, song: Song) -> Song:
             for c in lane.clips:
                 if not parts.is_part(c.media.path) or parts.present(project.root, c.media):
                     continue
+                # Imported only now: the synthesizer (and preproduction's imports) is not for
+                # a mix whose parts are all in the cache.
+                from producer.preproduction import render
+
                 playing, sf = _playing(project.root, t, None)
                 key = render.render_key(song, playing, _soundfont_sha256(sf))
                 audio, start = render.render_track(song, playing)
