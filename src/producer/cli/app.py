@@ -133,6 +133,7 @@ def _register_all() -> None:
         preproduction,
         project,
         session,
+        studio,
         tracking,
     )
 
@@ -148,6 +149,7 @@ def _register_all() -> None:
         analyze,
         cleanup,
         play,
+        studio,
     ):
         module.register(cli)
 
