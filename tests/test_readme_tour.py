@@ -15,7 +15,8 @@ line runs). ``producer record`` gets ``--source FILE`` (a real recording) in pla
 audio device, replayed as fast as it goes (``PRODUCER_SOURCE_REALTIME=0``).
 
 To leave a README line out of this test, end it with ``# not run in tests: REASON``
-(sparingly: a line that is not run is a line nobody checks).
+(sparingly: a line that is not run is a line nobody checks). A line whose comment says it is
+refused, ``(exit 2)``, must fail with that exit code.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SKIP = re.compile(r"#\s*not run in tests:\s*(\S.*)$")
+EXIT = re.compile(r"\(exit (\d+)\)|\bexits (\d+)\b")
+"""A comment saying a line is refused, "(exit 2)": the line must fail with that code."""
 MUSDB = Path("multitrack/musdb18-7-sample/decoded")
 TAKES = {"vocal.wav": MUSDB / "vocals.wav", "drums.wav": MUSDB / "drums.wav"}
 """~/takes/<name>: the user's recordings."""
@@ -107,6 +110,15 @@ def script(lines: list[str], testdata: Path, user_files: Path) -> str:
                 "producer record ",
                 f"producer record --source {shlex.quote(str(testdata / SOURCE))} ",
             )
+        expected = EXIT.search(_split(line)[1])
+        if expected:  # a line the README says is refused: it must be, with that code
+            code = expected.group(1) or expected.group(2)
+            out.append(f"set +e; ( trap - ERR; {command} ); rc=$?; set -e")
+            out.append(
+                f'[ "$rc" = {code} ] || {{ echo "README tour: $TOUR_LINE: exit $rc, the README '
+                f'says {code}" >&2; exit 3; }}'
+            )
+            continue
         out.append(command)
         for path in promised(line):
             q = shlex.quote(path)
@@ -171,6 +183,8 @@ def test_readme_tour_runs_as_written(tmp_path: Path, testdata: Path) -> None:
         capture_output=True,
         text=True,
         timeout=1800,
+        # What a person types when a command asks (a password read with --password-stdin).
+        input="a long password of the tour\n" * 20,
     )
     (tmp_path / "tour.out").write_text(proc.stdout + "\n--- stderr:\n" + proc.stderr)
     if proc.returncode != 0:
