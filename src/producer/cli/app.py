@@ -124,6 +124,7 @@ def lazy_workflow(name: str) -> ModuleType:
 def _register_all() -> None:
     from producer.cli import (
         analyze,
+        batch,
         cleanup,
         master,
         meter,
@@ -150,6 +151,7 @@ def _register_all() -> None:
         cleanup,
         play,
         studio,
+        batch,
     ):
         module.register(cli)
 
