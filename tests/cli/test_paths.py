@@ -132,6 +132,21 @@ TABLE: list[tuple[str, list[str], list[str]]] = [
         ["out/s.dawproject"],
     ),
     (
+        "batch meter INPUTS --csv -o",
+        ["batch", "meter", "in.wav", "--csv", "out/m.csv", "-o", "out/j", "--workers", "1"],
+        ["out/m.csv"],
+    ),
+    (
+        "batch master INPUTS -o",
+        ["batch", "master", "in.wav", "--profile", "streaming", "-o", "out/b", "--workers", "1"],
+        ["out/b/batch.jsonl"],
+    ),
+    (
+        "batch mix PROJECTS -o",
+        ["batch", "mix", ".", "-o", "out/mx", "--workers", "1"],
+        ["out/mx/batch.jsonl"],
+    ),
+    (
         "session import FILE --media-dir",
         ["session", "import", "in.rpp", "--media-dir", "takes", "--title", "Copy"],
         [],
