@@ -49,6 +49,7 @@ USER_FILES = {
 SOURCE = MUSDB / "vocals.wav"
 """What `producer record --source` replays: a real vocal take."""
 OUTPUT_FLAGS = ("-o", "--output", "--plot", "--stems")
+TRAP = "trap 'echo \"README tour failed at: $TOUR_LINE\" >&2' ERR"
 _PATH_IN_COMMENT = re.compile(
     r"(?<![\w./-])((?:[\w.-]+/)+(?:[\w.-]+\.(?:wav|flac|mp3|ogg|png|cue|json|html|mid|pdf|csv))?)"
     r"(?=[\s,;:)]|$)"
@@ -97,7 +98,7 @@ def _sketch(testdata: Path, target: Path) -> None:
 
 def script(lines: list[str], testdata: Path, user_files: Path) -> str:
     """A bash script running ``lines`` one by one, checking each (set -e) and its files."""
-    out = ["set -eE -o pipefail", "trap 'echo \"README tour failed at: $TOUR_LINE\" >&2' ERR"]
+    out = ["set -eE -o pipefail", TRAP]
     for line in lines:
         command, _comment = _split(line)
         out.append(f"TOUR_LINE={shlex.quote(line.strip())}")
@@ -113,7 +114,7 @@ def script(lines: list[str], testdata: Path, user_files: Path) -> str:
         expected = EXIT.search(_split(line)[1])
         if expected:  # a line the README says is refused: it must be, with that code
             code = expected.group(1) or expected.group(2)
-            out.append(f"set +e; ( trap - ERR; {command} ); rc=$?; set -e")
+            out.append(f"set +e; trap - ERR; ( {command} ); rc=$?; set -e; {TRAP}")
             out.append(
                 f'[ "$rc" = {code} ] || {{ echo "README tour: $TOUR_LINE: exit $rc, the README '
                 f'says {code}" >&2; exit 3; }}'
