@@ -44,6 +44,7 @@ USER_FILES = {
     "rough-demo.wav": MUSDB / "mixture.wav",
     "some-mix.wav": MUSDB / "mixture.wav",
     "ref.wav": Path("multitrack/single-clips/60988__folktelemetry__crash-fast-14.wav"),
+    "surround-mix.wav": Path("robustness/wavinfo/nuendo/wavinfo Test Project - Audio - 7.1.wav"),
 }
 """Files the tour names in the project folder, as the user would have them."""
 SOURCE = MUSDB / "vocals.wav"

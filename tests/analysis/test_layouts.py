@@ -139,3 +139,14 @@ def test_bad_layouts_are_one_line_errors(tmp_path: Path) -> None:
     unknown = runner.invoke(cli, ["meter", "--layout", "L,R,Q", str(path)])
     assert unknown.exit_code == 2 and "'Q' is not a BS.2051 position" in unknown.output
     assert "Traceback" not in wrong.output + unknown.output
+
+
+def test_a_real_nuendo_71_export_declares_its_layout(testdata: Path) -> None:
+    """A 7.1 WAV written by Nuendo: its channel mask (FL FR FC LFE BL BR SL SR) gives the 7.1
+    weights, the side pair at +1.5 dB, the LFE unmeasured."""
+    path = testdata / "robustness/wavinfo/nuendo/wavinfo Test Project - Audio - 7.1.wav"
+    report = loudness.measure_file(path)
+    assert (report.layout, report.layout_source) == ("7.1", "channel mask")
+    assert report.channel_weights == (1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.41, 1.41)
+    named = loudness.measure_file(path, layout="0+7+0")
+    assert named.layout_source.startswith("--layout (overrides the file's FL FR FC LFE")
