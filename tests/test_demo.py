@@ -45,6 +45,28 @@ def test_demo_album(tmp_path: Path) -> None:
     _check_summary_and_show(root, result.stdout)
     _check_reports(root)
     _check_office(root)
+    _check_studio(root)
+
+
+def _check_studio(root: Path) -> None:
+    """The demo's review studio: version 1 of every song, its render file, a couple of comments
+    each (one thread answered and resolved), the first song approved by the artist."""
+    from producer.workflows.studio import command_line_principal, open_studio, review
+
+    studio = open_studio(root)
+    me = command_line_principal()
+    try:
+        rows = review.board(studio, me)
+        assert [r.slug for r in rows] == ["slow-light", "iron-road", "neon-run"]
+        for r in rows:
+            assert r.latest is not None and r.latest.number == 1
+            assert (root / "renders" / f"{r.latest.render_id}.wav").is_file()
+            top = [c for c in review.comments(studio, me, r.latest.id) if c.parent_id is None]
+            assert len(top) == 2
+        assert rows[0].approved and [a.role for a in rows[0].latest.approvals] == ["artist"]
+        assert sum(r.open_comments for r in rows) == 4  # six notes, two answered and resolved
+    finally:
+        studio.close()
 
 
 def _check_streaming(root: Path) -> None:

@@ -21,6 +21,10 @@ PACKAGES = [
     "producer.mastering",
     "producer.preproduction",
     "producer.tracking",
+    "producer.storage.studio",
+    "producer.workflows.studio",
+    "producer.web",
+    "producer.model.studio",
     "producer.office",
 ]
 

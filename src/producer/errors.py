@@ -5,7 +5,12 @@
     │   ├── ValidationError            a document or value breaks a rule (carries every problem)
     │   ├── FormatError                a file is malformed, not audio, or of a newer format
     │   ├── NotFoundError              a project, song, track, clip, file or device that is not there
-    │   └── LockedError                another process is writing the project
+    │   ├── LockedError                another process is writing the project
+    │   ├── AuthenticationError        the review studio does not know who asks (HTTP 401)
+    │   ├── PermissionDeniedError      the asker's role may not do this (HTTP 403)
+    │   ├── ConflictError              a duplicate or a concurrent change (HTTP 409)
+    │   ├── TooLargeError              an upload over the size limit (HTTP 413)
+    │   └── RateLimitedError           too many failed logins (HTTP 429)
     └── RenderError (exit 1)           the engine or an external library failed on valid input
 
 A message is one line; the CLI prints ``producer: <message>`` on stderr and exits with
@@ -58,16 +63,45 @@ class LockedError(UserError):
     """Another process holds the project's write lock."""
 
 
+class AuthenticationError(UserError):
+    """No valid session, token, share link or password (the studio answers 401)."""
+
+
+class PermissionDeniedError(UserError):
+    """The asker's role may not do this, or a share link does not open this song (403)."""
+
+
+class ConflictError(UserError):
+    """A duplicate (an e-mail, a version number) or a change that conflicts with another (409)."""
+
+
+class TooLargeError(UserError):
+    """An upload over the size limit (413)."""
+
+
+class RateLimitedError(UserError):
+    """Too many failed logins for one account; try again after ``retry_after_s`` (429)."""
+
+    def __init__(self, message: str, retry_after_s: float = 60.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class RenderError(ProducerError):
     """Processing failed on valid input (a library error, a full disk)."""
 
 
 __all__ = [
+    "AuthenticationError",
+    "ConflictError",
     "FormatError",
     "LockedError",
     "NotFoundError",
+    "PermissionDeniedError",
     "ProducerError",
+    "RateLimitedError",
     "RenderError",
+    "TooLargeError",
     "UserError",
     "ValidationError",
 ]

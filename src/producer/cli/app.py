@@ -109,6 +109,7 @@ def _register_all() -> None:
         preproduction,
         project,
         session,
+        studio,
         tracking,
     )
 
@@ -123,6 +124,7 @@ def _register_all() -> None:
         session,
         analyze,
         play,
+        studio,
     ):
         module.register(cli)
 

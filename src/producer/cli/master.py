@@ -95,6 +95,9 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--max-limiting-db", type=float, default=15.0, show_default=True, help="Limiting budget."
     )
+    @click.option(
+        "--force", is_flag=True, help="Master even without the approvals the album requires."
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print the outputs as JSON.")
     @click.pass_context
     def master_cmd(
@@ -115,6 +118,7 @@ def register(cli: click.Group) -> None:
         glue: bool,
         noise_shaping: bool,
         max_limiting_db: float,
+        force: bool,
         as_json: bool,
     ) -> None:
         """Master INPUT (an audio file), a project SONG, or the whole album (--album).
@@ -148,7 +152,7 @@ def register(cli: click.Group) -> None:
                 raise UserError("--album masters every song; give no INPUT or SONG with it")
             if isrc:
                 raise UserError("--isrc names one recording; set each song's with song set --isrc")
-            result = wf.master_project_album(root, profile, out, opts)
+            result = wf.master_project_album(root, profile, out, opts, force=force)
             rows = result.masters
             _print_rows(rows, as_json)
             _album_notes(result, as_json)
@@ -158,7 +162,7 @@ def register(cli: click.Group) -> None:
             if Path(target).is_file() or Path(target).suffix:
                 rows = wf.master_file(Path(target), profile, out, opts)
             else:
-                rows = wf.master_song(root, target, profile, out, opts)
+                rows = wf.master_song(root, target, profile, out, opts, force=force)
             _print_rows(rows, as_json)
         failed = [d for d in rows if not d.passed]
         if failed:

@@ -222,6 +222,15 @@ def register(cli: click.Group) -> None:
     @click.option("--year", type=int, default=None)
     @click.option("--currency", default=None, help="ISO 4217 code of the office's money (EUR).")
     @click.option("--timezone", default=None, help="IANA time zone of bookings (Europe/Berlin).")
+    @click.option(
+        "--require-approval",
+        default=None,
+        metavar="ROLES",
+        help="Roles whose studio approval `producer master` requires (artist,label,producer; '' = none).",
+    )
+    @click.option(
+        "--isrc-prefix", default=None, metavar="CC-XXX-YY", help="ISRC prefix for approved songs."
+    )
     @click.pass_context
     def album_set(
         ctx: click.Context,
@@ -231,14 +240,23 @@ def register(cli: click.Group) -> None:
         year: int | None,
         currency: str | None,
         timezone: str | None,
+        require_approval: str | None,
+        isrc_prefix: str | None,
     ) -> None:
         """Change the album's metadata (one undoable step)."""
-        a = wf.album_set(_root(ctx), title, artist, upc, year, currency, timezone)
+        a = wf.album_set(
+            _root(ctx), title, artist, upc, year, currency, timezone, require_approval, isrc_prefix
+        )
         click.echo(
             f"{a.title} by {a.artist}"
             + (f", UPC {a.upc}" if a.upc else "")
             + f", {a.currency}, {a.timezone}"
         )
+        if a.require_approval:
+            click.echo(f"mastering requires approval by {', '.join(a.require_approval)}")
+        if a.isrc_prefix:
+            p = a.isrc_prefix
+            click.echo(f"ISRC prefix {p[:2]}-{p[2:5]}-{p[5:7]}")
 
     @cli.group("song")
     def song() -> None:

@@ -20,5 +20,11 @@ class Album:
     songs: tuple[str, ...] = ()
     year: int = 0
     upc: str = ""
+    require_approval: tuple[str, ...] = ()
+    """Roles (artist, label, producer) whose approval of a song's current mix ``producer
+    master`` requires; () = mastering needs no approval."""
+    isrc_prefix: str = ""
+    """ISRC prefix ``CCXXXYY`` (country, registrant, year of reference) from which the review
+    studio assigns each approved song the next designation number; "" = none."""
     currency: str = "USD"
     timezone: str = "UTC"

@@ -82,6 +82,9 @@ class Song:
     crossfade_s: float = 0.0
     """Seconds this song overlaps the next one in the album's CD image (an equal-gain
     crossfade; the next song's gap is then unused); 0 = no crossfade."""
+    approved_render_id: str = ""
+    """Render id of the mix the required roles approved in the review studio; "" = none.
+    Written by the studio's approval workflow; not part of the render id itself."""
 
     def track(self, name: str) -> Track | None:
         for t in self.tracks:

@@ -16,6 +16,7 @@ from producer.model.clip import Clip, MidiClip
 from producer.model.media import SPEAKERS
 from producer.model.mixer import MASTER, AutomationLane, Bus, Send
 from producer.model.song import Song
+from producer.model.studio import APPROVER_ROLES, ISRC_PREFIX_RE
 from producer.model.track import COMP, Track
 
 
@@ -104,6 +105,17 @@ def validate_album(album: Album) -> list[str]:
         problems.append(f"upc: {why}")
     if not isinstance(album.year, int) or not (album.year == 0 or 1900 <= album.year <= 2999):
         problems.append(f"year: {album.year} is not a year (or 0 for none)")
+    for role in album.require_approval:
+        if role not in APPROVER_ROLES:
+            problems.append(
+                f"require_approval: {role!r} is not a role that approves "
+                f"({', '.join(APPROVER_ROLES)})"
+            )
+    if album.isrc_prefix and not ISRC_PREFIX_RE.fullmatch(album.isrc_prefix):
+        problems.append(
+            f"isrc_prefix: {album.isrc_prefix!r} is not CC-XXX-YY (2 letters, "
+            "3 letters or digits, 2 digits of the year)"
+        )
     if not re.fullmatch(r"[A-Z]{3}", album.currency):
         problems.append(f"currency: {album.currency!r} is not an ISO 4217 code like EUR or USD")
     if not album.timezone.strip():

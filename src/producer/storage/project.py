@@ -546,6 +546,10 @@ class Project:
         self._state = state
         self._seen = seen
 
+    def reload_if_changed(self) -> None:
+        """Read the documents again only if another process (or a hand edit) changed them."""
+        self._refresh()
+
     def _refresh(self) -> None:
         """Under the lock: reload only if another process (or a hand edit) changed a document
         since this object read them, so open-then-edit reads the documents once."""

@@ -278,9 +278,59 @@ def _build(
         f"cd: album-normalised, one gain ({goal.album_gain_db:+.2f} dB) for every song: "
         f"{goal.loudest_song} at {goal.target_lufs:.1f} LUFS, the others keep their differences"
     )
+    say("studio: publishing a version of each song, with comments, for review")
+    publish_for_review(root)
     return DemoResult(
         destination, tuple(lines), final_mixes, cue_path, time.perf_counter() - t0, (note,)
     )
 
 
-__all__ = ["ARTIST", "TITLE", "DemoResult", "MasterLine", "run_demo"]
+DEMO_NOTES = (
+    ("artist", 1, "Love this pad here, keep it exactly like that", False),
+    ("engineer", 2, "Bass feels a touch heavy from here, I'd take 1 dB off", True),
+    ("artist", 3, "Could the drums open up a little more at this point?", False),
+)
+"""(role, section index, text, answered by the producer) of the demo's review comments."""
+
+
+def publish_for_review(root: Path) -> None:
+    """The review studio of the demo album: version 1 of each song (the mix, rendered by its
+    render id), a couple of comments at the starts of sections, a reply, one resolved note and
+    the artist's approval of the first song — so `producer -C demo-album serve` shows a
+    living studio (after `producer user add`, see the README)."""
+    from producer.model.studio import Principal
+    from producer.workflows.studio import open_studio, review
+
+    artist = Principal(None, "Ada Lindqvist", "artist", email="ada@demo.example")
+    producer = Principal(None, "Ben Okafor", "producer", email="ben@demo.example")
+    engineer = Principal(None, "Chloé Martin", "engineer", email="chloe@demo.example")
+    who = {"artist": artist, "engineer": engineer}
+    studio = open_studio(root)
+    try:
+        for i, song in enumerate(Project.open(root).songs()):
+            version = review.publish(studio, engineer, song.slug, "first mix for review")
+            for k, (role, section, text, answered) in enumerate(DEMO_NOTES):
+                if (i + k) % 3 == 2:  # two notes per song, a different pair each time
+                    continue
+                sec = song.sections[min(section, len(song.sections) - 1)]
+                at = tm.bar_to_frame(song, sec.start_bar) / song.sample_rate + 0.5
+                c = review.add_comment(studio, who[role], version.id, at, text)
+                if answered:
+                    review.add_comment(
+                        studio, producer, version.id, at, "Agreed, let's try it", parent_id=c.id
+                    )
+                    review.set_resolved(studio, engineer, c.id, True)
+            if i == 0:
+                review.approve(studio, artist, version.id)
+    finally:
+        studio.close()
+
+
+__all__ = [
+    "ARTIST",
+    "TITLE",
+    "DemoResult",
+    "MasterLine",
+    "publish_for_review",
+    "run_demo",
+]

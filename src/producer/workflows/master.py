@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -294,18 +293,24 @@ def master_file(
 
 def _render_mix(project: Project, song: Song) -> Audio:
     """The song's mix, rendered by the mix workflow (engine, the project's effects and media)
-    as 32-bit float into a temporary file: float32 (2, frames) at the song's rate."""
-    with tempfile.TemporaryDirectory(prefix="producer-master-") as tmp:
-        out = Path(tmp) / f"{song.slug}.wav"
-        mix_wf.render(
-            project.root,
-            song.slug,
-            output=out,
-            file_format="wav",
-            bit_depth="32f",
-            progress=progress_frames(f"mixing {song.slug}"),
-        )
-        return audio_io.read(out)[0]
+    as 32-bit float, once per render id (``renders/<render id>.wav``, reused when identical):
+    float32 (2, frames) at the song's rate."""
+    rendered = mix_wf.render_by_id(
+        project.root, song.slug, progress=progress_frames(f"mixing {song.slug}")
+    )
+    return audio_io.read(rendered.path)[0]
+
+
+def _check_approval(project: Project, song: Song, force: bool) -> str:
+    """The render id of the song's current mix, refused (exit 2) when the album requires
+    approvals (``album set --require-approval``) that this exact render lacks, unless
+    ``force``. The studio's database is only opened when approvals are required."""
+    rid = mix_wf.render_id(project, song)
+    if project.album.require_approval and not force:
+        from producer.workflows.studio.review import require_approvals
+
+        require_approvals(project.root, song, rid)
+    return rid
 
 
 def _open(root: Path) -> Project:
@@ -325,15 +330,20 @@ def master_song(
     profile_name: str,
     out: Path | None = None,
     opts: MasterOptions = MasterOptions(),
+    force: bool = False,
 ) -> list[Delivered]:
     """Render ``slug``'s mix and master it on its own to
-    ``masters/<profile>/singles/NN-<slug><variant>.<ext>``."""
+    ``masters/<profile>/singles/NN-<slug><variant>.<ext>``.
+
+    When the album requires approvals, only a mix whose render id they approved is mastered
+    (``force`` masters the current mix anyway); each row names the ``render_id`` mastered."""
     profile = _profile(profile_name, opts)
     isrc = _check_isrc(opts.isrc)
     project = _open(root)
     n = _song_index(project, slug)
     song = project.song(slug)
     isrc = isrc or _song_isrc(song)  # --isrc overrides the song's own
+    rid = _check_approval(project, song, force)
     folder = project.root / "masters" / profile.name / SINGLES_DIR
     paths = _outputs(folder, f"{n:02d}-{slug}{_variant(opts)}", profile, out)
     for p in paths:
@@ -363,7 +373,8 @@ def master_song(
         opts.reference.name if opts.reference else "",
     )
     goal = _goal(profile, profile_name, target, opts)
-    return deliver(result, profile, goal, paths, tags, context)
+    rows = deliver(result, profile, goal, paths, tags, context)
+    return [replace(d, row={**d.row, "render_id": rid}) for d in rows]
 
 
 def _stale(folder: Path, profile: DeliveryProfile, written: list[Path]) -> tuple[Path, ...]:
@@ -392,10 +403,15 @@ def _roster_writers(project: Project) -> str:
 
 
 def master_project_album(
-    root: Path, profile_name: str, out: Path | None = None, opts: MasterOptions = MasterOptions()
+    root: Path,
+    profile_name: str,
+    out: Path | None = None,
+    opts: MasterOptions = MasterOptions(),
+    force: bool = False,
 ) -> AlbumDelivery:
     """Master every song of the project to ``masters/<profile>/NN-<slug>.<ext>``; for ``cd``
-    also ``album.wav`` + ``album.cue``."""
+    also ``album.wav`` + ``album.cue``. Required approvals are checked for every song before
+    anything is rendered."""
     if opts.reference is not None:
         raise UserError("--reference matches one file or song; an album run does not take it")
     if out is not None and out.suffix:
@@ -405,6 +421,8 @@ def master_project_album(
     songs = project.songs()
     if not songs:
         raise UserError(f"{project.root}: the album has no songs to master")
+    for song in songs:
+        _check_approval(project, song, force)
     album = project.album
     # CD-Text SONGWRITER: the song's own credit, else the roster's writers.
     album_songwriter = _roster_writers(project)

@@ -7,6 +7,8 @@ hands it: soundfile reading the project's media folder in blocks, with the open 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
@@ -22,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
+from producer import __version__
 from producer.audio import Audio
 from producer.dsp import catalog
 from producer.engine import (
@@ -52,7 +55,7 @@ from producer.model import (
     validate_song,
 )
 from producer.model import edit as ed
-from producer.storage import Project
+from producer.storage import Project, to_dict
 from producer.units import gain_to_db
 from producer.workflows.inspection import refuse_new_problems
 from producer.workflows.outputs import check_output, existing
@@ -412,6 +415,83 @@ def render(
         clipping,
         replaced,
     )
+
+
+# ---------------------------------------------------------------- render id
+
+RENDER_ID_IGNORES = frozenset(
+    {"title", "isrc", "songwriter", "gap_before_s", "crossfade_s", "markers", "approved_render_id"}
+)
+"""Song fields that do not change the mix's audio, left out of the render id: setting an
+ISRC or a title (or the studio's approval itself) must not turn an approved mix into a new
+one."""
+
+
+def engine_version() -> str:
+    """What turns a document into audio: producer's version and pedalboard's (JUCE units)."""
+    from importlib.metadata import version
+
+    return f"producer {__version__}; pedalboard {version('pedalboard')}"
+
+
+def render_id(project: Project, song: Song) -> str:
+    """The mix's identity: sha256 of the song document (less ``RENDER_ID_IGNORES``), the
+    hashes of the media it plays and of the files its effects read, and the engine version.
+
+    Two renders with the same id are the same audio; a review note or an approval that names
+    it refers to exactly what was heard.
+    """
+    doc = {k: v for k, v in to_dict(song).items() if k not in RENDER_ID_IGNORES}
+    media = sorted({(c.media.path, c.media.sha256) for t in song.tracks for c in t.all_clips()})
+    files: dict[str, str] = {}
+    strips: list[Track | Bus] = [*song.tracks, *song.buses, song.master]
+    for strip in strips:
+        for slot in strip.inserts:
+            for name, value in slot.params.items():
+                if name.endswith("_path") and isinstance(value, str) and value:
+                    p = Path(value) if Path(value).is_absolute() else project.root / value
+                    files[value] = (
+                        hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "missing"
+                    )
+    payload = {"song": doc, "media": media, "files": files, "engine": engine_version()}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedRender:
+    """The song's whole mix as 32-bit float WAV ``renders/<render_id>.wav``."""
+
+    render_id: str
+    path: Path
+    reused: bool
+
+
+def render_by_id(root: Path, slug: str, progress: Progress | None = None) -> CachedRender:
+    """The song's current mix, rendered once per render id: an identical render is reused.
+
+    The file is what the review studio plays and what ``producer master`` masters; it is
+    written under a temporary name and renamed, so a present file is always complete.
+    """
+    project = Project.open(root)
+    song = project.song(slug)
+    rid = render_id(project, song)
+    path = project.root / "renders" / f"{rid}.wav"
+    if path.is_file():
+        return CachedRender(rid, path, True)
+    render(root, slug, output=path, file_format="wav", bit_depth="32f", progress=progress)
+    return CachedRender(rid, path, False)
+
+
+def cached_render_path(root: Path, rid: str) -> Path:
+    """``renders/<rid>.wav`` of a render id (NotFoundError when it is not a render id or the
+    file is gone; a render id is 64 hex digits, so no id reaches outside ``renders/``)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", rid):
+        raise NotFoundError(f"{rid!r} is not a render id")
+    path = Path(root) / "renders" / f"{rid}.wav"
+    if not path.is_file():
+        raise NotFoundError(f"render {rid[:12]}: its file renders/{rid}.wav is gone")
+    return path
 
 
 def _output_format(output: Path | None, file_format: str | None) -> str:
@@ -792,12 +872,16 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 
 __all__ = [
+    "RENDER_ID_IGNORES",
     "Automated",
+    "CachedRender",
     "Clipping",
     "ProjectMedia",
     "RenderSummary",
     "automate",
     "bus_add",
+    "cached_render_path",
+    "engine_version",
     "fx_add",
     "fx_bypass",
     "fx_kinds",
@@ -806,6 +890,8 @@ __all__ = [
     "parse_params",
     "parse_points",
     "render",
+    "render_by_id",
+    "render_id",
     "render_into",
     "send_add",
     "strip_names",

@@ -26,6 +26,7 @@ from producer.model import (
     validate_album,
 )
 from producer.model import edit as ed
+from producer.model.studio import normalise_isrc_prefix
 from producer.storage import HistoryEntry, Project, Restored
 from producer.workflows.progress import report as progress
 
@@ -91,9 +92,12 @@ def album_set(
     year: int | None = None,
     currency: str | None = None,
     timezone: str | None = None,
+    require_approval: str | None = None,
+    isrc_prefix: str | None = None,
 ) -> Album:
-    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, currency (ISO 4217) or
-    time zone (IANA, for bookings): one undoable step."""
+    """Change the album's title, artist, UPC/EAN (CD CATALOG), year, currency (ISO 4217), time
+    zone (IANA, for bookings), the roles whose approval mastering requires (``"artist,producer"``;
+    "" = none) or the ISRC prefix: one undoable step."""
     project = Project.open(root)
     changes: dict[str, object] = {
         k: v
@@ -107,9 +111,15 @@ def album_set(
         )
         if v is not None
     }
+    if require_approval is not None:
+        roles = [r.strip() for r in require_approval.split(",") if r.strip()]
+        changes["require_approval"] = tuple(dict.fromkeys(roles))
+    if isrc_prefix is not None:
+        changes["isrc_prefix"] = normalise_isrc_prefix(isrc_prefix)
     if not changes:
         raise ValidationError(
-            "album set: give --title, --artist, --upc, --year, --currency or --timezone"
+            "album set: give --title, --artist, --upc, --year, --currency, --timezone, "
+            "--require-approval or --isrc-prefix"
         )
     if upc:
         changes["upc"] = upc.replace("-", "").replace(" ", "")
