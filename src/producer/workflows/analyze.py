@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from producer.analysis import ear
-from producer.analysis.ear.html import report_html
 from producer.errors import NotFoundError, UserError
 from producer.fileio import atomic_output
 from producer.mastering.profiles import get_profile, load_profiles
@@ -136,7 +135,7 @@ def analyze(
         stem_paths = _expand_stems(root, stems, mix_path)
         lead = pick_vocal(list(stem_paths), vocal)
         rest = [n for n in stem_paths if n != lead] if lead else []
-        heard = ear.listen_files(mix_path, stem_paths, rest=rest, lead=lead, progress=progress)
+        heard = ear.listen_files(mix_path, stem_paths, rest=rest, progress=progress)
         other = None
         if against is not None:
             other_path = _resolve(root, against)
@@ -180,7 +179,6 @@ def _listen_song(
             2,
             dict.fromkeys(names, 2),
             rest=[n for n in names if n != lead] if lead else [],
-            lead=lead,
             expected_frames=expected,
         )
         box["listener"] = listener
@@ -226,6 +224,8 @@ def check_report_path(path: Path, root: Path, inputs: Sequence[Path] = ()) -> No
 
 def write_html(analysis: ear.Analysis, path: Path) -> Path:
     """The report page (summary of findings first, then plots), written atomically."""
+    from producer.analysis.ear.html import report_html  # matplotlib: only when a page is asked
+
     text = report_html(analysis)
     with atomic_output(path, durable=False) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -253,7 +253,7 @@ def analyze_version(
     stem_paths = dict(stems or {})
     lead = pick_vocal(list(stem_paths), vocal)
     rest = [n for n in stem_paths if n != lead] if lead else []
-    heard = ear.listen_files(mix, stem_paths, rest=rest, lead=lead)
+    heard = ear.listen_files(mix, stem_paths, rest=rest)
     context = ear.Context(
         vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
     )

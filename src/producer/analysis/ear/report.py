@@ -289,7 +289,6 @@ def listen_files(
     stems: Mapping[str, str | os.PathLike[str]] | None = None,
     *,
     rest: Sequence[str] = (),
-    lead: str | None = None,
     progress: Progress | None = None,
     block_frames: int = 65536,
     threads: int = 2,
@@ -314,7 +313,6 @@ def listen_files(
         meta.channels,
         {n: i.channels for n, i in infos.items()},
         rest=rest,
-        lead=lead,
         expected_frames=total,
         threads=threads,
         mix_name=mix_path.stem,
@@ -356,7 +354,6 @@ def listen_arrays(
     sample_rate: int,
     *,
     rest: Sequence[str] = (),
-    lead: str | None = None,
     block_frames: int = 32768,
 ) -> Heard:
     """One pass over arrays: ``mix`` and each stem float32 (channels, frames), mono or stereo
@@ -369,7 +366,6 @@ def listen_arrays(
         m.shape[0],
         {k: a.shape[0] for k, a in arrays.items()},
         rest=rest,
-        lead=lead,
         expected_frames=total,
     )
     try:
