@@ -22,7 +22,7 @@ def clicks(bpm: float, seconds: float = 30.0, seed: int = 0) -> F:
     burst = rng.standard_normal(int(0.005 * RATE)) * np.exp(-np.arange(int(0.005 * RATE)) / 60)
     period = 60.0 / bpm
     for k in range(int(seconds / period)):
-        i = int(round(k * period * RATE))
+        i = round(k * period * RATE)
         gain = 0.8 if k % 4 == 0 else 0.5
         x[i : i + len(burst)] += gain * burst[: n - i]
     return x
