@@ -64,7 +64,9 @@ def test_tempo_agrees_with_librosa() -> None:
         ours = tk.estimate(x[np.newaxis, :], RATE).tempo_bpm
         y = librosa.resample(x.astype(np.float32), orig_sr=RATE, target_sr=tk.RATE)
         onset = librosa.onset.onset_strength(y=y, sr=tk.RATE, hop_length=tk.HOP)
-        theirs = float(librosa.feature.tempo(onset_envelope=onset, sr=tk.RATE, hop_length=tk.HOP)[0])
+        theirs = float(
+            librosa.feature.tempo(onset_envelope=onset, sr=tk.RATE, hop_length=tk.HOP)[0]
+        )
         # librosa stops at whole lags (about 2.5 % apart here); ours refines between them.
         assert ours == pytest.approx(theirs, rel=0.03)
 
@@ -77,7 +79,9 @@ def test_tempo_agrees_with_librosa() -> None:
         ([A_MIN, D_MIN, E_MAJ, A_MIN] * 4, "A minor"),
     ],
 )
-def test_progressions_read_their_key_as_librosa_does(progression: list[list[int]], key: str) -> None:
+def test_progressions_read_their_key_as_librosa_does(
+    progression: list[list[int]], key: str
+) -> None:
     import librosa
 
     x = chords(progression)

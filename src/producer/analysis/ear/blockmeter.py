@@ -66,7 +66,7 @@ class BlockMeter:
             return
         y, self._zi = scipy.signal.sosfilt(self._sos, x, axis=1, zi=self._zi)
         self.frames += x.shape[1]
-        self._chunker.add(np.asarray(y * y, dtype=np.float32))
+        self._chunker.add(np.square(y, out=y))
 
     def _hops(self, squares: F32) -> None:
         per_channel = squares.sum(axis=2, dtype=np.float64)  # (channels, hops)

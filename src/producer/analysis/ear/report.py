@@ -23,6 +23,7 @@ from producer import audio as audio_io
 from producer.analysis.ear import (
     alignment,
     balance,
+    band,
     faults,
     levels,
     masking,
@@ -163,10 +164,11 @@ def _analyse(
         findings += balance.vocal_findings(vb, context.vocal)
     # Tonal balance.
     refs = [(r.name, *spectral.long_term_db(r)) for r in references]
-    spec_m, spec_f = spectral.analyse(mix, heard.stems, refs)
+    builtin = None if refs else (band.builtin()["source"], band.builtin_curves())
+    spec_m, spec_f = spectral.analyse(mix, heard.stems, refs, builtin)
     findings += spec_f
     extra["spectrum"] = spec_m
-    extra["references"] = refs
+    extra["references"] = refs or (builtin[1] if builtin else [])
     # Faults, mix-level only when no stem explains them.
     stem_faults: list[Finding] = []
     for name in sorted(heard.stems):

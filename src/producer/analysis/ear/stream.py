@@ -231,11 +231,11 @@ class SignalAccumulator:
         n = x.shape[1]
         if n == 0:
             return None
-        if not np.isfinite(x).all():
+        peak = max(float(x.max()), -float(x.min()))
+        if not math.isfinite(peak):  # a NaN anywhere makes max/min NaN; an Inf is the peak
             raise ValidationError(f"{self.name}: contains NaN or Inf samples")
         start = self.frames
         self.frames += n
-        peak = max(float(x.max()), -float(x.min()))
         if self._open_run.any() or peak >= FULL_SCALE:
             self._clip_runs(x, start)
         if self._meter is None:

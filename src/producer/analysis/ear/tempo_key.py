@@ -210,4 +210,12 @@ def estimate(audio: Audio, sample_rate: int) -> Estimate:
     )
 
 
-__all__ = ["NOTE_NAMES", "RATE", "Estimate", "chroma_profile", "estimate", "onset_strength", "tempo"]
+__all__ = [
+    "NOTE_NAMES",
+    "RATE",
+    "Estimate",
+    "chroma_profile",
+    "estimate",
+    "onset_strength",
+    "tempo",
+]
