@@ -26,6 +26,8 @@ PACKAGES = [
     "producer.web",
     "producer.model.studio",
     "producer.office",
+    "producer.cpus",
+    "producer.workflows.batch",
 ]
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from producer import audio as audio_io
+from producer import cpus
 from producer.errors import FormatError, ValidationError
 
 Floats = npt.NDArray[np.float64]
@@ -326,7 +327,8 @@ class Meter:
     event_threshold_dbtp : float
         True-peak events (for plots) are the hops where the interpolated signal exceeds this.
     threads : int, optional
-        Worker threads for the channels (default: min(channels, CPUs)); 1 runs inline.
+        Worker threads for the channels (default: min(channels, :func:`producer.cpus.available`));
+        1 runs inline.
     """
 
     #: Frames processed per matrix product of the true-peak interpolator (bounds temporaries).
@@ -373,7 +375,7 @@ class Meter:
         self._short_hops = round(SHORT_TERM_S * self.sample_rate) // self.hop_frames
         step = round(BLOCK_S * self.sample_rate / 4 / self.hop_frames)
         self._gate_step_hops = max(1, step)
-        n_threads = min(channels, os.cpu_count() or 1) if threads is None else threads
+        n_threads = min(channels, cpus.available()) if threads is None else threads
         self._executor: Executor | None = (
             ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="meter")
             if n_threads > 1

@@ -101,6 +101,7 @@ def lazy_workflow(name: str) -> ModuleType:
 def _register_all() -> None:
     from producer.cli import (
         analyze,
+        batch,
         master,
         meter,
         mix,
@@ -125,6 +126,7 @@ def _register_all() -> None:
         analyze,
         play,
         studio,
+        batch,
     ):
         module.register(cli)
 

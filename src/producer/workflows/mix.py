@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from producer import __version__
+from producer import __version__, cpus
 from producer.audio import Audio
 from producer.dsp import catalog
 from producer.engine import (
@@ -348,6 +348,7 @@ def render(
     if end is not None and end <= start:
         raise ValidationError(f"--end {end_s} s is not after --start {start_s or 0} s")
     _check_media(project, song)
+    threads = min(threads, cpus.available())  # a batch worker's share of the machine
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
     out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
     check_output(out, project.root)

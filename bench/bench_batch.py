@@ -1,0 +1,313 @@
+"""``producer batch``: scaling from 1 to 2 workers, Dask against the local pool, per-task overhead.
+
+Every run is the ``producer`` command as a user runs it, a process timed whole, into a fresh
+output folder (nothing skipped):
+
+* 24 inputs of 3 minutes (real music: the MUSDB18 sample stems, cut and tiled at varied
+  gains) mastered to ``streaming`` with 1 worker of 1 thread (the scaling baseline), 1 worker
+  with the default thread budget (both cores: what ``--workers 1`` gives a user), 2 workers,
+  and on a Dask cluster of two single-thread workers started here on 127.0.0.1. Goals:
+  ≥ 1.8× from 1 to 2 workers on 2 cores; Dask within 10 % of the local pool.
+* 1,000 short files (1 s) through ``batch meter``: the per-task overhead (driver, pool, pickling,
+  hashing, journal) is the wall time per file minus the task's own time, and a rerun, where
+  every task is skipped, shows what the journal check costs.
+
+Wall times need a quiet machine. CPU times (user + sys of every process of the run: the driver,
+the fork server and its workers, or the Dask workers) are printed beside them, so that on a
+shared, loaded machine the scaling can still be estimated: with the same CPU work spread over
+two workers, the 2-worker wall time cannot beat CPU/2.
+
+Scale with environment variables: ``BENCH_BATCH_INPUTS`` (24), ``BENCH_BATCH_MINUTES`` (3),
+``BENCH_BATCH_METER_FILES`` (1000); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
+check the bench itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent
+TESTDATA = Path(os.environ.get("PRODUCER_TESTDATA", HERE.parent.parent / "shared" / "testdata"))
+BIN = Path(sys.executable).parent
+PRODUCER = str(BIN / "producer")
+STEMS = ("mixture", "drums", "bass", "other", "vocals")
+
+
+def _scale() -> tuple[int, float, int]:
+    if os.environ.get("BENCH_BATCH_SMALL"):
+        return 4, 20.0 / 60.0, 60
+    return (
+        int(os.environ.get("BENCH_BATCH_INPUTS", 24)),
+        float(os.environ.get("BENCH_BATCH_MINUTES", 3)),
+        int(os.environ.get("BENCH_BATCH_METER_FILES", 1000)),
+    )
+
+
+def _material() -> list[np.ndarray]:
+    base = TESTDATA / "multitrack" / "musdb18-7-sample" / "decoded"
+    if base.is_dir():
+        return [sf.read(base / f"{s}.wav", dtype="float32", always_2d=True)[0] for s in STEMS]
+    rng = np.random.default_rng(1)  # no shared material: pink-ish noise bursts instead
+    return [
+        (np.cumsum(rng.standard_normal((300000, 2)), axis=0) * 0.001).astype(np.float32)
+        for _ in STEMS
+    ]
+
+
+def _make_inputs(folder: Path, count: int, seconds: float, rate: int = 44100) -> None:
+    """``count`` stereo files of ``seconds``: the stems tiled in varied order and gain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stems = _material()
+    frames = int(seconds * rate)
+    rng = np.random.default_rng(15)
+    for k in range(count):
+        pieces, have = [], 0
+        while have < frames:
+            stem = stems[int(rng.integers(len(stems)))]
+            start = int(rng.integers(0, max(1, len(stem) - rate)))
+            piece = stem[start:] * np.float32(rng.uniform(0.3, 1.0))
+            pieces.append(piece)
+            have += len(piece)
+        sf.write(folder / f"in{k:04d}.wav", np.concatenate(pieces)[:frames], rate)
+
+
+def _become_subreaper() -> None:
+    """Adopt the orphans of the runs (Linux): the local pool's fork server outlives the
+    driver by a moment and reaps the workers itself, so without this their CPU time would be
+    charged to no one; reaped here, it counts in RUSAGE_CHILDREN."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(timeout: float = 60.0) -> None:
+    """Wait for every adopted process of a run to end, and collect it."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _run(args: list[str], cwd: Path, extra_cpu: Any = None) -> dict[str, Any]:
+    """Run ``producer ...`` and time it whole: wall, CPU of the process tree, its JSON."""
+    cpu0 = _children_cpu()
+    extra0 = extra_cpu() if extra_cpu else 0.0
+    t0 = time.perf_counter()
+    p = subprocess.run(
+        [PRODUCER, *args, "--json"], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - t0
+    if extra_cpu is None:
+        _reap()  # the fork server and its workers (never while a Dask cluster runs)
+    cpu = _children_cpu() - cpu0 + ((extra_cpu() - extra0) if extra_cpu else 0.0)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"producer {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    data = json.loads(p.stdout)
+    return {"wall": wall, "cpu": cpu, "json": data}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Cluster:
+    """``dask scheduler`` + two ``dask worker --nthreads 1`` on 127.0.0.1 (stopped on exit)."""
+
+    def __init__(self, folder: Path) -> None:
+        import psutil
+
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        port = self.address.rsplit(":", 1)[1]
+        log = open(folder / "dask.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.log = log
+        dask = str(BIN / "dask")
+        common = {"cwd": folder, "stdout": log, "stderr": subprocess.STDOUT}
+        self.procs = [
+            subprocess.Popen(
+                [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+                **common,  # type: ignore[arg-type]
+            )
+        ]
+        for n in range(2):
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        *(dask, "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1"),
+                        *(
+                            "--no-nanny",
+                            "--no-dashboard",
+                            "--local-directory",
+                            str(folder / f"w{n}"),
+                        ),
+                    ],
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        from distributed import Client
+
+        with Client(self.address, timeout=120) as client:
+            client.wait_for_workers(2, timeout=120)
+        self.workers = [psutil.Process(p.pid) for p in self.procs[1:]]
+
+    def cpu(self) -> float:
+        total = 0.0
+        for w in self.workers:
+            t = w.cpu_times()
+            total += t.user + t.system
+        return total
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.log.close()
+
+
+def _task_stats(data: dict[str, Any]) -> tuple[float, float, float]:
+    """Mean task wall and CPU seconds (as the workers measured them), largest worker RSS."""
+    rows = [i for i in data["inputs"] if i.get("seconds") is not None]
+    if not rows:
+        return 0.0, 0.0, 0.0
+    return (
+        float(np.mean([r["seconds"] for r in rows])),
+        float(np.mean([r["cpu_seconds"] for r in rows])),
+        float(max(r.get("peak_rss_mb") or 0.0 for r in rows)),
+    )
+
+
+def _line(name: str, r: dict[str, Any]) -> str:
+    t = r["json"]["totals"]
+    wall_task, cpu_task, rss = _task_stats(r["json"])
+    return (
+        f"{name:<22} wall {r['wall']:8.1f} s  CPU {r['cpu']:8.1f} s  "
+        f"done {t['done']:>4} failed {t['failed']:>3}  task wall {wall_task:6.2f} s "
+        f"CPU {cpu_task:6.2f} s  worker peak RSS {rss:6.0f} MB"
+    )
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} CPUs"
+
+
+def _scaling(tmp: Path, count: int, minutes: float) -> None:
+    inputs = tmp / "masters-in"
+    _make_inputs(inputs, count, minutes * 60.0)
+    print(f"-- master: {count} inputs of {minutes:g} min to streaming ({_load()})")
+    master = ["batch", "master", str(inputs), "--profile", "streaming"]
+    runs: dict[str, dict[str, Any]] = {}
+    for name, extra in (
+        ("local, 1 worker × 1", ["--workers", "1", "--threads", "1"]),
+        ("local, 1 worker (×2)", ["--workers", "1"]),
+        ("local, 2 workers × 1", ["--workers", "2"]),
+    ):
+        runs[name] = _run([*master, "-o", str(tmp / f"out{len(runs)}"), *extra], tmp)
+        print(_line(name, runs[name]))
+    cluster = _Cluster(tmp)
+    try:
+        out = str(tmp / "out-dask")
+        dask = _run([*master, "-o", out, "--scheduler", cluster.address], tmp, cluster.cpu)
+    finally:
+        cluster.stop()
+    print(_line("Dask, 2 workers × 1", dask))
+    one, default, two = runs.values()
+    print(
+        f"1 -> 2 workers (1 thread each): {one['wall'] / two['wall']:.2f}x wall (goal >= 1.8x); "
+        f"CPU-time bound {2.0 * one['cpu'] / max(two['cpu'], 1e-9):.2f}x (2 x CPU(1) / CPU(2): "
+        "what two free cores give at most)"
+    )
+    print(
+        f"1 worker with both cores' threads -> 2 workers: {default['wall'] / two['wall']:.2f}x "
+        f"wall (what a user of --workers 1 gains by leaving the default)"
+    )
+    print(
+        f"Dask / local pool (2 workers): {dask['wall'] / two['wall']:.2f}x wall "
+        f"(goal <= 1.10), {dask['cpu'] / max(two['cpu'], 1e-9):.2f}x CPU"
+    )
+    per_minute = one["json"]["totals"]["done"] * minutes / max(one["wall"], 1e-9) * 60.0
+    print(f"1 worker masters {per_minute:.1f} minutes of audio per minute of wall time")
+
+
+def _single_meter(files: list[str]) -> tuple[float, float]:
+    cpu0 = _children_cpu()
+    t0 = time.perf_counter()
+    subprocess.run([PRODUCER, "meter", "--json", *files], capture_output=True, check=True)
+    return time.perf_counter() - t0, _children_cpu() - cpu0
+
+
+def _overhead(tmp: Path, files: int) -> None:
+    inputs = tmp / "meter-in"
+    _make_inputs(inputs, files, 1.0)
+    names = sorted(map(str, inputs.iterdir()))
+    print(f"-- meter: {files} files of 1 s ({_load()})")
+    csv = tmp / "meter" / "loudness.csv"
+    lone = _run(["batch", "meter", names[0], "--workers", "2"], tmp)
+    print(_line("batch meter, 1 file", lone))
+    first = _run(["batch", "meter", str(inputs), "--csv", str(csv), "--workers", "2"], tmp)
+    print(_line(f"batch meter, {files} files", first))
+    again = _run(["batch", "meter", str(inputs), "--csv", str(csv), "--workers", "2"], tmp)
+    print(_line("rerun (all skipped)", again))
+    one_wall, one_cpu = _single_meter(names[:1])
+    all_wall, all_cpu = _single_meter(names)
+    print(f"{'producer meter, 1 file':<22} wall {one_wall:8.1f} s  CPU {one_cpu:8.1f} s")
+    print(f"{f'producer meter, {files}':<22} wall {all_wall:8.1f} s  CPU {all_cpu:8.1f} s")
+    n = max(files - 1, 1)
+    batch_cpu = (first["cpu"] - lone["cpu"]) / n * 1000
+    single_cpu = (all_cpu - one_cpu) / n * 1000
+    wall_task, cpu_task, _ = _task_stats(first["json"])
+    print(
+        f"per file, past the fixed start-up: batch {batch_cpu:.1f} ms CPU, one process "
+        f"{single_cpu:.1f} ms CPU: the batch's own cost is {batch_cpu - single_cpu:+.1f} ms CPU "
+        f"per task (the task itself: {wall_task * 1000:.1f} ms wall, {cpu_task * 1000:.1f} ms "
+        f"CPU); start-up {lone['cpu']:.1f} s CPU against {one_cpu:.1f} s; wall "
+        f"{(first['wall'] - lone['wall']) / n * 1000:.1f} ms per file with 2 workers; the "
+        f"rerun (all {files} skipped: hashed, found in the journal) {again['wall']:.1f} s wall, "
+        f"{again['cpu']:.1f} s CPU, no worker started"
+    )
+
+
+def main() -> None:
+    count, minutes, files = _scale()
+    _become_subreaper()
+    with tempfile.TemporaryDirectory(prefix="producer-bench-batch-") as d:
+        tmp = Path(d)
+        _scaling(tmp, count, minutes)
+        _overhead(tmp, files)
+
+
+if __name__ == "__main__":
+    main()
