@@ -79,3 +79,7 @@ def test_the_built_in_band_is_what_its_corpus_measures(testdata: Path) -> None:
         assert np.nanmax(np.abs(a - b)) <= 0.02
     for key in ("source", "method", "search"):
         assert shipped[key] == measured[key]
+    # A recording of the corpus lies inside the band: no note against it.
+    mix = testdata / band.CORPUS_MIX
+    heard = ear.listen_files(mix)
+    assert not find(ear.analyse(heard, ear.Context(), tempo_key=False), "spectral-balance")

@@ -33,15 +33,17 @@ import numpy as np
 
 from producer import audio as audio_io
 from producer.analysis.ear.frames import F64
-from producer.analysis.ear.spectral import long_term_db
+from producer.analysis.ear.spectral import long_term_db, smooth
 from producer.analysis.ear.stream import SignalAccumulator, one_blas_thread
 
 DATA = "tonal_band.json"
+#: The corpus's produced mix (a test analyses it against the band it is part of).
+CORPUS_MIX = "multitrack/musdb18-7-sample/decoded/mixture.wav"
 
 #: The corpus: name → (files relative to the test material, one per channel or one stereo).
 CORPUS: dict[str, dict[str, Any]] = {
     "Music Delta - 80s Rock (MUSDB18 sample mixture)": {
-        "files": ["multitrack/musdb18-7-sample/decoded/mixture.wav"],
+        "files": [CORPUS_MIX],
         "kind": "produced stereo mix (rock band), MedleyDB via MUSDB18, CC BY-NC-SA 4.0",
     },
     "Dagstuhl ChoirSet QuartetB Take04 (stereo main pair)": {
@@ -68,18 +70,6 @@ def curve(files: list[Path]) -> tuple[F64, F64, float, int]:
         features, _ = acc.finish()
     centers, db = long_term_db(features)
     return centers, smooth(db), audio.shape[1] / rate, rate
-
-
-def smooth(db: F64) -> F64:
-    """Mean (dB) of each band and its two neighbours (one octave): a few seconds of one song
-    show its notes as peaks a long-term average over many songs would not have."""
-    out = np.full_like(db, np.nan)
-    for i in range(len(db)):
-        window = db[max(0, i - 1) : i + 2]
-        window = window[np.isfinite(window)]
-        if np.isfinite(db[i]) and len(window):
-            out[i] = float(window.mean())
-    return out
 
 
 def measure(testdata: Path) -> dict[str, Any]:
@@ -169,4 +159,4 @@ if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
 
 
-__all__ = ["CORPUS", "builtin", "builtin_curves", "curve", "measure", "smooth"]
+__all__ = ["CORPUS", "builtin", "builtin_curves", "curve", "measure"]

@@ -32,6 +32,8 @@ from producer.analysis.ear.stream import SignalFeatures
 
 TOLERANCE_DB = 2.0
 WARNING_DB = 4.0
+#: Deviations beyond the band smaller than this are not reported (producer's threshold).
+MIN_DEVIATION_DB = 0.5
 LOW_HZ, HIGH_HZ = 30.0, 16500.0
 
 
@@ -47,6 +49,19 @@ def long_term_db(sig: SignalFeatures) -> tuple[F64, F64]:
     with np.errstate(divide="ignore"):
         db = 10.0 * np.log10(p) - ref
     return sig.plan.third.centers, np.where(p > 0, db, np.nan)
+
+
+def smooth(db: F64) -> F64:
+    """Mean (dB) of each band and its two neighbours (one octave): how the built-in band's
+    curves are smoothed (a few seconds of one song show its notes as peaks a long-term average
+    over many songs would not have), and so the mix's curve when it is compared with them."""
+    out = np.full_like(db, np.nan)
+    for i in range(len(db)):
+        window = db[max(0, i - 1) : i + 2]
+        window = window[np.isfinite(window)]
+        if np.isfinite(db[i]) and len(window):
+            out[i] = float(window.mean())
+    return out
 
 
 def reference_band(curves: Sequence[tuple[F64, F64]], centers: F64) -> tuple[F64, F64]:
@@ -81,12 +96,14 @@ def analyse(
     elif builtin is not None:
         source, curves = builtin[0], list(builtin[1])
         target = f"the built-in band ({len(curves)} recordings)"
+        db = smooth(db)  # measured as its curves were
     else:
         return {}, []
     low, high = reference_band([(c, d) for _, c, d in curves], centers)
     low, high = low - TOLERANCE_DB, high + TOLERANCE_DB
     dev = np.where(db > high, db - high, np.where(db < low, db - low, 0.0))
-    dev = np.where(np.isfinite(dev) & (centers >= LOW_HZ) & (centers <= HIGH_HZ), dev, 0.0)
+    heard = np.isfinite(dev) & (np.abs(dev) >= MIN_DEVIATION_DB)
+    dev = np.where(heard & (centers >= LOW_HZ) & (centers <= HIGH_HZ), dev, 0.0)
     stem_power = {
         n: s.third.astype(np.float64).mean(axis=0) if len(s.third) else np.zeros(len(centers))
         for n, s in stems.items()
@@ -165,4 +182,4 @@ def _finding(
     )
 
 
-__all__ = ["TOLERANCE_DB", "analyse", "long_term_db", "reference_band"]
+__all__ = ["TOLERANCE_DB", "analyse", "long_term_db", "reference_band", "smooth"]
