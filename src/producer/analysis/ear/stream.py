@@ -44,7 +44,7 @@ from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from producer.analysis.ear.blockmeter import BlockMeter
 from producer.analysis.ear.frames import F32, F64, Chunker, FramePlan, frame_plan
-from producer.analysis.loudness import LoudnessReport, Meter, true_peak
+from producer.analysis.loudness import LoudnessReport, Meter
 from producer.audio import Audio
 from producer.dsp.resample import StreamResampler
 from producer.errors import ValidationError
@@ -313,12 +313,14 @@ class SignalAccumulator:
         return idx[chosen], np.ascontiguousarray(mid, dtype=np.complex64)
 
     def _candidate_true_peak(self, x: F32, start: int, peak: float) -> None:
-        """True peak (the meter's public ``true_peak``) of the blocks that could go over 0 dBTP,
-        for a signal that is not metered whole. The block is read from a quiet sample of the
-        previous one on, so the interpolator starts from near silence, not from a jump."""
+        """True peak (the meter's) of the blocks that could go over 0 dBTP, for a signal that is
+        not metered whole. The block is read from a quiet sample of the previous one on, so the
+        interpolator starts from near silence, not from a jump."""
         if peak >= TP_CANDIDATE:
             seg = np.concatenate([self._tp_tail, x], axis=1) if self._tp_tail.shape[1] else x
-            tp = true_peak(seg, self.sample_rate)
+            with Meter(self.sample_rate, self.channels, threads=1) as meter:  # no thread pool
+                meter.add(seg)
+                tp = meter.result().true_peak_dbtp
             if tp > self._tp:
                 self._tp = tp
             if tp > 0.0:
