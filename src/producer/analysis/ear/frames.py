@@ -159,7 +159,17 @@ class Chunker:
         self._carry: F32 | None = None
 
     def add(self, block: F32) -> None:
-        x = block if self._carry is None else np.concatenate([self._carry, block], axis=1)
+        x = block
+        if self._carry is not None:
+            # Only the chunk that straddles the blocks is copied; the rest are views.
+            need = self.size - self._carry.shape[1]
+            if x.shape[1] < need:
+                self._carry = np.concatenate([self._carry, x], axis=1)
+                return
+            first = np.concatenate([self._carry, x[:, :need]], axis=1)
+            self.reduce(first[:, np.newaxis, :])
+            x = x[:, need:]
+            self._carry = None
         whole = x.shape[1] // self.size
         if whole:
             self.reduce(x[:, : whole * self.size].reshape(x.shape[0], whole, self.size))

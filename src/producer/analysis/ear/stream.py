@@ -254,16 +254,23 @@ class SignalAccumulator:
 
     def _stft(self, x: F32, flush: bool = False) -> tuple[npt.NDArray[np.int64], C64] | None:
         p = self.plan
-        buf = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
-        if buf.shape[1] < p.n_fft:
-            self._buf = buf.copy()
-            return None
-        count = (buf.shape[1] - p.n_fft) // p.hop + 1
-        view = np.lib.stride_tricks.sliding_window_view(buf, p.n_fft, axis=1)[:, :: p.hop][
-            :, :count
-        ]
-        spec = scipy.fft.rfft(view * p.window, axis=-1)  # (ch, frames, bins), complex64
-        self._buf = buf[:, count * p.hop :].copy()
+        if p.hop == p.n_fft:
+            frames = self._side_by_side(x)
+            if frames is None:
+                return None
+        else:
+            buf = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
+            if buf.shape[1] < p.n_fft:
+                self._buf = buf.copy()
+                return None
+            count = (buf.shape[1] - p.n_fft) // p.hop + 1
+            view = np.lib.stride_tricks.sliding_window_view(buf, p.n_fft, axis=1)[:, :: p.hop][
+                :, :count
+            ]
+            frames = view * p.window
+            self._buf = buf[:, count * p.hop :].copy()
+        count = frames.shape[1]
+        spec = scipy.fft.rfft(frames, axis=-1)  # (ch, frames, bins), complex64
         left = spec[0]
         right = spec[-1]
         pl = left.real**2 + left.imag**2
@@ -311,6 +318,29 @@ class SignalAccumulator:
             return None
         mid = spec[:, chosen, : p.cross_bins].mean(axis=0)
         return idx[chosen], np.ascontiguousarray(mid, dtype=np.complex64)
+
+    def _side_by_side(self, x: F32) -> F32 | None:
+        """Windowed frames (channels, frames, n_fft) of frames that do not overlap, written
+        straight from the carried samples and the block (no copy of the whole block)."""
+        p, n = self.plan, self.plan.n_fft
+        carry = self._buf.shape[1]
+        count = (carry + x.shape[1]) // n
+        if count == 0:
+            self._buf = np.concatenate([self._buf, x], axis=1)
+            return None
+        frames = np.empty((self.channels, count, n), dtype=np.float32)
+        body, first = x, 0
+        if carry:
+            head = n - carry
+            np.multiply(self._buf, p.window[:carry], out=frames[:, 0, :carry])
+            np.multiply(x[:, :head], p.window[carry:], out=frames[:, 0, carry:])
+            body, first = x[:, head:], 1
+        whole = count - first
+        np.multiply(
+            body[:, : whole * n].reshape(self.channels, whole, n), p.window, out=frames[:, first:]
+        )
+        self._buf = body[:, whole * n :].copy()
+        return frames
 
     def _candidate_true_peak(self, x: F32, start: int, peak: float) -> None:
         """True peak (the meter's) of the blocks that could go over 0 dBTP, for a signal that is
@@ -380,7 +410,7 @@ class SignalAccumulator:
         tail = None
         if self.frames:
             # Zeros to the end of the last hop put every sample into a frame.
-            pad = p.n_fft - p.hop
+            pad = p.n_fft - p.hop if p.hop < p.n_fft else (-self._buf.shape[1]) % p.n_fft
             tail = self._stft(np.zeros((self.channels, pad), dtype=np.float32))
         self._stats_chunker.finish()
         for c in range(self.channels):

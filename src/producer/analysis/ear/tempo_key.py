@@ -76,14 +76,14 @@ class Estimate:
     tempo_confidence: float = 0.0
 
 
-def _frames(x: F64, n_fft: int, hop: int) -> F64:
+def _frames(x: npt.NDArray[np.float32], n_fft: int, hop: int) -> npt.NDArray[np.float32]:
     """Hann-windowed frames of ``x`` (centred like librosa: padded by n_fft/2 each side)."""
     pad = np.pad(x, (n_fft // 2, n_fft // 2))
     if len(pad) < n_fft:
         pad = np.pad(pad, (0, n_fft - len(pad)))
     count = 1 + (len(pad) - n_fft) // hop
     view = np.lib.stride_tricks.sliding_window_view(pad, n_fft)[::hop][:count]
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     return np.asarray(view * window)
 
 
@@ -102,7 +102,7 @@ def _onset_bands(n_fft: int, rate: int) -> F64:
     return np.asarray((np.clip(overlap, 0.0, None) / df).T)
 
 
-def onset_strength(mono: F64) -> F64:
+def onset_strength(mono: npt.NDArray[np.float32]) -> F64:
     """Onset envelope, one value per HOP (librosa.onset.onset_strength's method)."""
     spec = scipy.fft.rfft(_frames(mono, ONSET_FFT, HOP), axis=1)
     power = (spec.real**2 + spec.imag**2) @ _onset_bands(ONSET_FFT, RATE)
@@ -170,7 +170,7 @@ def _chroma_map(n_fft: int, rate: int) -> F64:
     return out
 
 
-def chroma_profile(mono: F64) -> F64:
+def chroma_profile(mono: npt.NDArray[np.float32]) -> F64:
     """Summed chroma (12 values, C first): per frame magnitude per pitch class, normalised
     to the frame's largest class (frames with no energy left out)."""
     spec = scipy.fft.rfft(_frames(mono, CHROMA_FFT, CHROMA_HOP), axis=1)
@@ -194,11 +194,11 @@ def key_of(profile: F64) -> tuple[str, float]:
 
 def estimate(audio: Audio, sample_rate: int) -> Estimate:
     """Tempo and key of ``audio``: ndarray [shape=(channels, frames)], float32."""
-    mono = np.mean(np.asarray(audio, dtype=np.float64), axis=0)
+    mono = np.mean(np.asarray(audio, dtype=np.float32), axis=0)
     if sample_rate != RATE:
         import soxr
 
-        mono = np.asarray(soxr.resample(mono, sample_rate, RATE, quality="HQ"), dtype=np.float64)
+        mono = np.asarray(soxr.resample(mono, sample_rate, RATE, quality="HQ"), dtype=np.float32)
     bpm, tempo_conf = tempo(onset_strength(mono))
     key, key_conf = key_of(chroma_profile(mono))
     return Estimate(
