@@ -89,3 +89,9 @@ def test_progressions_read_their_key_as_librosa_does(
     assert est.key == key and est.key_confidence > 0.6
     chroma = librosa.feature.chroma_cqt(y=x.astype(np.float32), sr=RATE).sum(axis=1)
     assert tk.key_of(chroma)[0] == key  # librosa's chroma, the same profiles: the same key
+
+
+def test_noise_has_no_pulse_and_no_key() -> None:
+    x = np.random.default_rng(9).standard_normal((1, 30 * RATE)) * 0.1
+    est = tk.estimate(x, RATE)
+    assert est.tempo_confidence < 0.2 and est.key_confidence < 0.6

@@ -151,8 +151,19 @@ def tempo(onset: F64) -> tuple[float, float]:
         denom = a - 2.0 * b + c
         if denom < 0:
             lag += float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
-    confidence = float(np.clip(ac[max(1, k - 1) : k + 2].max(), 0.0, 1.0))
-    return 60.0 * RATE / (HOP * lag), confidence
+    return 60.0 * RATE / (HOP * lag), _confidence(onset, k)
+
+
+def _confidence(onset: F64, k: int) -> float:
+    """The onset envelope's autocorrelation (its mean removed: a steady level is no pulse)
+    at lag ``k`` and its neighbours, relative to lag 0."""
+    x = onset - onset.mean()
+    size = 1 << math.ceil(math.log2(2 * len(x)))
+    spec = np.fft.rfft(x, size)
+    ac = np.fft.irfft(spec.real**2 + spec.imag**2, size)[: len(x)]
+    if ac[0] <= 0 or k + 1 >= len(ac):
+        return 0.0
+    return float(np.clip(ac[max(1, k - 1) : k + 2].max() / ac[0], 0.0, 1.0))
 
 
 @lru_cache(maxsize=4)
