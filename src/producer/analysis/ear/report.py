@@ -23,7 +23,6 @@ from producer import audio as audio_io
 from producer.analysis.ear import (
     alignment,
     balance,
-    band,
     faults,
     levels,
     masking,
@@ -164,6 +163,8 @@ def _analyse(
         findings += balance.vocal_findings(vb, context.vocal)
     # Tonal balance.
     refs = [(r.name, *spectral.long_term_db(r)) for r in references]
+    from producer.analysis.ear import band  # here: `python -m ...ear.band` runs it as a script
+
     builtin = None if refs else (band.builtin()["source"], band.builtin_curves())
     spec_m, spec_f = spectral.analyse(mix, heard.stems, refs, builtin)
     findings += spec_f
