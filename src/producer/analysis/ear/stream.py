@@ -348,7 +348,9 @@ class SignalAccumulator:
         interpolator starts from near silence, not from a jump."""
         if peak >= TP_CANDIDATE:
             seg = np.concatenate([self._tp_tail, x], axis=1) if self._tp_tail.shape[1] else x
-            with Meter(self.sample_rate, self.channels, threads=1) as meter:  # no thread pool
+            with Meter(
+                self.sample_rate, self.channels, threads=1, event_threshold_dbtp=0.0
+            ) as meter:
                 meter.add(seg)
                 tp = meter.result().true_peak_dbtp
             if tp > self._tp:
