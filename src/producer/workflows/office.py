@@ -311,6 +311,13 @@ def schedule_export(root: Path, out: Path) -> int:
     return len(office.bookings.bookings)
 
 
+def write_page(out: Path, text: str) -> None:
+    """Write a page (split sheet, credits) to ``out`` as every output is written: its folder
+    made, the file appearing only complete."""
+    with atomic_output(out, durable=False) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 # ---------------------------------------------------------------- budget
 
 
@@ -755,4 +762,5 @@ __all__ = [
     "status",
     "take_credit",
     "take_credit_set",
+    "write_page",
 ]
