@@ -286,7 +286,7 @@ def test_vocal_six_lu_under_the_rest() -> None:
     gap = meter.integrated_loudness(vocal.T) - meter.integrated_loudness(rest.T)
     vocal *= 10 ** ((-6.0 - gap) / 20)
     stems = {"lead vox": vocal, "bass": bass, "guitar": guitar}
-    heard = ear.listen_arrays(rest + vocal, stems, RATE, rest=["bass", "guitar"], lead="lead vox")
+    heard = ear.listen_arrays(rest + vocal, stems, RATE, rest=["bass", "guitar"])
     a = ear.analyse(heard, ear.Context(vocal="lead vox"), tempo_key=False)
     vb = find(a, "vocal-balance")
     assert vb and vb[0].value == pytest.approx(-6.0, abs=0.5)

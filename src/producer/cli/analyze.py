@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from producer.cli.app import lazy_workflow, project_dir
@@ -122,31 +120,16 @@ def register(cli: click.Group) -> None:
             inputs = [root / p for p in (Path(target), *stems, *more_stems, *references)]
             wf.check_report_path(out, root, inputs)
             replaced = wf.existing(out)
-        show = sys.stderr.isatty()
-        with Progress(
-            TextColumn(f"analyze {target}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            disable=not show,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("listen", total=None)
-
-            def progress(done: int, expected: int) -> None:
-                bar.update(task, completed=done, total=max(expected, 1))
-
-            analysis = wf.analyze(
-                root,
-                target,
-                stems=[*stems, *more_stems],
-                vocal=vocal,
-                references=list(references),
-                against=against,
-                profile=profile,
-                progress=progress,
-            )
+        # Progress: the shared line of producer.cli.progress (on a terminal only).
+        analysis = wf.analyze(
+            root,
+            target,
+            stems=[*stems, *more_stems],
+            vocal=vocal,
+            references=list(references),
+            against=against,
+            profile=profile,
+        )
         if out is not None:
             wf.write_html(analysis, out)
         if as_json:

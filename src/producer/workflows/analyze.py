@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from producer.analysis import ear
-from producer.analysis.ear.html import report_html
 from producer.errors import NotFoundError, UserError
 from producer.fileio import atomic_output
 from producer.mastering.profiles import get_profile, load_profiles
@@ -25,6 +24,8 @@ from producer.model import timing as tm
 from producer.storage import Project
 from producer.workflows import mix as mix_wf
 from producer.workflows.outputs import check_output, existing
+from producer.workflows.progress import frames as progress_frames
+from producer.workflows.progress import report
 
 Progress = Callable[[int, int], None]
 Analysis = ear.Analysis
@@ -126,7 +127,10 @@ def analyze(
     progress: Progress | None = None,
     tempo_key: bool = True,
 ) -> ear.Analysis:
-    """Analyse song ``target`` of the project at ``root``, or the audio file ``target``."""
+    """Analyse song ``target`` of the project at ``root``, or the audio file ``target``.
+
+    Progress goes to ``progress(done, expected)`` when given, else to the shell's
+    (``producer.workflows.progress``): the listening pass, then the checks."""
     delivery = _delivery(profile)
     services = _services()
     refs = [ear.listen_file(_resolve(root, r)) for r in references]
@@ -136,7 +140,9 @@ def analyze(
         stem_paths = _expand_stems(root, stems, mix_path)
         lead = pick_vocal(list(stem_paths), vocal)
         rest = [n for n in stem_paths if n != lead] if lead else []
-        heard = ear.listen_files(mix_path, stem_paths, rest=rest, lead=lead, progress=progress)
+        heard = ear.listen_files(
+            mix_path, stem_paths, rest=rest, progress=progress or progress_frames("listening")
+        )
         other = None
         if against is not None:
             other_path = _resolve(root, against)
@@ -144,6 +150,7 @@ def analyze(
                 raise NotFoundError(f"--against {against}: no such file")
             other = (other_path.name, ear.listen_file(other_path, keep_mono=True))
         context = ear.Context(vocal=lead, delivery=delivery, services=services, title=mix_path.name)
+        report("checking")
         return ear.analyse(heard, context, refs, other, tempo_key=tempo_key)
     if stems:
         raise UserError("--stems is for a mix file: a song's stems are its tracks")
@@ -165,6 +172,7 @@ def analyze(
         float_render=True,
         title=song.title or song.slug,
     )
+    report("checking")
     return ear.analyse(heard, context, refs, other, tempo_key=tempo_key)
 
 
@@ -180,14 +188,18 @@ def _listen_song(
             2,
             dict.fromkeys(names, 2),
             rest=[n for n in names if n != lead] if lead else [],
-            lead=lead,
             expected_frames=expected,
         )
         box["listener"] = listener
         return listener.sinks()
 
     try:
-        mix_wf.render_into(root, slug, sinks, progress=progress)  # type: ignore[arg-type]
+        mix_wf.render_into(
+            root,
+            slug,
+            sinks,  # type: ignore[arg-type]
+            progress=progress or progress_frames(f"listening to {slug}"),
+        )
     except BaseException:
         if "listener" in box:
             box["listener"].close()
@@ -226,6 +238,8 @@ def check_report_path(path: Path, root: Path, inputs: Sequence[Path] = ()) -> No
 
 def write_html(analysis: ear.Analysis, path: Path) -> Path:
     """The report page (summary of findings first, then plots), written atomically."""
+    from producer.analysis.ear.html import report_html  # matplotlib: only when a page is asked
+
     text = report_html(analysis)
     with atomic_output(path, durable=False) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -253,7 +267,7 @@ def analyze_version(
     stem_paths = dict(stems or {})
     lead = pick_vocal(list(stem_paths), vocal)
     rest = [n for n in stem_paths if n != lead] if lead else []
-    heard = ear.listen_files(mix, stem_paths, rest=rest, lead=lead)
+    heard = ear.listen_files(mix, stem_paths, rest=rest)
     context = ear.Context(
         vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
     )

@@ -528,7 +528,7 @@ def render_into(
     *,
     song: Song | None = None,
     progress: Progress | None = None,
-    block_frames: int = 32768,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
     threads: int = 2,
 ) -> tuple[int, int]:
     """Render song ``slug`` (or ``song``, e.g. from a snapshot) into the caller's sinks in one

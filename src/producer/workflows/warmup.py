@@ -6,7 +6,8 @@ sources, or ``NUMBA_CACHE_DIR``). On a fresh install that first use costs ~20 s 
 the first `producer song analyze` (or `take review`) of a new user would pay; `make install`
 runs this module right after installing instead, so that their first run costs what every
 later one does. It runs producer's own analyses (tempo and key, a take review) on a few
-seconds of synthetic sound, so the cache holds exactly the functions and signatures they use.
+seconds of synthetic sound, so the cache holds exactly the functions and signatures they use
+(tempo and key no longer use librosa — analysis.ear.tempo_key — the take review's pitch does).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The time-frequency grid every check of the ear shares: one STFT, two band sets.
 
-One short-time Fourier transform per channel (Hann window of about 170 ms, half overlap)
+One short-time Fourier transform per channel (Hann window of about 170 ms; half overlap for the
+mix, frames side by side for the stems: :func:`frame_plan`)
 feeds all the spectral checks; its power is summed into
 
 * 1/3-octave bands (IEC 61260 base-10 mid-band frequencies 25 Hz … 20 kHz) for the tonal
@@ -22,7 +23,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-import scipy.signal
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -106,11 +106,19 @@ def third_octave_centers(top_hz: float) -> F64:
 
 
 @lru_cache(maxsize=8)
-def frame_plan(sample_rate: int) -> FramePlan:
-    """The shared analysis grid for ``sample_rate`` (cached)."""
+def frame_plan(sample_rate: int, overlap: bool = True) -> FramePlan:
+    """The shared analysis grid for ``sample_rate`` (cached).
+
+    ``overlap``: frames overlap by half (the mix, references, versions: their spectra are
+    compared across signals whose content is not aligned to the frame grid, where the Hann
+    window's weighting must even out), or lie side by side (the stems: all on one grid and
+    compared with one another, half the cost; the STFT of every stem is most of the pass).
+    """
     n_fft = 2 ** round(math.log2(WINDOW_S * sample_rate))
-    hop = n_fft // 2
-    window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
+    hop = n_fft // 2 if overlap else n_fft
+    # The periodic Hann window (scipy.signal.get_window("hann", n)), written out: importing
+    # scipy.signal costs half a second of CPU at start-up.
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
     freqs = np.asarray(np.fft.rfftfreq(n_fft, 1.0 / sample_rate), dtype=np.float64)
     energy = float(np.sum(window.astype(np.float64) ** 2))
     scale = np.full(len(freqs), 2.0 / (n_fft * energy))
@@ -151,7 +159,17 @@ class Chunker:
         self._carry: F32 | None = None
 
     def add(self, block: F32) -> None:
-        x = block if self._carry is None else np.concatenate([self._carry, block], axis=1)
+        x = block
+        if self._carry is not None:
+            # Only the chunk that straddles the blocks is copied; the rest are views.
+            need = self.size - self._carry.shape[1]
+            if x.shape[1] < need:
+                self._carry = np.concatenate([self._carry, x], axis=1)
+                return
+            first = np.concatenate([self._carry, x[:, :need]], axis=1)
+            self.reduce(first[:, np.newaxis, :])
+            x = x[:, need:]
+            self._carry = None
         whole = x.shape[1] // self.size
         if whole:
             self.reduce(x[:, : whole * self.size].reshape(x.shape[0], whole, self.size))

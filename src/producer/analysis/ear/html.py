@@ -62,8 +62,9 @@ def _spectrum(a: Analysis) -> str | None:
     ax.fill_between(
         f, spec["target_low_db"], spec["target_high_db"], color="0.85", label="target range"
     )
+    kind = "reference" if spec.get("target") == "references" else "built-in band:"
     for name, c, db in a.extra.get("references", []):
-        ax.semilogx(c, db, lw=0.8, ls="--", label=f"reference {name}")
+        ax.semilogx(c, db, lw=0.8, ls="--", label=f"{kind} {name}")
     ax.semilogx(f, spec["mix_db"], lw=2.0, color="black", label="this mix")
     ax.set_xlim(25, f[-1] * 1.1)
     ax.set_xlabel("frequency (Hz)")

@@ -76,8 +76,15 @@ def level_metrics(sig: SignalFeatures) -> dict[str, Any]:
     peak = float(sig.peak.max()) if len(sig.peak) else 0.0
     ms = float(np.mean(sig.mean_square))
     dr, dr_ch = dr_value(sig.dr_rms, sig.dr_peak)
-    _, psr = psr_series(sig) if sig.metered else (None, np.zeros(0))
+    _, psr = psr_series(sig)
     rms_db = 10.0 * math.log10(ms) if ms > 0 else -math.inf
+    # PLR from the true peak; a stem that never comes within 6 dB of full scale has none
+    # measured (see stream.TP_CANDIDATE), and its sample peak stands in (under-reading the
+    # true peak by a fraction of a dB on music): the JSON says which.
+    tp_known = math.isfinite(sig.true_peak_dbtp)
+    plr_peak = sig.true_peak_dbtp if tp_known else gain_to_db(peak)
+    loud = rep.integrated_lufs
+    plr = plr_peak - loud if math.isfinite(loud) and peak > 0 else None
     return {
         "integrated_lufs": rep.integrated_lufs,
         "loudness_range_lu": rep.loudness_range_lu,
@@ -85,7 +92,8 @@ def level_metrics(sig: SignalFeatures) -> dict[str, Any]:
         "sample_peak_dbfs": gain_to_db(peak),
         "rms_dbfs": rms_db,
         "crest_factor_db": gain_to_db(peak) - rms_db if peak > 0 and ms > 0 else None,
-        "plr_lu": rep.true_peak_dbtp - rep.integrated_lufs if sig.metered else None,
+        "plr_lu": plr,
+        "plr_peak": "true peak" if tp_known else "sample peak",
         "psr_median_db": float(np.median(psr)) if len(psr) else None,
         "psr_p10_db": float(np.percentile(psr, 10)) if len(psr) else None,
         "dr": dr,

@@ -163,10 +163,13 @@ def _analyse(
         findings += balance.vocal_findings(vb, context.vocal)
     # Tonal balance.
     refs = [(r.name, *spectral.long_term_db(r)) for r in references]
-    spec_m, spec_f = spectral.analyse(mix, heard.stems, refs)
+    from producer.analysis.ear import band  # here: `python -m ...ear.band` runs it as a script
+
+    builtin = None if refs else (band.builtin()["source"], band.builtin_curves())
+    spec_m, spec_f = spectral.analyse(mix, heard.stems, refs, builtin)
     findings += spec_f
     extra["spectrum"] = spec_m
-    extra["references"] = refs
+    extra["references"] = refs or (builtin[1] if builtin else [])
     # Faults, mix-level only when no stem explains them.
     stem_faults: list[Finding] = []
     for name in sorted(heard.stems):
@@ -289,7 +292,6 @@ def listen_files(
     stems: Mapping[str, str | os.PathLike[str]] | None = None,
     *,
     rest: Sequence[str] = (),
-    lead: str | None = None,
     progress: Progress | None = None,
     block_frames: int = 65536,
     threads: int = 2,
@@ -314,7 +316,6 @@ def listen_files(
         meta.channels,
         {n: i.channels for n, i in infos.items()},
         rest=rest,
-        lead=lead,
         expected_frames=total,
         threads=threads,
         mix_name=mix_path.stem,
@@ -356,7 +357,6 @@ def listen_arrays(
     sample_rate: int,
     *,
     rest: Sequence[str] = (),
-    lead: str | None = None,
     block_frames: int = 32768,
 ) -> Heard:
     """One pass over arrays: ``mix`` and each stem float32 (channels, frames), mono or stereo
@@ -369,7 +369,6 @@ def listen_arrays(
         m.shape[0],
         {k: a.shape[0] for k, a in arrays.items()},
         rest=rest,
-        lead=lead,
         expected_frames=total,
     )
     try:

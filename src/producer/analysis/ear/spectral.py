@@ -2,15 +2,15 @@
 
 Each long-term spectrum is the mean over all STFT frames of the channel-average power per
 1/3-octave band, in dB relative to the signal's integrated loudness (so a louder master does
-not look brighter). The target is
+not look brighter). The target is the band a set of loudness-matched curves span (their
+minimum and maximum per band; the 10th to 90th percentile from five curves on), widened by
+``TOLERANCE_DB``:
 
-* with reference tracks: the band they span (their minimum and maximum per band; the 10th to
-  90th percentile from five references on), widened by ``TOLERANCE_DB``;
-* without: the mix's own smooth trend — a robust quadratic over log frequency, the shape
-  Elowsson & Friberg (AES 142nd Conv., 2017) fitted to the mean spectrum of a large set of
-  popular music — so only resonances and holes are reported. No measured corpus of
-  commercial masters ships with producer; a folder of references of the genre is the better
-  target (``--reference`` may be given many times).
+* with reference tracks (``--reference``, many allowed: a folder of mixes of the genre), their
+  curves; a deviation is a warning from ``WARNING_DB`` on;
+* without, the built-in band (:mod:`.band`: the curves of a stated corpus shipped with
+  producer, whose source, size and method are in its file); its corpus is two recordings, so
+  a deviation from it is a note (severity info) that says what it was measured against.
 
 A deviation names its band, its size beyond the target in dB, and the stems that carry most of
 the energy there, and suggests a cut or boost on the first.
@@ -19,6 +19,7 @@ the energy there, and suggests a cut or boost on the first.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -30,11 +31,10 @@ from producer.analysis.ear.frames import F64
 from producer.analysis.ear.stream import SignalFeatures
 
 TOLERANCE_DB = 2.0
-TREND_DB = 4.0
 WARNING_DB = 4.0
+#: Deviations beyond the band smaller than this are not reported (producer's threshold).
+MIN_DEVIATION_DB = 0.5
 LOW_HZ, HIGH_HZ = 30.0, 16500.0
-#: Without references the lowest and highest octaves are left alone: genres differ most there.
-TREND_LOW_HZ, TREND_HIGH_HZ = 60.0, 12000.0
 
 
 def long_term_db(sig: SignalFeatures) -> tuple[F64, F64]:
@@ -51,64 +51,59 @@ def long_term_db(sig: SignalFeatures) -> tuple[F64, F64]:
     return sig.plan.third.centers, np.where(p > 0, db, np.nan)
 
 
+def smooth(db: F64) -> F64:
+    """Mean (dB) of each band and its two neighbours (one octave): how the built-in band's
+    curves are smoothed (a few seconds of one song show its notes as peaks a long-term average
+    over many songs would not have), and so the mix's curve when it is compared with them."""
+    out = np.full_like(db, np.nan)
+    for i in range(len(db)):
+        window = db[max(0, i - 1) : i + 2]
+        window = window[np.isfinite(window)]
+        if np.isfinite(db[i]) and len(window):
+            out[i] = float(window.mean())
+    return out
+
+
 def reference_band(curves: Sequence[tuple[F64, F64]], centers: F64) -> tuple[F64, F64]:
     """(low, high) per band of the references' loudness-matched curves, on ``centers``."""
     stack = []
     for c, db in curves:
         stack.append(np.interp(np.log(centers), np.log(c), db, left=np.nan, right=np.nan))
     arr = np.array(stack)
-    if len(arr) >= 5:
-        return np.nanpercentile(arr, 10, axis=0), np.nanpercentile(arr, 90, axis=0)
-    return np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)
-
-
-def trend(centers: F64, db: F64) -> F64:
-    """Robust quadratic fit of ``db`` over log2 frequency (bands outside 3 dB dropped, twice)."""
-    x = np.log2(centers / 1000.0)
-    ok = np.isfinite(db) & (centers >= LOW_HZ) & (centers <= HIGH_HZ)
-    fit = np.full_like(db, np.nan)
-    if ok.sum() < 6:
-        return fit
-    use = ok.copy()
-    coef = np.polyfit(x[use], db[use], 2)
-    for _ in range(2):
-        resid = db - np.polyval(coef, x)
-        use = ok & (np.abs(resid) <= 3.0)
-        if use.sum() < 6:
-            break
-        coef = np.polyfit(x[use], db[use], 2)
-    fit[ok] = np.polyval(coef, x[ok])
-    return fit
+    with warnings.catch_warnings():  # a band no curve reaches stays nan: no target there
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if len(arr) >= 5:
+            return np.nanpercentile(arr, 10, axis=0), np.nanpercentile(arr, 90, axis=0)
+        return np.nanmin(arr, axis=0), np.nanmax(arr, axis=0)
 
 
 def analyse(
     mix: SignalFeatures,
     stems: Mapping[str, SignalFeatures],
     references: Sequence[tuple[str, F64, F64]] = (),
+    builtin: tuple[str, Sequence[tuple[str, F64, F64]]] | None = None,
 ) -> tuple[dict[str, Any], list[Finding]]:
-    """Metrics (curves for the report) and findings of the tonal balance."""
+    """Metrics (curves for the report) and findings of the tonal balance, against
+    ``references`` (name, centres, dB) or, without them, the ``builtin`` band (its source
+    text, its curves)."""
     centers, db = long_term_db(mix)
-    names = [r[0] for r in references]
     if references:
-        low, high = reference_band([(c, d) for _, c, d in references], centers)
-        low, high = low - TOLERANCE_DB, high + TOLERANCE_DB
-        target = "the references (" + ", ".join(names) + ")"
+        curves = list(references)
+        target = "the references (" + ", ".join(r[0] for r in references) + ")"
         source = (
             f"{len(references)} reference track(s), loudness-matched, band ±{TOLERANCE_DB:g} dB"
         )
-        threshold = TOLERANCE_DB
+    elif builtin is not None:
+        source, curves = builtin[0], list(builtin[1])
+        target = f"the built-in band ({len(curves)} recordings)"
+        db = smooth(db)  # measured as its curves were
     else:
-        fit = trend(centers, db)
-        low, high = fit - TREND_DB, fit + TREND_DB
-        target = "the mix's own spectral trend"
-        source = (
-            "the mix's robust quadratic trend over log frequency (shape after Elowsson & Friberg, "
-            f"AES 2017); {TREND_DB:g} dB: producer's threshold"
-        )
-        threshold = TREND_DB
+        return {}, []
+    low, high = reference_band([(c, d) for _, c, d in curves], centers)
+    low, high = low - TOLERANCE_DB, high + TOLERANCE_DB
     dev = np.where(db > high, db - high, np.where(db < low, db - low, 0.0))
-    lo_hz, hi_hz = (LOW_HZ, HIGH_HZ) if references else (TREND_LOW_HZ, TREND_HIGH_HZ)
-    dev = np.where(np.isfinite(dev) & (centers >= lo_hz) & (centers <= hi_hz), dev, 0.0)
+    heard = np.isfinite(dev) & (np.abs(dev) >= MIN_DEVIATION_DB)
+    dev = np.where(heard & (centers >= LOW_HZ) & (centers <= HIGH_HZ), dev, 0.0)
     stem_power = {
         n: s.third.astype(np.float64).mean(axis=0) if len(s.third) else np.zeros(len(centers))
         for n, s in stems.items()
@@ -123,7 +118,9 @@ def analyse(
         e = b
         while e + 1 < len(dev) and np.sign(dev[e + 1]) == sign:
             e += 1
-        f = _finding(centers, dev, b, e, stem_power, target, source, threshold)
+        f = _finding(centers, dev, b, e, stem_power, target, source, TOLERANCE_DB)
+        k = int(f.data["band_index"])
+        f.data["level_vs_target_db"] = float(db[k] - (low[k] + high[k]) / 2.0)
         findings.append(f if references else replace(f, severity="info"))
         b = e + 1
     metrics = {
@@ -131,7 +128,8 @@ def analyse(
         "mix_db": db,
         "target_low_db": low,
         "target_high_db": high,
-        "target": "references" if references else "trend",
+        "target": "references" if references else "built-in band",
+        "target_source": source,
         "deviation_db": dev,
     }
     return metrics, findings
@@ -176,8 +174,12 @@ def _finding(
         band_hz=(float(lo), float(hi)),
         action=f"{verb} {size:.1f} dB at {hz(fc)}, Q {q:.1f},{on}",
         message=f"{abs(value):.1f} dB {more} energy at {hz(lo)}-{hz(hi)} than {target}",
-        data={"stems": [{"stem": n, "share": s} for n, s in shares], "frequency_hz": fc},
+        data={
+            "stems": [{"stem": n, "share": s} for n, s in shares],
+            "frequency_hz": fc,
+            "band_index": k,
+        },
     )
 
 
-__all__ = ["TOLERANCE_DB", "analyse", "long_term_db", "reference_band", "trend"]
+__all__ = ["TOLERANCE_DB", "analyse", "long_term_db", "reference_band", "smooth"]

@@ -11,8 +11,10 @@ while it renders, without writing stems to disk.
 
 What is accumulated per signal:
 
-* our BS.1770-4 meter (:class:`producer.analysis.loudness.Meter`): loudness series, I, LRA,
-  true peak and the times over 0 dBTP;
+* loudness: for the mix our BS.1770-4 meter (:class:`producer.analysis.loudness.Meter`):
+  loudness series, I, LRA, true peak and the times over 0 dBTP; for every stem (and the rest
+  of the mix) the same loudness from K-weighted energy per hop (:class:`.blockmeter.BlockMeter`)
+  and the true peak of the blocks that come near full scale;
 * the shared STFT (:mod:`.frames`): ERB and 1/3-octave band powers per frame, the frame level,
   long-term L, R and mid power per bin, the L·R cross-spectrum per bin, and the low-frequency
   spectrum summed per 3 dB level class of the frames (the quiet classes give hum and noise
@@ -40,8 +42,9 @@ import numpy.typing as npt
 import scipy.fft
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
+from producer.analysis.ear.blockmeter import BlockMeter
 from producer.analysis.ear.frames import F32, F64, Chunker, FramePlan, frame_plan
-from producer.analysis.loudness import LoudnessReport, Meter, true_peak
+from producer.analysis.loudness import LoudnessReport, Meter
 from producer.audio import Audio
 from producer.dsp.resample import StreamResampler
 from producer.errors import ValidationError
@@ -67,8 +70,9 @@ MONO_RATE = 22050
 MONO_MAX_S = 600.0
 #: Target number of frames in the cross-spectra between stems (every n-th frame is used).
 CROSS_FRAMES = 400
-#: Unmetered stems: blocks whose sample peak reaches this get their true peak measured (a
-#: band-limited signal does not overshoot its samples by 6 dB between them in practice).
+#: Stems (no interpolating meter): blocks whose sample peak reaches this get their true peak
+#: measured (a band-limited signal does not overshoot its samples by 6 dB between them in
+#: practice).
 TP_CANDIDATE = 10 ** (-6 / 20)
 TP_CONTEXT = 256
 #: Block sets waiting for the listening thread (bounds memory while the engine runs ahead).
@@ -98,11 +102,13 @@ class SignalFeatures:
     frames: int
     plan: FramePlan
     loudness: LoudnessReport
-    """The meter's report; empty (every value -inf) for a stem that is not metered whole."""
+    """Loudness (I, LRA, momentary and short-term series): the meter's report for the mix,
+    the block meter's for a stem (its peaks -inf: see ``true_peak_dbtp``)."""
     metered: bool
+    """Measured by the whole meter, true peak included (the mix, references, versions)."""
     true_peak_dbtp: float
-    """From the meter, or for an unmetered stem the largest true peak of its blocks that
-    reach -6 dBFS (-inf when none does: it cannot go over 0 dBTP)."""
+    """From the meter, or for a stem the largest true peak of its blocks that reach -6 dBFS
+    (-inf when none does: it cannot go over 0 dBTP)."""
     true_peak_events_s: F64
     """Times (s) where the true peak went over 0 dBTP (meter hops, or block starts)."""
     erb: F32
@@ -166,13 +172,14 @@ class SignalAccumulator:
         keep_mono: bool = False,
         cross_step: int = 0,
         meter: bool = True,
+        overlap: bool = True,
     ) -> None:
         if channels not in (1, 2):
             raise ValidationError(f"{name}: {channels} channels (the ear analyses mono or stereo)")
         self.name = name
         self.sample_rate = sample_rate
         self.channels = channels
-        self.plan = frame_plan(sample_rate)
+        self.plan = frame_plan(sample_rate, overlap)
         self.cross_step = cross_step
         p = self.plan
         self.frames = 0
@@ -206,6 +213,7 @@ class SignalAccumulator:
         self._meter = (
             Meter(sample_rate, channels, threads=1, event_threshold_dbtp=0.0) if meter else None
         )
+        self._block = None if meter else BlockMeter(sample_rate, channels)
         self._mono: list[F32] | None = [] if keep_mono else None
         self._mono_frames = 0
         self._resampler = StreamResampler(sample_rate, MONO_RATE, 1) if keep_mono else None
@@ -223,11 +231,11 @@ class SignalAccumulator:
         n = x.shape[1]
         if n == 0:
             return None
-        if not np.isfinite(x).all():
+        peak = max(float(x.max()), -float(x.min()))
+        if not math.isfinite(peak):  # a NaN anywhere makes max/min NaN; an Inf is the peak
             raise ValidationError(f"{self.name}: contains NaN or Inf samples")
         start = self.frames
         self.frames += n
-        peak = max(float(x.max()), -float(x.min()))
         if self._open_run.any() or peak >= FULL_SCALE:
             self._clip_runs(x, start)
         if self._meter is None:
@@ -235,6 +243,8 @@ class SignalAccumulator:
         self._stats_chunker.add(x)
         if self._meter is not None:
             self._meter.add(x)
+        if self._block is not None:
+            self._block.add(x)
         keep = self._mono_frames < MONO_MAX_S * MONO_RATE
         if self._resampler is not None and self._mono is not None and keep:
             y = self._resampler.process(x.mean(axis=0, keepdims=True))[0]
@@ -244,16 +254,23 @@ class SignalAccumulator:
 
     def _stft(self, x: F32, flush: bool = False) -> tuple[npt.NDArray[np.int64], C64] | None:
         p = self.plan
-        buf = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
-        if buf.shape[1] < p.n_fft:
-            self._buf = buf.copy()
-            return None
-        count = (buf.shape[1] - p.n_fft) // p.hop + 1
-        view = np.lib.stride_tricks.sliding_window_view(buf, p.n_fft, axis=1)[:, :: p.hop][
-            :, :count
-        ]
-        spec = scipy.fft.rfft(view * p.window, axis=-1)  # (ch, frames, bins), complex64
-        self._buf = buf[:, count * p.hop :].copy()
+        if p.hop == p.n_fft:
+            frames = self._side_by_side(x)
+            if frames is None:
+                return None
+        else:
+            buf = np.concatenate([self._buf, x], axis=1) if self._buf.shape[1] else x
+            if buf.shape[1] < p.n_fft:
+                self._buf = buf.copy()
+                return None
+            count = (buf.shape[1] - p.n_fft) // p.hop + 1
+            view = np.lib.stride_tricks.sliding_window_view(buf, p.n_fft, axis=1)[:, :: p.hop][
+                :, :count
+            ]
+            frames = view * p.window
+            self._buf = buf[:, count * p.hop :].copy()
+        count = frames.shape[1]
+        spec = scipy.fft.rfft(frames, axis=-1)  # (ch, frames, bins), complex64
         left = spec[0]
         right = spec[-1]
         pl = left.real**2 + left.imag**2
@@ -282,13 +299,15 @@ class SignalAccumulator:
         silent = level <= 0.0
         level_db = 10.0 * np.log10(np.where(silent, 1e-30, level).astype(np.float64))
         self._silent += int(silent.sum())
-        cls = np.clip(((level_db - CLASS_FLOOR_DB) // CLASS_DB), 0, CLASSES - 1)
-        cls = np.where(silent, -1, cls).astype(np.int64)
-        for c in np.unique(cls[cls >= 0]):
-            sel = cls == c
-            self._class_count[c] += int(sel.sum())
-            self._class_power[c] += float(level[sel].sum(dtype=np.float64))
-            self._class_spec[c] += avg[sel, : self.plan.hum_bins].sum(axis=0, dtype=np.float64)
+        cls = np.clip(((level_db - CLASS_FLOOR_DB) // CLASS_DB), 0, CLASSES - 1).astype(np.int64)
+        heard = ~silent
+        cls, level_h = cls[heard], level[heard]
+        self._class_count += np.bincount(cls, minlength=CLASSES)
+        self._class_power += np.bincount(cls, weights=level_h, minlength=CLASSES)
+        # Each frame's low spectrum added to its class's: a one-hot matrix product.
+        onehot = np.zeros((CLASSES, len(cls)), dtype=np.float64)
+        onehot[cls, np.arange(len(cls))] = 1.0
+        self._class_spec += onehot @ avg[heard, : self.plan.hum_bins].astype(np.float64)
         first = self._frame_index
         self._frame_index += count
         if not self.cross_step:
@@ -300,13 +319,40 @@ class SignalAccumulator:
         mid = spec[:, chosen, : p.cross_bins].mean(axis=0)
         return idx[chosen], np.ascontiguousarray(mid, dtype=np.complex64)
 
+    def _side_by_side(self, x: F32) -> F32 | None:
+        """Windowed frames (channels, frames, n_fft) of frames that do not overlap, written
+        straight from the carried samples and the block (no copy of the whole block)."""
+        p, n = self.plan, self.plan.n_fft
+        carry = self._buf.shape[1]
+        count = (carry + x.shape[1]) // n
+        if count == 0:
+            self._buf = np.concatenate([self._buf, x], axis=1)
+            return None
+        frames = np.empty((self.channels, count, n), dtype=np.float32)
+        body, first = x, 0
+        if carry:
+            head = n - carry
+            np.multiply(self._buf, p.window[:carry], out=frames[:, 0, :carry])
+            np.multiply(x[:, :head], p.window[carry:], out=frames[:, 0, carry:])
+            body, first = x[:, head:], 1
+        whole = count - first
+        np.multiply(
+            body[:, : whole * n].reshape(self.channels, whole, n), p.window, out=frames[:, first:]
+        )
+        self._buf = body[:, whole * n :].copy()
+        return frames
+
     def _candidate_true_peak(self, x: F32, start: int, peak: float) -> None:
-        """True peak (the meter's public ``true_peak``) of the blocks that could go over 0 dBTP,
-        for a signal that is not metered whole. The block is read from a quiet sample of the
-        previous one on, so the interpolator starts from near silence, not from a jump."""
+        """True peak (the meter's) of the blocks that could go over 0 dBTP, for a signal that is
+        not metered whole. The block is read from a quiet sample of the previous one on, so the
+        interpolator starts from near silence, not from a jump."""
         if peak >= TP_CANDIDATE:
             seg = np.concatenate([self._tp_tail, x], axis=1) if self._tp_tail.shape[1] else x
-            tp = true_peak(seg, self.sample_rate)
+            with Meter(
+                self.sample_rate, self.channels, threads=1, event_threshold_dbtp=0.0
+            ) as meter:
+                meter.add(seg)
+                tp = meter.result().true_peak_dbtp
             if tp > self._tp:
                 self._tp = tp
             if tp > 0.0:
@@ -366,7 +412,7 @@ class SignalAccumulator:
         tail = None
         if self.frames:
             # Zeros to the end of the last hop put every sample into a frame.
-            pad = p.n_fft - p.hop
+            pad = p.n_fft - p.hop if p.hop < p.n_fft else (-self._buf.shape[1]) % p.n_fft
             tail = self._stft(np.zeros((self.channels, pad), dtype=np.float32))
         self._stats_chunker.finish()
         for c in range(self.channels):
@@ -376,7 +422,8 @@ class SignalAccumulator:
             report = self._meter.result()
             self._meter.close()
         else:
-            report = Meter(self.sample_rate, self.channels, threads=1).result()  # empty
+            assert self._block is not None
+            report = self._block.result()
         mono = None
         if self._resampler is not None and self._mono is not None:
             self._mono.append(self._resampler.process(np.zeros((1, 0), np.float32), last=True)[0])
@@ -525,9 +572,10 @@ class Listener:
     """Feeds a mix and its stems, block by block in lockstep, to their accumulators.
 
     ``stems`` maps each stem name to its channel count; ``rest`` names the stems whose sum is
-    "the rest of the mix" for the vocal balance (metered only). The mix, ``lead`` and the rest
-    get the whole BS.1770 meter; the other stems their true peak where they come near full
-    scale (the meter is the costliest part of the pass). ``expected_frames`` (if known) spreads
+    "the rest of the mix" for the vocal balance (its loudness only). The mix gets the whole
+    BS.1770 meter; every stem and the rest their loudness from the block meter and the stems
+    their true peak where they come near full scale (the meter's interpolator on every stem
+    would be the costliest part of the pass). ``expected_frames`` (if known) spreads
     the frames used for the cross-spectra over the whole song.
     """
 
@@ -538,13 +586,12 @@ class Listener:
         stems: Mapping[str, int],
         *,
         rest: Sequence[str] = (),
-        lead: str | None = None,
         keep_mono: bool = True,
         expected_frames: int | None = None,
         threads: int = 2,
         mix_name: str = "mix",
     ) -> None:
-        plan = frame_plan(sample_rate)
+        plan = frame_plan(sample_rate, overlap=False)  # the stems'
         frames = (expected_frames or 0) // plan.hop
         step = max(1, math.ceil(frames / CROSS_FRAMES)) if frames else 2
         cross = len(stems) >= 2
@@ -552,12 +599,12 @@ class Listener:
         self.mix = SignalAccumulator(mix_name, sample_rate, mix_channels, keep_mono=keep_mono)
         self.stems = {
             name: SignalAccumulator(
-                name, sample_rate, ch, cross_step=step if cross else 0, meter=name == lead
+                name, sample_rate, ch, cross_step=step if cross else 0, meter=False, overlap=False
             )
             for name, ch in stems.items()
         }
         self.rest_names = tuple(r for r in rest if r in stems)
-        self.rest = Meter(sample_rate, 2, threads=1) if self.rest_names else None
+        self.rest = BlockMeter(sample_rate, 2) if self.rest_names else None
         self._cross = _CrossAccumulator(list(stems), plan.cross_bins) if cross else None
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="ear")
         self._lock = threading.Lock()
@@ -609,7 +656,7 @@ class Listener:
 
     def add(self, mix: Audio, stems: Mapping[str, Audio]) -> None:
         """The next block of the mix and of every stem (same length)."""
-        jobs: list[tuple[SignalAccumulator | Meter, Audio]] = [(self.mix, mix)]
+        jobs: list[tuple[SignalAccumulator | BlockMeter, Audio]] = [(self.mix, mix)]
         jobs += [(self.stems[name], stems[name]) for name in self.stems]
         if self.rest is not None:
             total = np.zeros((2, mix.shape[1]), dtype=np.float32)
@@ -639,7 +686,7 @@ class Listener:
                     self._cross.flush()
             cross = None
             if self._cross is not None:
-                plan = frame_plan(self.sample_rate)
+                plan = frame_plan(self.sample_rate, overlap=False)
                 cross = CrossSpectra(
                     self._cross.names,
                     self._cross.matrix * plan.scale[: plan.cross_bins, None, None],
