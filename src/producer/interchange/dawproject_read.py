@@ -30,10 +30,8 @@ from producer.model import (
     MASTER,
     AutomationLane,
     AutomationPoint,
-    Bus,
     EffectSlot,
     Interpolation,
-    Marker,
     MidiClip,
     Note,
     Send,
@@ -258,12 +256,7 @@ class _Reader:
         if name == MASTER:
             strip = MASTER
         elif as_bus:
-            taken = {t.name for t in self.b.song.tracks} | {x.name for x in self.b.song.buses}
-            strip, n = name, 1
-            while strip in taken or strip == MASTER:
-                n += 1
-                strip = f"{name} {n}"
-            self.b.song = ed.add_bus(self.b.song, Bus(name=strip))
+            strip = self.b.bus(name)
             self.carry("buses")
         else:
             kind = TrackKind.MIDI if midi else TrackKind.AUDIO
@@ -591,16 +584,7 @@ class _Reader:
 
     def markers(self, el: etree._Element, scope: _Scope) -> None:
         for m in el.findall("Marker"):
-            t = scope.to_song(_req(m, "time"))
-            self.b.song = replace(
-                self.b.song,
-                markers=tuple(
-                    sorted(
-                        (*self.b.song.markers, Marker(m.get("name") or "", self.b.frames(t))),
-                        key=lambda x: x.frame,
-                    )
-                ),
-            )
+            self.b.marker(m.get("name") or "", scope.to_song(_req(m, "time")))
             self.carry("markers")
 
     def top_clip(self, clip: etree._Element, scope: _Scope, strip: str) -> None:

@@ -45,7 +45,6 @@ from producer.model import (
     Bus,
     FadeShape,
     Interpolation,
-    Marker,
     MidiClip,
     Note,
     Section,
@@ -453,7 +452,7 @@ def _markers(proj: rpplib.Element, b: Builder) -> None:
         if flags & 1:
             regions.setdefault(line[1], []).append((t, name))
         else:
-            b.song = replace(b.song, markers=(*b.song.markers, Marker(name, b.frames(t))))
+            b.marker(name, t)
             b.report.carry("markers")
     song = b.song
     for idx, pts in regions.items():
@@ -469,13 +468,12 @@ def _markers(proj: rpplib.Element, b: Builder) -> None:
             )
             b.report.carry("sections")
         else:
-            b.song = replace(b.song, markers=(*b.song.markers, Marker(name, b.frames(t0))))
+            b.marker(name, t0)
             b.report.lose(
                 f"end of region {name!r}",
                 "MARKER",
                 "not on a bar line: read as a marker at its start",
             )
-    b.song = replace(b.song, markers=tuple(sorted(b.song.markers, key=lambda m: m.frame)))
 
 
 def _tracks(
@@ -502,13 +500,7 @@ def _tracks(
                     f"track {name!r}",
                     "a folder is a bus here: its own items are not imported",
                 )
-            taken = {x.name for x in b.song.tracks} | {x.name for x in b.song.buses}
-            unique, k = name, 1
-            while unique in taken or unique == MASTER:
-                k += 1
-                unique = f"{name} {k}"
-            b.song = ed.add_bus(b.song, Bus(name=unique))
-            strip = unique
+            strip = b.bus(name)
             r.carry("buses")
         else:
             midi = any(_source_kind(it) == "MIDI" for it in items)
