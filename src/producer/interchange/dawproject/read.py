@@ -26,11 +26,7 @@ from lxml import etree
 from producer.errors import FormatError
 from producer.interchange.dawproject.read_clips import ClipReader
 from producer.interchange.dawproject.read_mixer import MixerReader
-from producer.interchange.dawproject.read_state import (
-    float_attr,
-    parse_xml,
-    required_float_attr,
-)
+from producer.interchange.dawproject.read_state import float_attr, parse_xml, required_float_attr
 from producer.interchange.session import Builder, ImportedSession
 from producer.model import TempoChange, TimeSignature
 
