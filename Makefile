@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -e .
 	# tinysoundfont without its optional pyaudio (playback only; it needs PortAudio headers to build)
 	$(PIP) install --no-deps "tinysoundfont>=0.3.6"
+	# Compile librosa's numba code into its cache now, not in a user's first `song analyze`
+	$(PY) -m producer.workflows.warmup
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

@@ -9,7 +9,9 @@ file before the rename and the folder after it, so the new name survives a power
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,35 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
 
 
+_PARTIAL_RE = re.compile(r"\..+\.(\d+)\.partial")
+
+
+def stale_partial(path: Path) -> bool:
+    """Whether ``path`` is a temporary file of ``temporary_name`` whose writer is gone (a killed
+    render, import or save): never committed data, safe to delete."""
+    m = _PARTIAL_RE.fullmatch(path.name)
+    if m is None:
+        return False
+    try:
+        os.kill(int(m.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def remove_stale_partials(path: Path) -> None:
+    """Delete what killed earlier writers of ``path`` left beside it (a rerun cleans up)."""
+    try:
+        siblings = list(path.parent.glob(f".{glob.escape(path.name)}.*.partial"))
+    except OSError:
+        return
+    for p in siblings:
+        if stale_partial(p):
+            p.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path to write; on a clean exit it replaces ``path``.
@@ -37,6 +68,7 @@ def atomic_output(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(final)
     tmp = temporary_name(final)
     try:
         yield tmp
@@ -51,4 +83,10 @@ def atomic_output(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         fsync_dir(final.parent)
 
 
-__all__ = ["atomic_output", "fsync_dir", "temporary_name"]
+__all__ = [
+    "atomic_output",
+    "fsync_dir",
+    "remove_stale_partials",
+    "stale_partial",
+    "temporary_name",
+]

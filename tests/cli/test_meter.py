@@ -125,7 +125,8 @@ def test_bad_input_is_one_line_exit_2(files: dict[str, Path], name: str, message
 
 
 def test_unwritable_plot_is_exit_2(files: dict[str, Path], tmp_path: Path) -> None:
-    png = tmp_path / "no-such-folder" / "x.png"
+    (tmp_path / "a-file").write_text("not a folder")
+    png = tmp_path / "a-file" / "x.png"  # (a missing folder is made, like for every output)
     result = CliRunner().invoke(cli, ["meter", "--plot", str(png), str(files["loud"])])
     assert result.exit_code == 2
     assert "cannot write the plot" in result.stderr

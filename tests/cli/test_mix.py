@@ -86,10 +86,10 @@ def dry_mix(src: dict[str, F]) -> F:
 def test_mix_default_output_is_the_sum_in_float(project: tuple[Path, dict[str, F]]) -> None:
     root, src = project
     out = ok(root, "mix", "s", "--bit-depth", "32f")
-    path = root / "renders" / "s.wav"
+    path = root / "mixes" / "s.wav"
     assert str(path) in out
     assert_null(read(path), dry_mix(src))
-    assert not list((root / "renders").glob(".*partial"))
+    assert not list((root / "mixes").glob(".*partial"))
 
 
 def test_bus_send_fx_automation_and_stems(

@@ -194,7 +194,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
         "pan of 3 on the command line",
         lambda r: None,
         ["track", "set", "first-song", "Lead Vocal", "--pan", "3"],
-        f"{SONG}: tracks[Lead Vocal].pan: 3.0 is outside -1..+1",
+        "--pan: 3 is outside -1 (left) .. +1 (right)",
     ),
     (
         "newer format_version",
@@ -206,7 +206,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
         "sample rate 0",
         lambda r: None,
         ["new", "other", "--title", "T", "--artist", "A", "--sample-rate", "0"],
-        "album.json: sample_rate: 0 is not a positive whole number of Hz",
+        "--sample-rate: 0 Hz is not a sample rate audio is made at",
     ),
     (
         "not audio",

@@ -103,7 +103,7 @@ def test_bad_comp_exit_2_and_no_take_lost(
     [
         (["--punch-in", "1", "--punch-out", "5"], ["outside the song", "ends at 2 s"]),
         (["--input-device", "no-such-device-xyz"], ["no-such-device-xyz"]),
-        (["--source", "RATE44"], ["44100 Hz", "48000 Hz"]),
+        (["--source", "MISSING"], ["missing.wav"]),  # a 44.1 kHz source is converted now
         (["--loop", "--from", "3"], ["--loop"]),
     ],
 )
@@ -112,9 +112,7 @@ def test_bad_record_input_exit_2_and_no_take_lost(
 ) -> None:
     run(proj, "take", "import", "s", "vox", str(_wav(tmp_path / "t.wav", 2.0, seed=3)))
     before = run(proj, "take", "list", "s", "vox")[1]
-    args = [
-        str(_wav(tmp_path / "44k.wav", 0.5, 4, rate=44100)) if a == "RATE44" else a for a in args
-    ]
+    args = [str(tmp_path / "missing.wav") if a == "MISSING" else a for a in args]
     code, _, err = run(proj, "record", "s", "--track", "vox", "--seconds", "0.2", *args)
     if "--input-device" in args and "PortAudio" in err:
         words = ["PortAudio"]  # no audio library here: also a clear exit 2
@@ -144,8 +142,11 @@ def test_review_json_and_plot(proj: Path, tmp_path: Path) -> None:
 
 
 def test_recover_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "nothing-here").mkdir()
     code, _, err = run(tmp_path / "nothing-here", "recover")
     _one_clean_error(code, err, "not a producer project")
+    code, _, err = run(tmp_path / "nowhere", "recover")  # -C a folder that is not there
+    _one_clean_error(code, err, "no such folder")
 
 
 def test_devices_lists_portaudio_devices_or_says_why_not(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from producer.model import (
     Clip,
     Comp,
     CompSegment,
+    ControlChange,
     EffectSlot,
     Fade,
     FadeShape,
@@ -33,6 +34,7 @@ from producer.model import (
     MediaRef,
     MidiClip,
     Note,
+    PitchBend,
     Section,
     Send,
     Song,
@@ -151,7 +153,16 @@ def golden_song() -> Song:
         name="Keys",
         kind=TrackKind.MIDI,
         instrument=Instrument(program=4, bank=0, soundfont="soundfont/gm.sf2"),
-        midi_clips=(MidiClip("m1", 0.0, 8.0, (Note(60, 100, 0.0, 1.0), Note(64, 90, 1.0, 0.5))),),
+        midi_clips=(
+            MidiClip(
+                "m1",
+                0.0,
+                8.0,
+                (Note(60, 100, 0.0, 1.0), Note(64, 90, 1.0, 0.5)),
+                controls=(ControlChange(0.5, 64, 127), ControlChange(3.75, 64, 0)),
+                pitch_bends=(PitchBend(2.0, -4096),),
+            ),
+        ),
         mute=True,
         solo=True,
     )

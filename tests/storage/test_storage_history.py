@@ -75,7 +75,7 @@ def test_failed_edit_writes_nothing(project: Project) -> None:
     root = project.root
     wf.track_add(root, "first-song", "Vox")
     before = (root / "songs" / "first-song.json").read_bytes()
-    with pytest.raises(ValidationError, match=r"tracks\[Vox\]\.pan: 3\.0 is outside -1\.\.\+1"):
+    with pytest.raises(ValidationError, match=r"--pan: 3 is outside -1 \(left\) \.\. \+1"):
         wf.track_set(root, "first-song", "Vox", wf.TrackSettings(pan=3.0))
     assert (root / "songs" / "first-song.json").read_bytes() == before
     assert len(wf.history(root)) == 2

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from producer.audio import Audio
+from producer.dsp.resample import resample
 from producer.errors import NotFoundError, UserError, ValidationError
 from producer.model import COMP, MediaRef
 from producer.storage import Project
@@ -188,11 +189,18 @@ def test_bad_input_is_refused_before_anything_changes(
     assert _takes(root, slug) == before
 
 
-def test_source_at_another_rate_is_refused(song_project, tmp_path) -> None:
+def test_source_at_another_rate_is_converted(song_project, tmp_path, monkeypatch) -> None:
+    """A 44.1 kHz source records into a 48 kHz song, converted by soxr as import converts."""
+    monkeypatch.setenv("PRODUCER_SOURCE_REALTIME", "0")
     root, slug = song_project
-    path = write(tmp_path / "44k.wav", noise(1.0, seed=12), rate=44100)
-    with pytest.raises(UserError, match="44100 Hz"):
-        wt.record_song(root, slug, wt.RecordOptions(tracks=("vox",), source_file=path))
+    source = noise(1.0, seed=12)
+    path = write(tmp_path / "44k.wav", source, rate=44100)
+    opts = wt.RecordOptions(tracks=("vox",), source_file=path, seconds=0.5)
+    report = wt.record_song(root, slug, opts)
+    assert report.recorded_s == pytest.approx(0.5)
+    lane = Project.open(root).song(slug).track("vox").lanes[-1]
+    take = _load(root)(lane.clips[0].media)
+    np.testing.assert_allclose(take[0], resample(source, 44100, RATE)[0, :24000], atol=1e-4)
 
 
 def test_reference_lane_renderer_places_clips(song_project, tmp_path) -> None:

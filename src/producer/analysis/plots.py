@@ -15,6 +15,7 @@ import numpy as np
 
 from producer.analysis.loudness import LoudnessReport
 from producer.errors import UserError
+from producer.fileio import atomic_output
 
 #: At most this many points per curve: longer series are reduced to their max per bucket, so
 #: a 3-hour programme plots as fast as a song and no peak is hidden.
@@ -94,7 +95,9 @@ def loudness_plot(
             ax.grid(alpha=0.3)
             ax.legend(loc="lower right", fontsize=7)
         try:
-            fig.savefig(out, dpi=100)
+            # Like every output: its folder is made, and it appears only when complete.
+            with atomic_output(out, durable=False) as tmp:
+                fig.savefig(tmp, dpi=100, format="png")
         except (OSError, ValueError) as exc:
             raise UserError(f"{out}: cannot write the plot ({exc})") from None
     finally:

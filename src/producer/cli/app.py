@@ -62,18 +62,41 @@ class ProducerGroup(click.Group):
     "-C",
     "project_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="Run as if started in DIR (like git -C).",
+    default=None,
+    help="Run as if started in DIR (like git -C): the project is DIR, and every relative path "
+    "a command is given (files to import, outputs, plots) is relative to DIR.",
 )
 @click.version_option(package_name="producer")
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path) -> None:
+def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """producer: an album from pre-production to delivered masters."""
-    ctx.obj = project_dir
+    ctx.obj = Path(".")
+    if project_dir is not None:
+        ctx.obj = enter_folder(ctx, project_dir)
+
+
+def enter_folder(ctx: click.Context, folder: Path) -> Path:
+    """Make ``folder`` the working folder for the rest of the command, like ``git -C``: one rule
+    for every path argument of every command (relative paths are relative to it), with no
+    command left to resolve them its own way. The previous folder comes back when the command
+    ends (the CLI also runs inside one process, in tests). Returns the folder, absolute."""
+    if not folder.is_dir():
+        raise click.UsageError(
+            f"-C {folder}: no such folder"
+            + (
+                f" (make a project there with `producer new {folder}`)"
+                if not folder.exists()
+                else ""
+            )
+        )
+    previous = os.getcwd()
+    os.chdir(folder)
+    ctx.call_on_close(lambda: os.chdir(previous))
+    return Path(os.getcwd())
 
 
 def project_dir(ctx: click.Context) -> Path:
-    """The project folder chosen with -C (default: the current folder)."""
+    """The project folder chosen with -C (absolute), or the current folder ``.``."""
     root = ctx.find_root()
     obj = root.obj
     return obj if isinstance(obj, Path) else Path(".")
@@ -102,6 +125,7 @@ def _register_all() -> None:
     from producer.cli import (
         analyze,
         batch,
+        cleanup,
         master,
         meter,
         mix,
@@ -130,6 +154,7 @@ def _register_all() -> None:
         board,
         session,
         analyze,
+        cleanup,
         play,
         studio,
         batch,

@@ -33,7 +33,7 @@ def register(cli: click.Group) -> None:
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Output file (default: renders/<song>.<format> in the project).",
+        help="Output file (default: mixes/<song>.<format> in the project).",
     )
     @click.option(
         "--stems",

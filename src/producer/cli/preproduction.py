@@ -38,10 +38,24 @@ def _midi_group(cli: click.Group) -> None:
         help="Only this file track (name or number); repeatable.",
     )
     @click.option(
-        "--keep-tempo", is_flag=True, help="Keep the song's tempo map, time signature and key."
+        "--keep-tempo",
+        is_flag=True,
+        help="Keep the song's tempo map, time signature and key (the default when the song "
+        "has audio placed).",
+    )
+    @click.option(
+        "--use-file-tempo",
+        is_flag=True,
+        help="Take the file's tempo map, time signature and key even when the song has audio "
+        "(audio clips keep their time).",
     )
     @click.option("--render", "render_too", is_flag=True, help="Render the imported parts too.")
     @click.option("--soundfont", type=click.Path(path_type=Path), default=None, help=_SF_HELP)
+    @click.option(
+        "--encoding",
+        default=None,
+        help="Text encoding of the file's track names (default: detected), e.g. gbk, euc-kr.",
+    )
     @click.pass_context
     def midi_import(
         ctx: click.Context,
@@ -49,15 +63,30 @@ def _midi_group(cli: click.Group) -> None:
         file: Path,
         tracks: tuple[str, ...],
         keep_tempo: bool,
+        use_file_tempo: bool,
         render_too: bool,
         soundfont: Path | None,
+        encoding: str | None,
     ) -> None:
-        """Add the parts of FILE.mid to SONG as MIDI tracks."""
-        parts = wf.midi_import(
-            project_dir(ctx), song, file, tracks, keep_tempo, render_too, soundfont
+        """Add the parts of FILE.mid to SONG as MIDI tracks (notes, pedals, controllers and
+        pitch bend). The file's tempo, time signature and key become the song's when the song
+        has no audio yet; what changes (or is kept) is printed."""
+        done = wf.midi_import(
+            project_dir(ctx),
+            song,
+            file,
+            tracks,
+            keep_tempo,
+            render_too,
+            soundfont,
+            use_file_tempo=use_file_tempo,
+            encoding=encoding,
         )
-        for p in parts:
-            click.echo(f"{p.track}\t{p.notes} notes\t{p.instrument}")
+        for p in done.parts:
+            extra = f"\t{p.controls} controller events" if p.controls else ""
+            click.echo(f"{p.track}\t{p.notes} notes\t{p.instrument}{extra}")
+        for line in (*done.changes, *done.messages):
+            click.echo(line)
 
     @midi.command("export")
     @click.argument("song")

@@ -19,6 +19,7 @@ from producer.errors import ValidationError
 from producer.model import COMP, MASTER, Bus, Track, timing
 
 if TYPE_CHECKING:
+    from producer.workflows import cleanup as cleanup_wf
     from producer.workflows import inspection as ws
     from producer.workflows import project as wf
 else:
@@ -195,6 +196,30 @@ def _song_tree(v: ws.SessionView) -> Tree:
         for p in v.problems:
             probs.add(f"[red]{esc(p)}[/red]")
     return tree
+
+
+def _leftovers(root: Path) -> cleanup_wf.Survey:
+    """What `producer gc` would remove, looked at before anything opens the project (opening
+    it removes the partial files of killed writers in the folders producer writes to)."""
+    from producer.workflows import cleanup
+
+    return cleanup.leftovers(root)
+
+
+def _report_leftovers(root: Path, found: cleanup_wf.Survey) -> None:
+    """Print ``found`` (not problems: the project is sound with them), saying which partial
+    files the check itself already removed."""
+    from producer.cli.cleanup import MB, leftover_lines
+
+    if not found.leftovers:
+        return
+    gone = [x for x in found.leftovers if not (root / x.path).exists()]
+    click.echo(
+        f"note: {len(found.leftovers)} file(s), {found.bytes / MB:.1f} MB, that nothing needs "
+        "(`producer gc` removes them" + (f"; {len(gone)} removed already" if gone else "") + "):"
+    )
+    for x, line in zip(found.leftovers, leftover_lines(found), strict=True):
+        click.echo(line + (" - removed" if x in gone else ""))
 
 
 def register(cli: click.Group) -> None:
@@ -522,14 +547,17 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Problems as a JSON list.")
     @click.pass_context
     def validate(ctx: click.Context, as_json: bool) -> None:
-        """Check every document and media file; list every problem (exit 2 if any)."""
+        """Check every document and media file; list every problem (exit 2 if any), then
+        the files nothing needs (what `producer gc` removes) with their sizes."""
+        found = _leftovers(_root(ctx))
         problems = wf.validate(_root(ctx))
         if as_json:
             click.echo(json.dumps(problems, indent=2, ensure_ascii=False))
         else:
             for p in problems:
                 click.echo(p)
+            if not problems:
+                click.echo("ok")
+            _report_leftovers(_root(ctx), found)
         if problems:
             raise ValidationError(f"{len(problems)} problem(s) found", problems)
-        if not as_json:
-            click.echo("ok")

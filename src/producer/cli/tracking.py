@@ -156,9 +156,8 @@ def record_cmd(
     finally:
         if live is not None:
             live.stop()
-    seconds_done = report.frames / report.sample_rate
     click.echo(
-        f"recorded {seconds_done:.2f} s (latency compensation {report.latency_frames} frames)"
+        f"recorded {report.recorded_s:.2f} s (latency compensation {report.latency_frames} frames)"
     )
     if report.state != "finished":
         click.echo(f"producer: the take ended early: {report.message or report.state}", err=True)

@@ -19,7 +19,7 @@ import soundfile as sf
 
 from producer.audio import Audio
 from producer.errors import RenderError, UserError
-from producer.fileio import temporary_name
+from producer.fileio import remove_stale_partials, temporary_name
 
 #: soundfile subtypes of the bit depths a render can be written at.
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
@@ -89,6 +89,7 @@ class FileSink:
         """Largest absolute sample written (before clipping)."""
         self.tmp = temporary_name(self.path)  # renamed into place by close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(self.path)  # what a killed earlier render of this file left
         # One seeded generator per file: the dither noise, like the render, is deterministic.
         self._rng = np.random.default_rng(seed)
         try:

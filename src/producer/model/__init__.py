@@ -6,9 +6,9 @@ Edits are functions returning new objects (``producer.model.edit``); ``validate_
 rooms, bookings, budget, contracts, split sheets) is ``producer.model.office``.
 """
 
-from producer.model import edit, timing
+from producer.model import edit, ranges, timing
 from producer.model.album import Album
-from producer.model.clip import Clip, Fade, FadeShape, MidiClip, Note
+from producer.model.clip import Clip, ControlChange, Fade, FadeShape, MidiClip, Note, PitchBend
 from producer.model.media import MediaRef
 from producer.model.mixer import (
     MASTER,
@@ -68,6 +68,7 @@ __all__ = [
     "CompSegment",
     "Contract",
     "Contracts",
+    "ControlChange",
     "EffectSlot",
     "Expense",
     "Fade",
@@ -83,6 +84,7 @@ __all__ = [
     "ParamValue",
     "Participant",
     "Person",
+    "PitchBend",
     "Rate",
     "RecoupRule",
     "Room",
@@ -102,6 +104,7 @@ __all__ = [
     "Track",
     "TrackKind",
     "edit",
+    "ranges",
     "timing",
     "validate_album",
     "validate_office",

@@ -57,11 +57,37 @@ class Note:
 
 
 @dataclass(frozen=True)
+class ControlChange:
+    """A MIDI controller change (MIDI 1.0 control change: ``controller`` 0..127 set to
+    ``value`` 0..127), e.g. the sustain pedal (64); ``beat`` counts from the start of its MIDI
+    clip, as a note's ``start_beat`` does."""
+
+    beat: float
+    controller: int
+    value: int
+
+
+@dataclass(frozen=True)
+class PitchBend:
+    """The pitch wheel at ``beat`` (from the start of its MIDI clip): ``value`` −8192..8191,
+    0 is the centre (MIDI 1.0's 14-bit value minus 8192)."""
+
+    beat: float
+    value: int
+
+
+@dataclass(frozen=True)
 class MidiClip:
-    """A region of notes on a MIDI track; ``start_beat`` is on the song's beat grid."""
+    """A region of notes on a MIDI track; ``start_beat`` is on the song's beat grid.
+
+    ``controls`` and ``pitch_bends`` are the performance data that goes with the notes
+    (pedals, modulation, volume, pan, expression, the pitch wheel), in time order.
+    """
 
     id: str
     start_beat: float
     length_beats: float
     notes: tuple[Note, ...] = ()
     name: str = ""
+    controls: tuple[ControlChange, ...] = ()
+    pitch_bends: tuple[PitchBend, ...] = ()

@@ -128,13 +128,20 @@ def add_send(song: Song, strip: str, send: Send) -> Song:
 # ---------------------------------------------------------------- clips
 
 
+def _s(song: Song, frames: int) -> str:
+    """Frames as seconds, the way errors show times to people."""
+    rate = song.sample_rate if song.sample_rate > 0 else 1
+    return f"{frames / rate:.2f} s"
+
+
 def find_clip(song: Song, clip_id: str) -> tuple[Track, Lane, Clip]:
     for t in song.tracks:
         for lane in t.lanes:
             for c in lane.clips:
                 if c.id == clip_id:
                     return t, lane, c
-    raise NotFoundError(f"song {song.slug!r}: no clip {clip_id!r}")
+    known = ", ".join(c.id for t in song.tracks for lane in t.lanes for c in lane.clips)
+    raise NotFoundError(f"song {song.slug!r}: no clip {clip_id!r} (clips: {known or 'none'})")
 
 
 def _replace_lane(song: Song, track: Track, lane: Lane, clips: tuple[Clip, ...]) -> Song:
@@ -174,7 +181,7 @@ def remove_clip(song: Song, clip_id: str) -> Song:
 def move_clip(song: Song, clip_id: str, start_frame: int) -> Song:
     if start_frame < 0:
         raise ValidationError(
-            f"clip {clip_id!r}: cannot start before the song (frame {start_frame})"
+            f"clip {clip_id!r}: cannot start before the song (at {_s(song, start_frame)})"
         )
     return update_clip(song, clip_id, start_frame=start_frame)
 
@@ -187,13 +194,22 @@ def trim_clip(
     start = clip.start_frame if start_frame is None else start_frame
     end = clip.end_frame if end_frame is None else end_frame
     if end <= start:
-        raise ValidationError(f"clip {clip_id!r}: trim leaves no audio ({start}..{end})")
+        raise ValidationError(
+            f"clip {clip_id!r}: trim leaves no audio (start {_s(song, start)}, end {_s(song, end)})"
+        )
     if start < 0:
-        raise ValidationError(f"clip {clip_id!r}: cannot start before the song (frame {start})")
+        raise ValidationError(
+            f"clip {clip_id!r}: cannot start before the song (at {_s(song, start)})"
+        )
     source_start = clip.source_start_frame + (start - clip.start_frame)
     if source_start < 0 or source_start + (end - start) > clip.media.frames:
+        # Where the clip's audio could lie on the timeline, with the audio in place.
+        lo = clip.start_frame - clip.source_start_frame
+        hi = lo + clip.media.frames
         raise ValidationError(
-            f"clip {clip_id!r}: trim reaches outside its source {clip.media.path}"
+            f"clip {clip_id!r}: {_s(song, start)}–{_s(song, end)} reaches outside its source "
+            f"({clip.media.source_name or clip.media.path}), which lies at "
+            f"{_s(song, max(lo, 0))}–{_s(song, hi)}"
         )
     return update_clip(
         song, clip_id, start_frame=start, source_start_frame=source_start, length_frames=end - start
@@ -205,7 +221,8 @@ def split_clip(song: Song, clip_id: str, at_frame: int) -> tuple[Song, str]:
     track, lane, clip = find_clip(song, clip_id)
     if not clip.start_frame < at_frame < clip.end_frame:
         raise ValidationError(
-            f"clip {clip_id!r}: split point {at_frame} is not inside {clip.start_frame}..{clip.end_frame}"
+            f"clip {clip_id!r}: split point {_s(song, at_frame)} is not inside the clip "
+            f"({_s(song, clip.start_frame)[:-2]}–{_s(song, clip.end_frame)})"
         )
     left_len = at_frame - clip.start_frame
     left = replace(clip, length_frames=left_len, fade_out=Fade())

@@ -24,6 +24,11 @@ def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+def _sec(frames: int, song: Song) -> str:
+    """A time in frames as people read it (problems name times in seconds, not frames)."""
+    return f"{frames / song.sample_rate:.3f} s" if song.sample_rate > 0 else f"frame {frames}"
+
+
 CDTEXT_MAX_CHARS = 80
 """Longest CD-Text field a CUE sheet carries (CDRWIN; IEC 61866 packs allow no more)."""
 
@@ -175,7 +180,7 @@ def _automation_problems(
             problems.append(f"{where}.automation[pan]: a value is outside -1..+1")
         frames = [p.frame for p in lane.points]
         if any(f < 0 for f in frames):
-            problems.append(f"{where}.automation[{lane.target}]: a point before frame 0")
+            problems.append(f"{where}.automation[{lane.target}]: a point before the song start")
         if frames != sorted(frames):
             problems.append(f"{where}.automation[{lane.target}]: points are not in time order")
         if not all(_finite(p.value) for p in lane.points):
@@ -189,13 +194,14 @@ def _clip_problems(where: str, clip: Clip, song: Song) -> list[str]:
     if clip.length_frames <= 0:
         p.append(f"{w}.length_frames: {clip.length_frames} is not positive")
     if clip.start_frame < 0:
-        p.append(f"{w}.start_frame: {clip.start_frame} is before the song start")
+        p.append(f"{w}.start_frame: {_sec(clip.start_frame, song)} is before the song start")
     if clip.source_start_frame < 0:
         p.append(f"{w}.source_start_frame: {clip.source_start_frame} is negative")
     if clip.source_start_frame + clip.length_frames > clip.media.frames:
         p.append(
-            f"{w}: reaches frame {clip.source_start_frame + clip.length_frames} of "
-            f"{clip.media.path}, which has {clip.media.frames} frames (clip outside its source)"
+            f"{w}: reaches {_sec(clip.source_start_frame + clip.length_frames, song)} into "
+            f"{clip.media.path}, which lasts {_sec(clip.media.frames, song)} (clip outside its "
+            "source)"
         )
     if clip.media.sample_rate != song.sample_rate:
         p.append(
@@ -222,8 +228,9 @@ def _clip_problems(where: str, clip: Clip, song: Song) -> list[str]:
             p.append(f"{w}.{name}.length_frames: {fade.length_frames} is negative")
     if clip.fade_in.length_frames + clip.fade_out.length_frames > clip.length_frames > 0:
         p.append(
-            f"{w}: fades ({clip.fade_in.length_frames} + {clip.fade_out.length_frames} frames) "
-            f"are longer than the clip ({clip.length_frames})"
+            f"{w}: fades ({_sec(clip.fade_in.length_frames, song)} in + "
+            f"{_sec(clip.fade_out.length_frames, song)} out) are longer than the clip "
+            f"({_sec(clip.length_frames, song)})"
         )
     return p
 
@@ -244,6 +251,18 @@ def _midi_problems(where: str, mc: MidiClip) -> list[str]:
             p.append(f"{w}.notes[{i}].length_beats: {n.length_beats} is not positive")
         if n.start_beat < 0:
             p.append(f"{w}.notes[{i}].start_beat: {n.start_beat} is negative")
+    for i, cc in enumerate(mc.controls):
+        if not 0 <= cc.controller <= 127:
+            p.append(f"{w}.controls[{i}].controller: {cc.controller} is outside 0..127")
+        if not 0 <= cc.value <= 127:
+            p.append(f"{w}.controls[{i}].value: {cc.value} is outside 0..127")
+        if not (_finite(cc.beat) and cc.beat >= 0):
+            p.append(f"{w}.controls[{i}].beat: {cc.beat} is negative")
+    for i, pb in enumerate(mc.pitch_bends):
+        if not -8192 <= pb.value <= 8191:
+            p.append(f"{w}.pitch_bends[{i}].value: {pb.value} is outside -8192..8191")
+        if not (_finite(pb.beat) and pb.beat >= 0):
+            p.append(f"{w}.pitch_bends[{i}].beat: {pb.beat} is negative")
     return p
 
 
@@ -268,9 +287,14 @@ def _track_problems(t: Track, song: Song) -> list[str]:
             if seg.lane not in lane_ids:
                 p.append(f"{w}.comp: take lane {seg.lane!r} does not exist")
             if seg.end_frame <= seg.start_frame:
-                p.append(f"{w}.comp: segment {seg.start_frame}..{seg.end_frame} is empty")
+                p.append(
+                    f"{w}.comp: the range {_sec(seg.start_frame, song)}–"
+                    f"{_sec(seg.end_frame, song)} is empty"
+                )
             if prev_end is not None and seg.start_frame != prev_end:
-                p.append(f"{w}.comp: segments overlap or leave a gap at frame {seg.start_frame}")
+                p.append(
+                    f"{w}.comp: ranges overlap or leave a gap at {_sec(seg.start_frame, song)}"
+                )
             prev_end = seg.end_frame
         if t.comp.crossfade_frames < 0:
             p.append(f"{w}.comp.crossfade_frames: is negative")

@@ -24,11 +24,13 @@ from producer.model import (
     Clip,
     Comp,
     CompSegment,
+    ControlChange,
     Fade,
     Instrument,
     Interpolation,
     Marker,
     MidiClip,
+    PitchBend,
     Section,
     Song,
     TempoChange,
@@ -158,6 +160,43 @@ def _remap_clips(clips: Iterable[Clip], pieces: list[_Frames], ids: _Ids) -> tup
     return tuple(sorted(out, key=lambda c: (c.start_frame, c.id)))
 
 
+# Controllers whose value at a piece's start is restated there, in this order: registered
+# parameter selects before their data entry, so a piece keeps its pitch-bend range.
+_STATE_ORDER = (101, 100, 6, 38, 0, 32, 7, 11, 10, 1, 64, 66, 67)
+
+
+def _remap_performance(
+    c: MidiClip, lo: Fraction, hi: Fraction
+) -> tuple[tuple[ControlChange, ...], tuple[PitchBend, ...]]:
+    """The controllers and pitch bends of clip ``c`` inside its beats ``[lo, hi)``, moved to
+    start at 0. Like an automation lane cut at a piece edge, the state in force at ``lo`` (the
+    last value of each controller before it: a held pedal, a bent note) is restated at 0."""
+    before: dict[int, int] = {}
+    inside: list[ControlChange] = []
+    for cc in c.controls:
+        at = Fraction(cc.beat)
+        if at < lo:
+            before[cc.controller] = cc.value
+        elif at < hi:
+            inside.append(replace(cc, beat=float(at - lo)))
+    bend_before: int | None = None
+    bends: list[PitchBend] = []
+    for pb in c.pitch_bends:
+        at = Fraction(pb.beat)
+        if at < lo:
+            bend_before = pb.value
+        elif at < hi:
+            bends.append(replace(pb, beat=float(at - lo)))
+    order = {k: i for i, k in enumerate(_STATE_ORDER)}
+    state = [
+        ControlChange(0.0, k, v)
+        for k, v in sorted(before.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    ]
+    if bend_before is not None:
+        bends.insert(0, PitchBend(0.0, bend_before))
+    return (*state, *inside), tuple(bends)
+
+
 def _remap_midi(clips: Iterable[MidiClip], pieces: list[Piece], ids: _Ids) -> tuple[MidiClip, ...]:
     out = []
     for c in clips:
@@ -177,6 +216,7 @@ def _remap_midi(clips: Iterable[MidiClip], pieces: list[Piece], ids: _Ids) -> tu
                     # A note is cut at its piece's end: it must not sound into what follows.
                     length = min(Fraction(n.length_beats), hi - at)
                     notes.append(replace(n, start_beat=float(at - lo), length_beats=float(length)))
+            controls, bends = _remap_performance(c, lo - cs, hi - cs)
             out.append(
                 replace(
                     c,
@@ -184,6 +224,8 @@ def _remap_midi(clips: Iterable[MidiClip], pieces: list[Piece], ids: _Ids) -> tu
                     start_beat=float(new_start),
                     length_beats=float(hi - lo),
                     notes=tuple(notes),
+                    controls=controls,
+                    pitch_bends=bends,
                 )
             )
             first = first and p.copy

@@ -3,12 +3,19 @@
 Import reads type 0 and type 1 files (mido handles running status and the chunk layout),
 keeps times exact in quarter-note beats (ticks / PPQ), and returns one MIDI track per
 (file track, channel) that holds notes, with its General MIDI program (channel 10 is the drum
-kit, GM 1 §2.1), plus the file's tempo map, time signature and key. Export writes a type 1
-file: a conductor track (tempo map, time signature, key) and the part.
+kit, GM 1 §2.1), the performance controllers of that channel (``KEPT_CONTROLLERS`` and the
+pitch wheel), plus the file's tempo map, time signature and key. What is left out is counted
+in ``MidiImport.messages``, never dropped silently. Text (track names) is UTF-8 when it decodes
+as UTF-8, else the encoding charset-normalizer detects from all the file's text (legacy files
+carry GBK, EUC-KR, Shift JIS...); a name that cannot be read reliably is said so.
+
+Export writes a type 1 file: a conductor track (tempo map, time signature, key) and the part
+with its controllers and pitch bends; text as UTF-8.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 from collections import defaultdict, deque
@@ -16,11 +23,22 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import charset_normalizer
 import mido
 
 from producer.errors import FormatError, NotFoundError, ValidationError
 from producer.fileio import atomic_output
-from producer.model import Instrument, MidiClip, Note, Song, TempoChange, TimeSignature, Track
+from producer.model import (
+    ControlChange,
+    Instrument,
+    MidiClip,
+    Note,
+    PitchBend,
+    Song,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
 from producer.model.track import TrackKind
 
 DRUM_CHANNEL = 9
@@ -28,6 +46,30 @@ DRUM_CHANNEL = 9
 
 EXPORT_PPQ = 960
 """Ticks per quarter note of exported files: divisible by 2, 3, 4, 5, 8 (triplets stay exact)."""
+
+KEPT_CONTROLLERS = {
+    1: "modulation",
+    6: "data entry",
+    7: "volume",
+    10: "pan",
+    11: "expression",
+    38: "data entry LSB",
+    64: "sustain",
+    66: "sostenuto",
+    67: "soft pedal",
+    100: "RPN LSB",
+    101: "RPN MSB",
+}
+"""MIDI 1.0 controllers a part keeps (and the renderer plays), besides the pitch wheel: the
+performance controllers, and the registered parameters (RPN 0: pitch-bend range, 1/2: fine
+and coarse tuning) that say how far the wheel bends."""
+
+_TEXT_EVENTS = ("track_name", "instrument_name", "text", "lyrics", "marker", "cue_marker")
+_MIN_GUESS_BYTES = 48
+"""Fewer non-ASCII bytes than this are too little for a charset guess: a GBK name alone is
+valid Big5 and EUC-KR too, and charset-normalizer picks the wrong one on 17 bytes of GBK or
+40 of EUC-KR (it needs a file's lyrics as well: music21's test19/test21 have 60). Such a name
+is reported as unreadable instead of guessed."""
 
 
 @dataclass(frozen=True)
@@ -45,17 +87,59 @@ class MidiImport:
     key: str = ""
     ticks_per_beat: int = 480
     midi_type: int = 1
+    has_tempo: bool = False
+    has_time_signature: bool = False
+    encoding: str = "ascii"
+    messages: tuple[str, ...] = ()
+    """What the import left out or could not read, one line each, for the user."""
 
 
-def _text(raw: str) -> str:
-    """A track name as people wrote it: mido decodes meta text as latin-1; files carry UTF-8
-    more often than not (music21's test18/test20), so re-decode when that works; strip NULs
-    (test16 ends its name with one)."""
-    try:
-        text = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        text = raw
+def _clean(text: str) -> str:
+    """Printable characters only, trimmed (test16 ends its name with a NUL)."""
     return "".join(ch for ch in text if ch.isprintable()).strip()
+
+
+def text_encoding(raw: bytes, forced: str | None = None) -> str | None:
+    """The encoding of a MIDI file's text bytes ``raw`` (all its text events together), or
+    None when it cannot be told reliably.
+
+    ASCII and valid UTF-8 are taken as such (most files, music21's test18/test20); other bytes
+    go to charset-normalizer when there are enough of them to judge (``_MIN_GUESS_BYTES``).
+    ``forced`` (the user's ``--encoding``) wins, checked to be a codec Python knows.
+    """
+    if forced:
+        try:
+            codecs.lookup(forced)
+        except LookupError:
+            raise ValidationError(f"--encoding {forced!r}: not a known text encoding") from None
+        return forced
+    if raw.isascii():
+        return "ascii"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if sum(b >= 0x80 for b in raw) < _MIN_GUESS_BYTES:
+        return None
+    best = charset_normalizer.from_bytes(raw).best()
+    return best.encoding if best is not None else None
+
+
+def _decode_name(raw: bytes, encoding: str | None) -> str | None:
+    """A name's bytes as text, or None when they cannot be read (unknown or wrong encoding)."""
+    if raw.isascii():
+        return _clean(raw.decode("ascii"))
+    try:
+        return _clean(raw.decode("utf-8"))  # valid UTF-8 of non-ASCII text is no accident
+    except UnicodeDecodeError:
+        pass
+    if encoding is None:
+        return None
+    try:
+        return _clean(raw.decode(encoding))
+    except UnicodeDecodeError:
+        return None
 
 
 def _open(path: Path) -> mido.MidiFile:
@@ -100,13 +184,16 @@ def read_midi(
     path: str | os.PathLike[str],
     only_tracks: tuple[str, ...] = (),
     beats_per_bar: float | None = None,
+    encoding: str | None = None,
 ) -> MidiImport:
     """Read a Standard MIDI File into MIDI tracks with exact beat times.
 
     Notes are paired first-in first-out per (channel, pitch); a note-on with velocity 0 is a
     note-off (MIDI 1.0 §4); a note still held at the end of its track ends there. A note of
-    zero length gets one tick. ``only_tracks`` keeps the tracks with those names (or 1-based
-    numbers as strings); an unknown one is a NotFoundError listing what the file has.
+    zero length gets one tick. Controllers in ``KEPT_CONTROLLERS`` and pitch bends go with the
+    part of their (track, channel). ``only_tracks`` keeps the tracks with those names (or
+    1-based numbers as strings); an unknown one is a NotFoundError listing what the file has.
+    ``encoding`` forces the text encoding of track names (default: detected).
     """
     p = Path(path)
     mid = _open(p)
@@ -116,8 +203,12 @@ def read_midi(
     key = ""
     # (file track index, channel) -> notes as (pitch, velocity, start tick, end tick)
     parts: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    # (file track index, channel) -> (tick, controller, value); controller -1: pitch bend
+    performance: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    ignored: dict[str, int] = defaultdict(int)
     programs: dict[tuple[int, int], int] = {}
-    names: dict[int, str] = {}
+    raw_names: dict[int, bytes] = {}
+    all_text = bytearray()
     for ti, track in enumerate(mid.tracks):
         tick = 0
         held: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
@@ -130,8 +221,13 @@ def read_midi(
                 time_sig = TimeSignature(msg.numerator, msg.denominator)
             elif msg.type == "key_signature" and not key:
                 key = _key_name(msg.key)
-            elif msg.type == "track_name" and ti not in names:
-                names[ti] = _text(msg.name)
+            elif msg.type in _TEXT_EVENTS:
+                # mido reads meta text as latin-1, which maps bytes 1:1: the file's own bytes.
+                raw = msg.name if msg.type in ("track_name", "instrument_name") else msg.text
+                data = raw.encode("latin-1", "replace")
+                all_text += data + b"\n"
+                if msg.type == "track_name" and ti not in raw_names:
+                    raw_names[ti] = data
             elif msg.type == "program_change":
                 channel_program[msg.channel] = msg.program
                 programs.setdefault((ti, msg.channel), msg.program)
@@ -143,6 +239,15 @@ def read_midi(
                 if queue:
                     start, vel = queue.popleft()
                     parts[(ti, msg.channel)].append((msg.note, vel, start, tick))
+            elif msg.type == "control_change":
+                if msg.control in KEPT_CONTROLLERS:
+                    performance[(ti, msg.channel)].append((tick, msg.control, msg.value))
+                else:
+                    ignored[f"controller {msg.control}"] += 1
+            elif msg.type == "pitchwheel":
+                performance[(ti, msg.channel)].append((tick, -1, msg.pitch))
+            elif not msg.is_meta:
+                ignored[msg.type.replace("_", " ")] += 1
         for (channel, pitch), queue in held.items():
             for start, vel in queue:
                 parts[(ti, channel)].append((pitch, vel, start, max(tick, start)))
@@ -158,6 +263,21 @@ def read_midi(
             changes.append(TempoChange(beat=float(Fraction(tick, ppq)), bpm=bpm))
     ts = time_sig or TimeSignature()
     per_bar = beats_per_bar or ts.beats_per_bar
+
+    text_enc = text_encoding(bytes(all_text), encoding)
+    messages: list[str] = []
+    names: dict[int, str] = {}
+    for ti, raw in raw_names.items():
+        name = _decode_name(raw, text_enc)
+        if name is None:
+            shown = " ".join(f"{b:02x}" for b in raw[:12]) + (" ..." if len(raw) > 12 else "")
+            messages.append(
+                f"track {ti + 1}: its name could not be read (bytes {shown}: not UTF-8, too "
+                f"little text to tell the encoding); named 'Track {ti + 1}' - give --encoding "
+                "(e.g. gbk, euc-kr, shift_jis) to read it"
+            )
+        elif name:
+            names[ti] = name
 
     tracks: list[Track] = []
     taken: set[str] = set()
@@ -185,8 +305,19 @@ def read_midi(
             )
             for pitch, vel, start, end in notes
         )
-        end_beat = max(n.start_beat + n.length_beats for n in model_notes)
-        length = math.ceil(end_beat / per_bar) * per_bar
+        perf = sorted(performance.pop((ti, channel), []), key=lambda e: e[0])
+        controls = tuple(
+            ControlChange(beat=float(Fraction(t, ppq)), controller=c, value=v)
+            for t, c, v in perf
+            if c >= 0
+        )
+        bends = tuple(PitchBend(beat=float(Fraction(t, ppq)), value=v) for t, c, v in perf if c < 0)
+        # The clip reaches the last note's end or the last controller (a pedal lifted late).
+        end_beat = max(
+            [n.start_beat + n.length_beats for n in model_notes]
+            + [Fraction(t, ppq) + Fraction(1, ppq) for t, _c, _v in perf]
+        )
+        length = max(per_bar, math.ceil(end_beat / per_bar) * per_bar)
         is_drum = channel == DRUM_CHANNEL
         tracks.append(
             Track(
@@ -194,7 +325,14 @@ def read_midi(
                 kind=TrackKind.MIDI,
                 instrument=Instrument(program=programs.get((ti, channel), 0), is_drum=is_drum),
                 midi_clips=(
-                    MidiClip(id="", start_beat=0.0, length_beats=length, notes=model_notes),
+                    MidiClip(
+                        id="",
+                        start_beat=0.0,
+                        length_beats=length,
+                        notes=model_notes,
+                        controls=controls,
+                        pitch_bends=bends,
+                    ),
                 ),
             )
         )
@@ -206,6 +344,14 @@ def read_midi(
         )
     if not tracks:
         raise ValidationError(f"{p}: holds no notes")
+    # Performance data on channels without notes has no part to go with.
+    for (ti, _channel), events in performance.items():
+        if not wanted or {names.get(ti) or f"Track {ti + 1}", str(ti + 1)} & wanted:
+            ignored["controller events on a channel without notes"] += len(events)
+    if ignored:
+        counts = ", ".join(f"{n} {what}" for what, n in sorted(ignored.items()))
+        kept = ", ".join(str(c) for c in KEPT_CONTROLLERS)
+        messages.append(f"left out: {counts} (parts keep notes, pitch bend and controllers {kept})")
     return MidiImport(
         tracks=tuple(tracks),
         tempo_bpm=tempo_bpm,
@@ -214,6 +360,10 @@ def read_midi(
         key=key,
         ticks_per_beat=ppq,
         midi_type=mid.type,
+        has_tempo=bool(tempos),
+        has_time_signature=time_sig is not None,
+        encoding=text_enc or "unknown",
+        messages=tuple(messages),
     )
 
 
@@ -230,7 +380,8 @@ def write_midi(song: Song, track: Track, path: str | os.PathLike[str]) -> None:
     signature, key) and the part on channel 1 (10 for drums), at 960 PPQ."""
     if track.kind != TrackKind.MIDI:
         raise ValidationError(f"track {track.name!r}: is an audio track, it holds no MIDI notes")
-    mid = mido.MidiFile(type=1, ticks_per_beat=EXPORT_PPQ)
+    # UTF-8 text: names in any script survive, and our reader (and other DAWs) take UTF-8.
+    mid = mido.MidiFile(type=1, ticks_per_beat=EXPORT_PPQ, charset="utf-8")
     conductor: list[tuple[int, mido.MetaMessage]] = [
         (0, mido.MetaMessage("track_name", name=song.title)),
         (
@@ -262,18 +413,30 @@ def write_midi(song: Song, track: Track, path: str | os.PathLike[str]) -> None:
             end = max(
                 start + 1, round((clip.start_beat + n.start_beat + n.length_beats) * EXPORT_PPQ)
             )
-            # Note-offs sort before note-ons at the same tick, so a repeated pitch re-strikes.
+            # Note-offs sort before controllers, controllers before note-ons at the same tick:
+            # a repeated pitch re-strikes, a pedal lifted with a new chord lets the old one go.
             events.append(
                 (
                     start,
-                    3,
+                    4,
                     mido.Message("note_on", channel=channel, note=n.pitch, velocity=n.velocity),
                 )
             )
             events.append(
                 (end, 2, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0))
             )
-    for timed in (conductor, [(t, m) for t, _o, m in sorted(events, key=lambda e: (e[0], e[1]))]):
+        for cc in clip.controls:
+            tick = round((clip.start_beat + cc.beat) * EXPORT_PPQ)
+            msg = mido.Message(
+                "control_change", channel=channel, control=cc.controller, value=cc.value
+            )
+            events.append((tick, 3, msg))
+        for pb in clip.pitch_bends:
+            tick = round((clip.start_beat + pb.beat) * EXPORT_PPQ)
+            events.append((tick, 3, mido.Message("pitchwheel", channel=channel, pitch=pb.value)))
+    # A stable sort: controllers at one tick keep their order (RPN select before data entry).
+    ordered = sorted(events, key=lambda e: (e[0], e[1]))
+    for timed in (conductor, [(t, m) for t, _o, m in ordered]):
         mtrack = mido.MidiTrack()
         last = 0
         for tick, msg in sorted(timed, key=lambda e: e[0]):
@@ -286,4 +449,12 @@ def write_midi(song: Song, track: Track, path: str | os.PathLike[str]) -> None:
         mid.save(str(tmp))
 
 
-__all__ = ["DRUM_CHANNEL", "EXPORT_PPQ", "MidiImport", "read_midi", "write_midi"]
+__all__ = [
+    "DRUM_CHANNEL",
+    "EXPORT_PPQ",
+    "KEPT_CONTROLLERS",
+    "MidiImport",
+    "read_midi",
+    "text_encoding",
+    "write_midi",
+]

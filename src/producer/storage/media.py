@@ -22,6 +22,7 @@ from producer import audio
 from producer.errors import FormatError
 from producer.fileio import atomic_output
 from producer.model import MediaRef
+from producer.storage import parts, pins
 from producer.storage.files import (
     atomic_copy,
     atomic_write_text,
@@ -135,6 +136,7 @@ def import_file(root: Path, src: Path, sample_rate: int) -> MediaRef:
     else:
         rel = f"{MEDIA_DIR}/{source_sha}-{sample_rate}hz.wav"
     dst = root / rel
+    pins.pin(root, rel)  # until a document refers to it: `producer gc` leaves it alone
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
         if verbatim:
@@ -197,13 +199,18 @@ class HashCache:
 def media_problems(root: Path, ref: MediaRef, cache: HashCache, where: str) -> list[str]:
     """File checks of one MediaRef: inside media/, present, same hash, same header.
 
+    A rendered part (``producer.storage.parts``) is checked for its name only: its entry may be
+    missing (it is rendered again when needed) and is not compared with a hash of its bytes.
     An offline ref has no file by definition: ``offline_media`` lists it (for `validate`)
     without making the project unopenable.
     """
     if ref.offline:
         return []
-    parts = Path(ref.path).parts
-    if Path(ref.path).is_absolute() or ".." in parts or not parts or parts[0] != MEDIA_DIR:
+    if parts.is_part(ref.path):
+        why = parts.path_problem(ref)
+        return [f"{where}.media.path: {why}"] if why else []
+    segments = Path(ref.path).parts
+    if Path(ref.path).is_absolute() or ".." in segments or not segments or segments[0] != MEDIA_DIR:
         return [f"{where}.media.path: {ref.path!r} is not a relative path inside media/"]
     p = root / ref.path
     if not p.is_file():

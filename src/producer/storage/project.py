@@ -23,16 +23,16 @@ rule) does not block the songs either: ``project.office`` raises its problem, an
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from producer.errors import FormatError, LockedError, NotFoundError, UserError, ValidationError
+from producer.fileio import stale_partial
 from producer.model import (
     Album,
     MediaRef,
@@ -45,7 +45,7 @@ from producer.model import (
     validate_song,
 )
 from producer.model.office import OFFICE_DOCUMENTS
-from producer.storage import migrations
+from producer.storage import gc, migrations, pins
 from producer.storage.codec import from_dict, to_dict
 from producer.storage.files import (
     atomic_copy,
@@ -57,6 +57,7 @@ from producer.storage.files import (
 from producer.storage.history import Change, History, HistoryEntry, Step
 from producer.storage.lock import WriteLock
 from producer.storage.media import HashCache, import_file, media_problems
+from producer.storage.parts import PARTS_DIR
 
 ALBUM_FILE = "album.json"
 SONGS_DIR = "songs"
@@ -162,6 +163,11 @@ def _song_problems(song: Song, name: str, slug: str, album: Album) -> list[str]:
             f"{name}: sample_rate: {song.sample_rate} differs from the album's {album.sample_rate}"
         )
     return problems
+
+
+def media_paths(songs: Iterable[Song]) -> set[str]:
+    """Paths of every file the clips of ``songs`` refer to (media and rendered parts)."""
+    return {c.media.path for s in songs for t in s.tracks for lane in t.lanes for c in lane.clips}
 
 
 def _media_problems(root: Path, song: Song, name: str, cache: HashCache) -> list[str]:
@@ -284,16 +290,15 @@ def _backup(root: Path, rel: str, version: int) -> None:
         atomic_copy(root / rel, dst)
 
 
-_TEMP_RE = re.compile(r"\..+\.(\d+)\.partial")  # producer.fileio.temporary_name
-
-
 def _sweep_temp_files(root: Path) -> None:
-    """Delete half-written temporary files (``.<name>.<pid>.partial``) that a killed writer left.
+    """Delete half-written temporary files (``.<name>.<pid>.partial``) that a killed writer left
+    in the folders producer writes to (documents, media, the parts cache, mixes, masters).
 
     Called under the write lock, and only for pids that are gone, so no live write loses its
     file. They never hold committed data: a save only counts once renamed into place.
+    `producer gc` looks in every folder of the project.
     """
-    for folder in (
+    folders = [
         root,
         root / SONGS_DIR,
         root / OFFICE_DIR,
@@ -301,19 +306,18 @@ def _sweep_temp_files(root: Path) -> None:
         root / META_DIR,
         root / META_DIR / "history",
         root / META_DIR / "history" / "steps",
-    ):
+        root / PARTS_DIR,
+    ]
+    for outputs in ("mixes", "renders", "masters"):
+        base = root / outputs
+        if base.is_dir():
+            folders += [base, *(p for p in base.rglob("*") if p.is_dir())]
+    for folder in folders:
         if not folder.is_dir():
             continue
         for p in folder.iterdir():
-            m = _TEMP_RE.fullmatch(p.name)
-            if m is None:
-                continue
-            try:
-                os.kill(int(m.group(1)), 0)
-            except ProcessLookupError:
+            if stale_partial(p):
                 p.unlink(missing_ok=True)
-            except (PermissionError, OverflowError):
-                continue
 
 
 def _raise_problems(root: Path, problems: list[str]) -> None:
@@ -685,6 +689,7 @@ class Project:
         new.problems = list(dict.fromkeys([*kept, *problems]))
         self._state = new
         self._seen = self._fingerprint()
+        pins.settle(self.root, media_paths(new.songs.values()))
         return step
 
     def _office_changes(self, new: _State, change: Any) -> list[str]:
@@ -846,6 +851,23 @@ class Project:
         return self._history.step(position) if position else None
 
     # ------------------------------------------------------------ media
+
+    def garbage(
+        self,
+        keep_days: float = gc.DEFAULT_KEEP_DAYS,
+        remove: bool = False,
+        extra: Callable[[], Sequence[tuple[Path, str, str]]] = tuple,
+    ) -> tuple[gc.Survey, int]:
+        """What the project holds that nothing needs (``producer.storage.gc``; ``extra()``
+        lists more, found under the lock), and with ``remove`` take it away, under the write
+        lock; returns (survey, bytes freed)."""
+        self._lock.acquire()
+        try:
+            self._history.recover()
+            found = gc.survey(self.root, keep_days, extra=extra())
+            return found, gc.collect(self.root, found) if remove else 0
+        finally:
+            self._lock.release()
 
     def import_media(self, path: Path) -> MediaRef:
         """Copy (or convert to the project rate) ``path`` into media/; the source is only read."""

@@ -24,6 +24,7 @@ import numpy as np
 from producer.analysis.loudness import sample_peak
 from producer.audio import Audio, as_audio
 from producer.dsp.resample import resample
+from producer.fileio import atomic_output
 from producer.units import gain_to_db
 
 #: A sample at or above this magnitude counts as clipped: the largest 16-bit code (32767/32768)
@@ -285,7 +286,9 @@ def plot_review(review: TakeReview, path: Path) -> None:
         ax.set_ylabel(f"MIDI note (A4 = {review.tuning_hz:g} Hz)")
         ax.legend(loc="upper right")
         fig.tight_layout()
-        fig.savefig(path, format="png")
+        # Like every output: its folder is made, and it appears only when complete.
+        with atomic_output(path, durable=False) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from producer.audio import Audio, as_audio
 from producer.audio import info as audio_info
 from producer.audio import read as audio_read
 from producer.errors import NotFoundError, RenderError, UserError
+
+if TYPE_CHECKING:
+    from producer.dsp.resample import StreamResampler
 
 #: The output as a function of its frame position: ``source(first, frames)`` gives float32
 #: ``(output_channels, frames)``.
@@ -87,6 +90,10 @@ class FileSourceStream:
 
     ``realtime=True`` paces :meth:`read` at the wall clock (a block of ``n`` frames is returned
     no earlier than ``n / sample_rate`` seconds after the previous one), like a sound card.
+    ``sample_rate`` (default: the file's) is the rate the stream delivers: a file at another
+    rate is converted on the fly with soxr (``producer.dsp.resample``), as `producer import`
+    converts it. ``lead_in_frames`` of silence come before the file: the performer waits for
+    the count-in, so the file is what they play from the first beat of the take.
     The output source is pulled for the same frames as each read; the blocks are collected in
     ``played`` (a list of ``(channels, frames)`` arrays) so tests can check the monitor.
     """
@@ -98,12 +105,26 @@ class FileSourceStream:
         realtime: bool = True,
         output_channels: int = 0,
         fail_after_frames: int | None = None,
+        sample_rate: int | None = None,
+        lead_in_frames: int = 0,
     ) -> None:
         meta = audio_info(path)
         self._path = Path(path)
-        self._rate = meta.sample_rate
+        self._file_rate = meta.sample_rate
+        self._rate = sample_rate or meta.sample_rate
         self._channels = meta.channels
-        self._frames = meta.frames
+        self._lead_in = max(0, lead_in_frames)
+        self._resampler: StreamResampler | None = None
+        self._src_frames = file_frames = meta.frames
+        if self._rate != self._file_rate:
+            # Imported here: producer.dsp pulls in scipy, which a device recording never needs.
+            from producer.dsp.resample import StreamResampler, resampled_length
+
+            self._resampler = StreamResampler(self._file_rate, self._rate, meta.channels)
+            file_frames = resampled_length(meta.frames, self._file_rate, self._rate)
+        self._frames = self._lead_in + file_frames
+        self._file_pos = 0  # frames of the file read so far (at its own rate)
+        self._pending = np.zeros((self._channels, 0), dtype=np.float32)
         self._out_channels = output_channels
         self._realtime = realtime
         self._pos = 0
@@ -131,13 +152,41 @@ class FileSourceStream:
     def start(self) -> None:
         self._t0 = time.monotonic()
 
+    def _file_block(self, n: int) -> Audio:
+        """The next ``n`` frames of the file at the stream's rate (fewer at its end)."""
+        if self._resampler is None:
+            block, _ = audio_read(self._path, start=self._file_pos, frames=n)
+            self._file_pos += block.shape[1]
+            return block
+        src_total = self._src_frames
+        while self._pending.shape[1] < n and self._file_pos <= src_total:
+            want = max(1024, round(n * self._file_rate / self._rate) + 64)
+            take = min(want, src_total - self._file_pos)
+            if take > 0:
+                chunk, _ = audio_read(self._path, start=self._file_pos, frames=take)
+            else:
+                chunk = np.zeros((self._channels, 0), dtype=np.float32)
+            self._file_pos += take
+            last = self._file_pos >= src_total
+            out = self._resampler.process(chunk, last=last)
+            self._pending = np.concatenate([self._pending, out], axis=1)
+            if last:
+                self._file_pos = src_total + 1  # flushed: nothing more to read
+        block, self._pending = self._pending[:, :n], self._pending[:, n:]
+        return np.ascontiguousarray(block)
+
     def read(self, frames: int) -> Audio:
         if self._fail_after is not None and self._pos >= self._fail_after:
             raise DeviceLostError(f"{self._path}: input device lost")
         n = max(0, min(frames, self._frames - self._pos))
         if n == 0:
             return np.zeros((self._channels, 0), dtype=np.float32)
-        block, _ = audio_read(self._path, start=self._pos, frames=n)
+        silent = min(n, max(0, self._lead_in - self._pos))
+        parts = [np.zeros((self._channels, silent), dtype=np.float32)]
+        if n > silent:
+            parts.append(self._file_block(n - silent))
+        block = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        n = block.shape[1]
         self._play(self._pos, n)
         self._pos += n
         if self._realtime:

@@ -46,7 +46,7 @@ from producer.preproduction import arrangements
 from producer.storage import Project
 from producer.workflows.demo_office import WRITER, add_demo_office
 from producer.workflows.master import deliver
-from producer.workflows.preproduction import _place_render, _render_to_media
+from producer.workflows.parts import place_render, render_parts
 from producer.workflows.progress import current as current_progress
 
 DEMO_STEPS = 13
@@ -191,10 +191,10 @@ def _build(
     for i, song in enumerate(songs, 1):
         song = replace(song, sample_rate=project.album.sample_rate)
         say(f"[{i}/3] {song.title}: arranging and rendering {len(song.tracks)} parts")
-        renders = _render_to_media(project, song, [t.name for t in song.tracks], soundfont)
+        renders = render_parts(project, song, [t.name for t in song.tracks], soundfont)
         with project.transaction(f"demo: {song.title}") as tx:
-            for name, (ref, start, sf_record) in renders.items():
-                song = _place_render(song, name, ref, start, sf_record)
+            for name, part in renders.items():
+                song = place_render(song, name, part)
             tx.put_song(song)
     say("the office: roster, sessions, budget, contract, split sheets")
     add_demo_office(project)
@@ -202,7 +202,7 @@ def _build(
     mix_audio: list[np.ndarray] = []
     for i, song in enumerate(project.songs(), 1):
         say(f"[{i}/3] {song.title}: mixing")
-        path = _mix(project, song, root / "mixes" / f"{i:02d}-{song.slug}.wav")
+        path = _mix(project, song, root / "mixes" / f"{song.slug}.wav")
         mixes.append(path)
         mixed = audio.read(path)[0]
         mix_audio.append(apply_fades(mixed, song.sample_rate, 0.0, FADE_OUT_S))

@@ -18,7 +18,7 @@ from pathlib import Path
 from producer.dsp import catalog
 from producer.errors import ProducerError, ValidationError
 from producer.model import MASTER, AutomationLane, Bus, ParamValue, Song, Track
-from producer.storage import Project
+from producer.storage import Project, parts
 from producer.storage.project import offline_media, song_file
 
 
@@ -274,7 +274,9 @@ def view_of(project: Project, song: Song) -> SessionView:
     layouts: dict[str, str] = {}
     for t in song.tracks:
         for c in t.all_clips():
-            if not c.media.offline and not (project.root / c.media.path).is_file():
+            # A rendered part missing from its cache is not missing media: it renders again.
+            part = parts.is_part(c.media.path)
+            if not c.media.offline and not part and not (project.root / c.media.path).is_file():
                 missing.add(c.media.path)
             if c.media.layout:
                 layouts[c.media.path] = layout_note(c.media)

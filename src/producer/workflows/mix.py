@@ -52,6 +52,7 @@ from producer.model import (
     Send,
     Song,
     Track,
+    ranges,
     validate_song,
 )
 from producer.model import edit as ed
@@ -236,12 +237,24 @@ class ProjectMedia:
         self._files.clear()
 
 
-def _check_media(project: Project, song: Song) -> None:
+MIXES_DIR = "mixes"
+"""Where `producer mix` writes a song's mix by default (``mixes/<slug>.<format>``), as the
+demo does."""
+
+
+def _check_media(project: Project, song: Song) -> Song:
+    """Make the song's audio readable: render again the MIDI parts the cache lacks, then check
+    every media file is there (NotFoundError naming the file). Returns the song to render
+    (changed only if a part had to be replaced, see ``ensure_parts``)."""
+    from producer.workflows.parts import ensure_parts
+
+    song = ensure_parts(project, song)
     for t in song.tracks:
         for lane in t.lanes:
             for c in lane.clips:
                 if not c.media.offline:  # offline media plays silence (ProjectMedia)
                     project.media_path(c.media)  # NotFoundError naming the file
+    return song
 
 
 # ---------------------------------------------------------------- render
@@ -325,7 +338,7 @@ def render(
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     threads: int = 2,
 ) -> RenderSummary:
-    """Render song ``slug`` to ``output`` (default ``renders/<slug>.<format>``) and stems.
+    """Render song ``slug`` to ``output`` (default ``mixes/<slug>.<format>``) and stems.
 
     Stems go to ``stems_dir`` as ``<track>.<ext>`` and ``bus-<bus>.<ext>``. Files appear
     under their names only when complete. ``file_format`` defaults to the output's extension
@@ -347,10 +360,10 @@ def render(
     tail = _frames(tail_s, rate, "--tail")
     if end is not None and end <= start:
         raise ValidationError(f"--end {end_s} s is not after --start {start_s or 0} s")
-    _check_media(project, song)
+    song = _check_media(project, song)
     threads = min(threads, cpus.available())  # a batch worker's share of the machine
     plan = compile_song(song, CatalogEffects(project.root), block_frames=block_frames)
-    out = output if output is not None else project.root / "renders" / f"{slug}.{file_format}"
+    out = output if output is not None else project.root / MIXES_DIR / f"{slug}.{file_format}"
     check_output(out, project.root)
     stem_paths: dict[str, Path] = {}
     if stems_dir is not None:
@@ -530,7 +543,9 @@ def render_into(
     problems = project.song_problems(slug) if song is None else []
     if problems:  # as `render`: what `validate` reports about the song is refused
         raise ValidationError(problems[0], problems)
-    _check_media(project, the_song)
+    checked = _check_media(project, the_song)  # renders what the parts cache lacks
+    if song is None:
+        the_song = checked
     plan = compile_song(the_song, CatalogEffects(project.root), block_frames=block_frames)
     names = [t.name for t in the_song.tracks if track_id(t.name) in plan.strips]
     mix, stems = sinks(names, plan.end_frame)
@@ -562,8 +577,7 @@ def send_add(
     root: Path, slug: str, strip: str, bus: str, level_db: float = 0.0, pre_fader: bool = False
 ) -> None:
     """Add (or replace) a send from track or bus ``strip`` to ``bus``."""
-    if not math.isfinite(level_db):
-        raise ValidationError(f"--level-db {level_db} is not a finite number")
+    ranges.check_gain_db(level_db, "--level-db")
     project = Project.open(root)
     with project.transaction(f"send {strip} to {bus}") as tx:
         song = tx.song(slug)
@@ -758,6 +772,9 @@ def _check_lane(strip: Track | Bus, param: str, points: tuple[AutomationPoint, .
     parts = param.split(".")
     where = f"{strip.name}.{param}"
     values = [p.value for p in points]
+    if param == "gain_db" or (len(parts) == 3 and parts[0] == "sends" and parts[2] == "level_db"):
+        for v in values:
+            ranges.check_gain_db(v, f"{where} --points")
     if param == "gain_db":
         return
     if param == "mute":
@@ -873,6 +890,7 @@ def strip_names(song: Song) -> Mapping[str, str]:
 
 
 __all__ = [
+    "MIXES_DIR",
     "RENDER_ID_IGNORES",
     "Automated",
     "CachedRender",

@@ -168,6 +168,9 @@ def _song_target(project: Project, song: Song, options: PlayOptions, passes: lis
     problems = project.song_problems(song.slug)
     if problems:  # what `mix` refuses, play refuses
         raise ValidationError(problems[0], problems)
+    from producer.workflows.parts import ensure_parts
+
+    song = ensure_parts(project, song)  # MIDI parts the cache lacks are rendered first
     song = _solo(song, options.solo)
     rate = song.sample_rate
     start = 0 if options.start is None else parse_position(options.start, song, rate, "--from")

@@ -3,22 +3,20 @@
 Every change is one undoable step (``project.transaction``). A MIDI track's rendered audio is
 the take lane named ``rendered`` on the track (the MIDI stays the source of truth): rendering
 again replaces that lane, and every change to the notes, the instrument, the sections or the
-tempo re-renders the tracks that have one. Rendered audio enters the media pool through
-``Project.import_media`` (written to a temporary WAV first), like any other import.
+tempo re-renders the tracks that have one. Renders live in the rendered-parts cache
+(``producer.workflows.parts``), not in the media pool: they are made again when missing.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from producer import audio
 from producer.errors import NotFoundError, ValidationError
-from producer.model import Clip, Instrument, Lane, MediaRef, Song
+from producer.model import Instrument, Song, ranges
 from producer.model import edit as ed
 from producer.model.track import TrackKind
 from producer.model.validate import isrc_problem, normalise_isrc
@@ -28,11 +26,10 @@ from producer.preproduction.click import click_track
 from producer.preproduction.instruments import parse_instrument, program_name
 from producer.storage import Project
 from producer.workflows.outputs import check_output, existing
+from producer.workflows.parts import RENDERED_LANE, place_render, rendered_tracks
+from producer.workflows.parts import render_parts as render_parts_cached
 from producer.workflows.progress import report as progress
 from producer.workflows.project import parse_time_signature
-
-RENDERED_LANE = "rendered"
-"""Name of the take lane that holds a MIDI track's SoundFont render."""
 
 
 def _open(root: Path) -> Project:
@@ -40,74 +37,6 @@ def _open(root: Path) -> Project:
 
 
 # ---------------------------------------------------------------- rendering
-
-
-def _rendered_tracks(song: Song) -> list[str]:
-    return [
-        t.name
-        for t in song.tracks
-        if t.kind == TrackKind.MIDI and any(lane.name == RENDERED_LANE for lane in t.lanes)
-    ]
-
-
-def _render_to_media(
-    project: Project, song: Song, names: Sequence[str], soundfont: str | Path | None
-) -> dict[str, tuple[MediaRef, int, str]]:
-    """Render tracks ``names`` of ``song`` and import each as media.
-
-    Returns name → (media, start frame, SoundFont to record on the track: its path relative to
-    the project when ``soundfont`` was given, else ""). Without ``soundfont`` a track renders
-    with the SoundFont it recorded earlier (so a re-render after a change sounds the same), or
-    the bundled GM bank.
-    """
-    out: dict[str, tuple[MediaRef, int, str]] = {}
-    chosen = render.soundfont_path(soundfont).resolve() if soundfont is not None else None
-    # Recorded relative to the project folder: documents hold no absolute paths.
-    record = Path(os.path.relpath(chosen, project.root.resolve())).as_posix() if chosen else ""
-    with tempfile.TemporaryDirectory(prefix="producer-render-") as tmp:
-        for i, name in enumerate(names):
-            progress(f"rendering {name} ({i + 1}/{len(names)}) with the SoundFont", i, len(names))
-            track = ed.get_track(song, name)
-            if not any(c.notes for c in track.midi_clips):
-                continue
-            inst = track.instrument or Instrument()
-            if chosen is not None:
-                sf_path = str(chosen)
-            elif inst.soundfont:
-                sf_path = str(project.root / inst.soundfont)
-            else:
-                sf_path = ""
-            playing = replace(track, instrument=replace(inst, soundfont=sf_path))
-            rendered, start = render.render_track(song, playing)
-            path = Path(tmp) / f"{song.slug}-{ed.slugify(name)}.wav"
-            audio.write(path, rendered, song.sample_rate, subtype="FLOAT")
-            out[name] = (project.import_media(path), start, record)
-    return out
-
-
-def _place_render(song: Song, name: str, ref: MediaRef, start: int, soundfont: str = "") -> Song:
-    """Make ``ref`` the track's ``rendered`` take lane (replacing an older render) and the
-    active lane; record ``soundfont`` on the track's instrument when given."""
-    track = ed.get_track(song, name)
-    old = next((lane for lane in track.lanes if lane.name == RENDERED_LANE), None)
-    old_ids = {c.id for c in old.clips} if old else set()
-    used = [i for i in ed.all_clip_ids(song) if i not in old_ids]
-    clip = Clip(
-        id=ed.new_id(used, "r"),
-        media=ref,
-        start_frame=start,
-        source_start_frame=0,
-        length_frames=ref.frames,
-        name=f"{name} (rendered)",
-    )
-    lane_id = old.id if old else ed.new_id(ed.all_lane_ids(song), "take")
-    # A re-render keeps the lane's credit (who programmed or played the part).
-    lane = replace(old, clips=(clip,)) if old else Lane(lane_id, RENDERED_LANE, (clip,))
-    lanes = tuple(lane if x is old else x for x in track.lanes) if old else (*track.lanes, lane)
-    inst = track.instrument or Instrument()
-    if soundfont:
-        inst = replace(inst, soundfont=soundfont)
-    return ed.replace_track(song, replace(track, lanes=lanes, active=lane_id, instrument=inst))
 
 
 def _change(
@@ -122,12 +51,12 @@ def _change(
     (plus ``render_also``). ``fn`` raising leaves the project as it was."""
     project = _open(root)
     preview = fn(project.song(slug))
-    names = sorted(set(_rendered_tracks(preview)) | set(render_also))
-    renders = _render_to_media(project, preview, names, soundfont) if names else {}
+    names = sorted(set(rendered_tracks(preview)) | set(render_also))
+    renders = render_parts_cached(project, preview, names, soundfont) if names else {}
     with project.transaction(label) as tx:
         song = fn(tx.song(slug))
-        for name, (ref, start, sf_record) in renders.items():
-            song = _place_render(song, name, ref, start, sf_record)
+        for name, part in renders.items():
+            song = place_render(song, name, part)
         tx.put_song(song)
     return song
 
@@ -158,6 +87,30 @@ class ImportedPart:
     track: str
     notes: int
     instrument: str
+    controls: int = 0
+    """Controller and pitch-bend events the part keeps (pedals, modulation, ...)."""
+
+
+@dataclass(frozen=True)
+class MidiImported:
+    """What ``midi_import`` did: the new parts, what changed in the song (tempo, key, time
+    signature: one line each, "" if nothing), and what the file held that was left out or
+    could not be read."""
+
+    parts: tuple[ImportedPart, ...]
+    changes: tuple[str, ...]
+    messages: tuple[str, ...]
+
+
+def _has_audio(song: Song) -> bool:
+    """Whether audio (imports, recordings) is placed in the song; rendered MIDI parts do not
+    count: they follow a tempo change by being rendered again."""
+    return any(t.kind == TrackKind.AUDIO and t.all_clips() for t in song.tracks)
+
+
+def _describe_tempo(song: Song) -> str:
+    more = f" (+{len(song.tempo_changes)} tempo changes)" if song.tempo_changes else ""
+    return f"{song.tempo_bpm:g} BPM{more}"
 
 
 def midi_import(
@@ -168,23 +121,65 @@ def midi_import(
     keep_tempo: bool = False,
     render_parts_too: bool = False,
     soundfont: str | Path | None = None,
-) -> list[ImportedPart]:
-    """Add the MIDI file's parts as MIDI tracks of the song; the file's tempo map, time
-    signature and key become the song's unless ``keep_tempo``."""
+    use_file_tempo: bool = False,
+    encoding: str | None = None,
+) -> MidiImported:
+    """Add the MIDI file's parts as MIDI tracks of the song.
+
+    The file's tempo map, time signature and key (those it states) become the song's, and the
+    result says so, unless ``keep_tempo``, or the song already has audio placed: then the song
+    keeps its own (the parts play at the song's tempo, beat for beat) and the result says what
+    the file had; ``use_file_tempo`` takes the file's even then (audio clips keep their time).
+    """
     project = _open(root)
     song = project.song(slug)
-    data = midi.read_midi(file, tuple(tracks), song.time_signature.beats_per_bar)
+    data = midi.read_midi(file, tuple(tracks), song.time_signature.beats_per_bar, encoding)
     if render_parts_too:
         render.soundfont_path(soundfont)
+    if keep_tempo and use_file_tempo:
+        raise ValidationError("midi import: --keep-tempo and --use-file-tempo contradict")
+    file_song = replace(
+        song,
+        tempo_bpm=data.tempo_bpm if data.has_tempo else song.tempo_bpm,
+        tempo_changes=data.tempo_changes if data.has_tempo else song.tempo_changes,
+        time_signature=data.time_signature if data.has_time_signature else song.time_signature,
+        key=data.key or song.key,
+    )
+    differs = []
+    if _describe_tempo(file_song) != _describe_tempo(song) or (
+        file_song.tempo_changes != song.tempo_changes
+    ):
+        differs.append(("tempo", _describe_tempo(song), _describe_tempo(file_song)))
+    if file_song.time_signature != song.time_signature:
+        differs.append(("time signature", str(song.time_signature), str(file_song.time_signature)))
+    if file_song.key != song.key:
+        differs.append(("key", song.key or "none", file_song.key))
+    adopt = not keep_tempo and (use_file_tempo or not _has_audio(song))
+    changes: list[str] = []
+    if differs and adopt:
+        changes = [
+            f"song {what}: {old} -> {new} (from {Path(file).name})" for what, old, new in differs
+        ]
+        if _has_audio(song):
+            changes.append("audio clips keep their time in seconds (not their bars)")
+    elif differs:
+        why = "--keep-tempo" if keep_tempo else "the song has audio placed"
+        theirs = ", ".join(f"{what} {new}" for what, _old, new in differs)
+        ours = ", ".join(f"{what} {old}" for what, old, _new in differs)
+        changes = [
+            f"kept the song's {ours} ({why}); the file has {theirs}: the parts play at the "
+            "song's tempo, beat for beat"
+            + ("" if keep_tempo else " (--use-file-tempo takes the file's)")
+        ]
 
     def fn(s: Song) -> Song:
-        if not keep_tempo:
+        if adopt:
             s = replace(
                 s,
-                tempo_bpm=data.tempo_bpm,
-                tempo_changes=data.tempo_changes,
-                time_signature=data.time_signature,
-                key=data.key or s.key,
+                tempo_bpm=file_song.tempo_bpm,
+                tempo_changes=file_song.tempo_changes,
+                time_signature=file_song.time_signature,
+                key=file_song.key,
             )
         for t in data.tracks:
             name = t.name
@@ -207,14 +202,18 @@ def midi_import(
         new_names if render_parts_too else (),
     )
     result = _open(root).song(slug)
-    return [
-        ImportedPart(
-            n,
-            sum(len(c.notes) for c in ed.get_track(result, n).midi_clips),
-            program_name(ed.get_track(result, n).instrument or Instrument()),
+    imported = []
+    for n in new_names:
+        t = ed.get_track(result, n)
+        imported.append(
+            ImportedPart(
+                n,
+                sum(len(c.notes) for c in t.midi_clips),
+                program_name(t.instrument or Instrument()),
+                sum(len(c.controls) + len(c.pitch_bends) for c in t.midi_clips),
+            )
         )
-        for n in new_names
-    ]
+    return MidiImported(tuple(imported), tuple(changes), data.messages)
 
 
 def midi_export(root: Path, slug: str, track: str, file: Path) -> tuple[int, bool]:
@@ -324,6 +323,10 @@ def song_set(
     "album" for the album default), ``crossfade_s`` (overlap with the next song on the CD).
     Impossible values raise ValidationError, nothing changes."""
     ts = parse_time_signature(time_signature) if time_signature else None
+    if tempo_bpm is not None:
+        ranges.check_tempo(tempo_bpm, "--tempo")
+    if key is not None:
+        key = ranges.parse_key(key)
     meta = _delivery_changes(isrc, songwriter, gap, crossfade_s)
 
     def fn(s: Song) -> Song:
@@ -417,6 +420,7 @@ def write_click(
 __all__ = [
     "RENDERED_LANE",
     "ImportedPart",
+    "MidiImported",
     "midi_export",
     "midi_import",
     "part_instrument",

@@ -23,6 +23,7 @@ from producer.model import (
     Song,
     TimeSignature,
     Track,
+    ranges,
     validate_album,
 )
 from producer.model import edit as ed
@@ -46,6 +47,7 @@ def parse_time_signature(text: str) -> TimeSignature:
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not m:
         raise ValidationError(f"time signature {text!r}: write it as N/D, like 4/4 or 6/8")
+    ranges.check_time_signature(int(m.group(1)), int(m.group(2)), "--time-signature")
     return TimeSignature(int(m.group(1)), int(m.group(2)))
 
 
@@ -54,6 +56,7 @@ def parse_time_signature(text: str) -> TimeSignature:
 
 def new_project(root: Path, title: str, artist: str, sample_rate: int = 48000) -> Path:
     """Create a project folder; returns its path."""
+    ranges.check_sample_rate(sample_rate, "--sample-rate")
     return Project.create(root, title, artist, sample_rate).root
 
 
@@ -68,6 +71,8 @@ def add_song(
     project = Project.open(root)
     slug = ed.slugify(title)
     ts = parse_time_signature(time_signature)
+    ranges.check_tempo(tempo_bpm, "--tempo")
+    key = ranges.parse_key(key)
     with project.transaction(f"add song {slug}") as tx:
         if slug in tx.album.songs:
             raise ValidationError(f"song {slug!r} exists already (title {title!r})")
@@ -271,6 +276,11 @@ class TrackSettings:
     output: str | None = None
 
     def changes(self) -> dict[str, Any]:
+        """The values to set, checked against their sane ranges (ValidationError)."""
+        if self.gain_db is not None:
+            ranges.check_gain_db(self.gain_db, "--gain-db")
+        if self.pan is not None:
+            ranges.check_pan(self.pan, "--pan")
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
@@ -414,8 +424,7 @@ def clip_fade(
 
 
 def clip_gain(root: Path, slug: str, track: str, clip_id: str, gain_db: float) -> None:
-    if not math.isfinite(gain_db):
-        raise ValidationError(f"--gain-db: {gain_db} is not a finite number")
+    ranges.check_gain_db(gain_db, "--gain-db")
     _clip_edit(
         root, slug, track, clip_id, "gain", lambda s, c: ed.update_clip(s, c.id, gain_db=gain_db)
     )

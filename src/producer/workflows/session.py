@@ -87,6 +87,9 @@ def export_session(
     kind = export_format(out, fmt)
     if kind == "stems":
         return _export_stems(project, song, out, progress)
+    from producer.workflows.parts import ensure_parts
+
+    song = ensure_parts(project, song)  # the session names the rendered parts' files
     report = export_song(song, project.album, kind, out, _media_lookup(project))
     return ExportResult(kind, out, report, (out,))
 
@@ -258,14 +261,13 @@ def _bring_media(
 
 def _render_parts(project: Project, song: Song, report: LossReport) -> Song:
     """Render the MIDI parts with the SoundFont into their ``rendered`` take lanes."""
-    from producer.workflows.preproduction import _place_render, _render_to_media
+    from producer.workflows.parts import place_render, render_parts
 
     names = [t.name for t in song.tracks if t.kind == TrackKind.MIDI and t.midi_clips]
     if not names:
         return song
-    renders = _render_to_media(project, song, names, None)
-    for name, (ref, start, sf_record) in renders.items():
-        song = _place_render(song, name, ref, start, sf_record)
+    for name, part in render_parts(project, song, names, None).items():
+        song = place_render(song, name, part)
     report.carry("note clips as MIDI parts rendered with the SoundFont")
     return song
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -27,8 +28,8 @@ import numpy as np
 
 from producer import audio
 from producer.audio import Audio
-from producer.errors import NotFoundError, UserError, ValidationError
-from producer.model import COMP, MediaRef, Song, Track, TrackKind
+from producer.errors import FormatError, NotFoundError, UserError, ValidationError
+from producer.model import COMP, MediaRef, Song, Track, TrackKind, ranges
 from producer.model import edit as ed
 from producer.model import timing as tm
 from producer.storage import Project
@@ -187,6 +188,20 @@ def save_capture(project: Project, folder: Path) -> list[SavedTake]:
     return saved
 
 
+def saved_captures(root: Path) -> list[Path]:
+    """Capture folders whose takes are saved in the project (media/ and a history step): the
+    raw capture and the take files beside it are then needed no more (`producer gc`)."""
+    base = Path(root) / RECORDINGS_DIR
+    out = []
+    for p in sorted(base.glob(f"*/{cap.META_NAME}")):
+        try:
+            if cap.read_meta(p.parent).state == SAVED:
+                out.append(p.parent)
+        except FormatError:
+            continue  # unreadable: not ours to judge, `recover` reports it
+    return out
+
+
 def recover(root: Path) -> list[SavedTake]:
     """Save every capture left unsaved (a killed recording, or one whose import failed)."""
     saved: list[SavedTake] = []
@@ -244,11 +259,14 @@ class RecordReport:
     state: str
     message: str
     frames: int
+    """Frames captured, count-in and pre-roll included."""
     sample_rate: int
     latency_frames: int
     xruns: int
     latency_drift_frames: int | None
     takes: list[SavedTake]
+    recorded_s: float = 0.0
+    """Seconds the takes hold (after the count-in): what `producer record` reports."""
 
 
 def _frames(seconds: float, rate: int, what: str) -> int:
@@ -379,7 +397,11 @@ def _monitor(
     if opts.monitor_mix and any(t.all_clips() for t in others.tracks):
         from producer.engine import ArraySink, render_song
         from producer.workflows.mix import ProjectMedia
+        from producer.workflows.parts import ensure_parts
 
+        # The other tracks' MIDI parts play from the parts cache: render what it lacks first.
+        full = ensure_parts(project, song)
+        others = replace(full, tracks=tuple(t for t in full.tracks if t.name not in opts.tracks))
         sink = ArraySink(2)
         a = max(lo, 0)
         render_song(others, ProjectMedia(project.root), sink, start_frame=a, end_frame=hi)
@@ -409,14 +431,23 @@ def _monitor(
     return source
 
 
-def open_stream(opts: RecordOptions, sample_rate: int, channels: int) -> InputStream:
-    """The input: a file replayed in real time (``--source``), else a PortAudio device."""
+def open_stream(
+    opts: RecordOptions, sample_rate: int, channels: int, lead_in_frames: int = 0
+) -> InputStream:
+    """The input: a file replayed in real time (``--source``), else a PortAudio device.
+
+    A file at another rate is converted to the song's (as `producer import` does); it starts
+    after ``lead_in_frames`` of silence (the count-in), as a performer would. It plays in real
+    time, unless ``PRODUCER_SOURCE_REALTIME=0`` (scripts and the README tour test replay files
+    as fast as they can: nobody listens, there is no output).
+    """
     if opts.source_file is not None:
-        stream = FileSourceStream(opts.source_file, realtime=True)
-        if stream.sample_rate != sample_rate:
-            raise UserError(
-                f"{opts.source_file}: {stream.sample_rate} Hz, the song records at {sample_rate} Hz"
-            )
+        stream = FileSourceStream(
+            opts.source_file,
+            realtime=os.environ.get("PRODUCER_SOURCE_REALTIME", "1") != "0",
+            sample_rate=sample_rate,
+            lead_in_frames=lead_in_frames,
+        )
         if stream.channels < channels:
             raise UserError(
                 f"{opts.source_file}: {stream.channels} channel(s) for {channels} track(s)"
@@ -450,11 +481,12 @@ def record_song(
     project = Project.open(root)
     song = project.song(slug)
     rate = song.sample_rate
-    latency = (
-        round(opts.latency_ms / 1000.0 * rate)
-        if opts.latency_ms is not None
-        else configured_latency_frames(root, rate)
-    )
+    if opts.latency_ms is not None:
+        latency = round(opts.latency_ms / 1000.0 * rate)
+    elif opts.source_file is not None:
+        latency = 0  # a file has no round trip: the measured device latency is not its
+    else:
+        latency = configured_latency_frames(root, rate)
     meta = plan_capture(song, opts, latency)
     credit = office_wf.take_credit(
         project, slug, opts.performer, opts.instrument, opts.role, opts.booking
@@ -467,7 +499,9 @@ def record_song(
         booking=credit.booking,
     )
     if stream is None:
-        stream = open_stream(opts, rate, meta.channels)
+        # The file plays from the end of the count-in bars (a punch's pre-roll plays it).
+        lead_in = meta.count_in_frames if meta.mode != "punch" else 0
+        stream = open_stream(opts, rate, meta.channels, lead_in)
     if stream.channels > meta.channels:
         # A file source with more channels than tracks: the first ones feed the tracks.
         meta = replace(meta, channels=stream.channels)
@@ -512,6 +546,16 @@ def record_song(
             )
         set_latency(root, rate, latency)
     saved = save_capture(project, folder)
+    recorded = _recorded_seconds(saved)
+    if (
+        opts.seconds is not None
+        and result.meta.state == "finished"
+        and recorded < opts.seconds - 1.0 / rate
+        and not message
+    ):
+        message = f"the input ended after {recorded:.2f} s of the {opts.seconds:g} s asked" + (
+            f" ({opts.source_file} is shorter)" if opts.source_file is not None else ""
+        )
     return RecordReport(
         state=result.meta.state,
         message=message,
@@ -522,7 +566,16 @@ def record_song(
         xruns=result.meta.xruns,
         latency_drift_frames=drift,
         takes=saved,
+        recorded_s=recorded,
     )
+
+
+def _recorded_seconds(takes: list[SavedTake]) -> float:
+    """Seconds of performance the takes hold (one track's, every pass of a loop)."""
+    if not takes:
+        return 0.0
+    first = takes[0].track
+    return sum(t.duration_s for t in takes if t.track == first)
 
 
 def _new_capture_folder(base: Path) -> Path:
@@ -553,6 +606,7 @@ def latency_measure(
     """Measure the round trip through a loopback and remember it for this project."""
     project = Project.open(root)
     rate = sample_rate or project.album.sample_rate
+    ranges.check_sample_rate(rate, "--rate")
     if stream is None:
         stream = DeviceStream(
             rate, 1, input_device=input_device, output_device=output_device, output_channels=1
@@ -787,6 +841,7 @@ __all__ = [
     "recover",
     "render_track_takes",
     "save_capture",
+    "saved_captures",
     "set_latency",
     "take_comp",
     "take_import",

@@ -38,7 +38,7 @@ def write_or_echo(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        wf.write_page(out, text)
         click.echo(f"wrote {out}", err=True)
 
 

@@ -10,7 +10,7 @@ reports) and hands plain values to them.
 module               use cases
 ===================  ========================================================================
 ``conventions``      the song named by slug or title, the time now in the album's zone,
-                     amounts as printed
+                     amounts as printed, pages written like every output
 ``people``           the roster: person add, set, remove, list
 ``bookings``         rooms, bookings, cancellations, the schedule and its iCalendar export
 ``budget``           budget lines and the approved total, expenses, union scale cards
@@ -45,7 +45,7 @@ from producer.workflows.office.budget import (
     read_scale_card,
 )
 from producer.workflows.office.contracts import contract_add, contract_list, royalty_statement
-from producer.workflows.office.conventions import money_text, now_in
+from producer.workflows.office.conventions import money_text, now_in, write_page
 from producer.workflows.office.people import (
     PersonFields,
     person_add,
@@ -94,4 +94,5 @@ __all__ = [
     "status",
     "take_credit",
     "take_credit_set",
+    "write_page",
 ]

@@ -1,17 +1,21 @@
-"""How the office names songs, keeps time and prints money: what every office use case uses.
+"""How the office names songs, keeps time, prints money and writes pages: what every office
+use case uses.
 
 Bookings are wall-clock times in the album's time zone, to the minute (``now_in``); amounts
 are kept exact (``Decimal``) and rounded to the currency's minor unit only when printed
-(``money_text``); a command names a song by its slug or its title (``song_slug``).
+(``money_text``); a command names a song by its slug or its title (``song_slug``); a page
+(split sheet, credits) is written like every output (``write_page``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from producer.errors import NotFoundError
+from producer.fileio import atomic_output
 from producer.office import money
 from producer.office import schedule as sch
 from producer.storage import Project
@@ -41,4 +45,11 @@ def song_slug(project: Project, name: str) -> str:
     raise NotFoundError(f"no song {name!r} (songs: {known})")
 
 
-__all__ = ["money_text", "now_in", "song_slug"]
+def write_page(out: Path, text: str) -> None:
+    """Write a page (split sheet, credits) to ``out`` as every output is written: its folder
+    made, the file appearing only complete."""
+    with atomic_output(out, durable=False) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+__all__ = ["money_text", "now_in", "song_slug", "write_page"]
