@@ -129,7 +129,6 @@ def _register_all() -> None:
         master,
         meter,
         mix,
-        office,
         play,
         preproduction,
         project,
@@ -137,6 +136,7 @@ def _register_all() -> None:
         studio,
         tracking,
     )
+    from producer.cli.office import board, bookings, budget, contracts, credits, people, splits
 
     for module in (
         project,
@@ -145,7 +145,13 @@ def _register_all() -> None:
         master,
         preproduction,
         tracking,
-        office,
+        people,
+        bookings,
+        budget,
+        contracts,
+        splits,
+        credits,  # after tracking: `take credit` joins its `take` group
+        board,
         session,
         analyze,
         cleanup,

@@ -1,31 +1,21 @@
 """CLI commands: ``producer batch master | mix | meter`` (thin: parse, call, show, exit code).
 
-Progress is a rich bar on stderr when stderr is a terminal (done, failed, skipped, inputs per
-minute, time left) and nothing otherwise; the summary table (or ``--json``) goes to stdout.
+Progress is the CLI's one progress line on a terminal (``producer.cli.progress``: the driver
+reports the tasks run, the inputs done, failed and skipped, inputs per minute) and nothing
+otherwise; a task run again is said above it. The summary table (or ``--json``) goes to stdout.
 Exit 0 when every input succeeded (and every master passed its profile), 1 otherwise.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from producer.cli.app import lazy_workflow, project_dir
 
@@ -35,61 +25,13 @@ else:
     wf = lazy_workflow("batch")
 
 
-class _Throughput(ProgressColumn):
-    """Inputs finished per minute since the first one started."""
+def _say_retry(event: Any) -> None:
+    """A task run again is said on a terminal, above the progress line; silent elsewhere, like
+    the progress itself (the summary counts the retries)."""
+    from producer.cli.progress import on_terminal
 
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        if elapsed <= 0 or not task.completed:
-            return Text("-- /min")
-        return Text(f"{task.completed * 60.0 / elapsed:.1f}/min")
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[Any], None]]:
-    """An ``on_event`` callback drawing a bar on a terminal; silent anywhere else."""
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield lambda event: None
-        return
-    counts = {"done": 0, "failed": 0, "skipped": 0}
-    bar = Progress(
-        TextColumn(f"[bold]batch {label}[/bold]"),
-        BarColumn(bar_width=30),
-        MofNCompleteColumn(),
-        TextColumn(
-            "done {task.fields[done]} · failed {task.fields[failed]} · "
-            "skipped {task.fields[skipped]}"
-        ),
-        _Throughput(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-    task_id = bar.add_task(label, total=None, start=False, done=0, failed=0, skipped=0)
-
-    def on_event(event: Any) -> None:
-        if event.kind == "start":
-            bar.update(task_id, total=event.total)
-            bar.start_task(task_id)
-        elif event.kind == "retry":
-            bar.console.print(f"[yellow]retry[/yellow] {event.message}")
-        elif event.kind == "finished":
-            status = event.outcome.status
-            counts[status] = counts.get(status, 0) + 1
-            # Skipped inputs (and inputs unusable from the start) are not part of the work
-            # the bar measures: only the tasks that run move it.
-            ran = event.outcome.attempts > 0
-            bar.update(
-                task_id,
-                advance=1 if ran else 0,
-                done=counts["done"],
-                failed=counts["failed"],
-                skipped=counts["skipped"],
-            )
-
-    with bar:
-        yield on_event
+    if event.kind == "retry" and on_terminal():
+        click.echo(click.style("retry", fg="yellow") + f" {event.message}", err=True)
 
 
 def _num(value: object, digits: int = 1) -> str:
@@ -293,18 +235,17 @@ def register(cli: click.Group) -> None:
         """
         out = _path(ctx, out_dir)
         assert out is not None
-        with _progress("master") as on_event:
-            report = wf.master(
-                _paths(ctx, inputs),
-                list(profiles),
-                out,
-                workers=workers,
-                scheduler=scheduler,
-                threads=threads,
-                retries=retries,
-                force=force,
-                on_event=on_event,
-            )
+        report = wf.master(
+            _paths(ctx, inputs),
+            list(profiles),
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            retries=retries,
+            force=force,
+            on_event=_say_retry,
+        )
         _finish(ctx, report, as_json, f" · journal {out / 'batch.jsonl'}")
 
     @batch.command("mix")
@@ -334,19 +275,18 @@ def register(cli: click.Group) -> None:
     ) -> None:
         """Render the mix of every song of each PROJECT_DIR (or folder of projects)."""
         out = _path(ctx, out_dir)
-        with _progress("mix") as on_event:
-            report = wf.mix(
-                _paths(ctx, projects),
-                out,
-                file_format=file_format,
-                bit_depth=bit_depth,
-                workers=workers,
-                scheduler=scheduler,
-                threads=threads,
-                retries=retries,
-                force=force,
-                on_event=on_event,
-            )
+        report = wf.mix(
+            _paths(ctx, projects),
+            out,
+            file_format=file_format,
+            bit_depth=bit_depth,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            retries=retries,
+            force=force,
+            on_event=_say_retry,
+        )
         hint = f" · journal {out / 'batch.jsonl'}" if out else " · journals in each mixes/"
         _finish(ctx, report, as_json, hint)
 
@@ -385,18 +325,17 @@ def register(cli: click.Group) -> None:
         """
         csv_path = _path(ctx, csv_out)
         out = _path(ctx, out_dir)
-        with _progress("meter") as on_event:
-            report = wf.meter(
-                _paths(ctx, inputs),
-                out,
-                csv_path,
-                workers=workers,
-                scheduler=scheduler,
-                threads=threads,
-                retries=retries,
-                force=force,
-                on_event=on_event,
-            )
+        report = wf.meter(
+            _paths(ctx, inputs),
+            out,
+            csv_path,
+            workers=workers,
+            scheduler=scheduler,
+            threads=threads,
+            retries=retries,
+            force=force,
+            on_event=_say_retry,
+        )
         journal = out or (csv_path.parent if csv_path else None)
         hint = f" · journal {journal / 'batch.jsonl'}" if journal else ""
         if csv_path is not None and not as_json:

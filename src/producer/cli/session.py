@@ -2,20 +2,17 @@
 
 Parse, call one ``producer.workflows.session`` function, print the loss report (``--json``:
 ``{"carried": [...], "lost": [{"what", "where", "why"}]}``). The loss report is never silent:
-every export and import prints it.
+every export and import prints it. Rendering stems, copying media and rendering MIDI parts show
+their progress on a terminal through the CLI's one progress line (``producer.cli.progress``).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from producer.cli.app import lazy_workflow, project_dir
 
@@ -64,23 +61,7 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def export(ctx: click.Context, song: str, out: Path, fmt: str | None, as_json: bool) -> None:
         """Write SONG for another DAW; print what the format carried and what it lost."""
-        console = Console(stderr=True)
-        with Progress(
-            TextColumn(f"stems {song}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not sys.stderr.isatty(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("render", total=None)
-
-            def progress(done: int, expected: int) -> None:
-                bar.update(task, completed=done, total=max(expected, 1))
-
-            callback: Callable[[int, int], None] = progress
-            result = wf.export_session(project_dir(ctx), song, out, fmt, callback)
+        result = wf.export_session(project_dir(ctx), song, out, fmt)
         extra = {"path": str(result.path), "files": [str(p) for p in result.files]}
         _print_report(result.report, as_json, extra)
         if not as_json:

@@ -3,7 +3,7 @@
 =============  ======  ======  ================================================================
 format         export  import  module (library)
 =============  ======  ======  ================================================================
-dawproject     yes     yes     ``dawproject``, ``dawproject_read`` (lxml; schema-checked in tests)
+dawproject     yes     yes     ``dawproject/`` (lxml; schema-checked in tests)
 rpp            yes     yes     ``rpp`` (the ``rpp`` package: parse and print REAPER chunks)
 otio           yes     yes     ``otio`` (OpenTimelineIO)
 aaf            yes     yes     ``otio`` (OpenTimelineIO + otio-aaf-adapter, which uses pyaaf2)
@@ -163,9 +163,9 @@ def read_session(
 
         raise NotFoundError(f"{path}: no such file")
     if fmt == "dawproject":
-        from producer.interchange import dawproject_read
+        from producer.interchange import dawproject
 
-        session = dawproject_read.read(path, title, rate, workdir, media_dirs)
+        session = dawproject.read(path, title, rate, workdir, media_dirs)
     elif fmt == "rpp":
         from producer.interchange import rpp
 

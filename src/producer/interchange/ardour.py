@@ -32,8 +32,6 @@ from producer.interchange.curves import to_db
 from producer.interchange.session import Builder, ImportedSession, find_media
 from producer.model import (
     MASTER,
-    Bus,
-    Marker,
     MidiClip,
     Note,
     TimeSignature,
@@ -112,24 +110,13 @@ class _Reader:
             flags = loc.get("flags") or ""
             where = f"Location {loc.get('name')!r}"
             if "IsMark" in flags:
-                t = self.seconds(loc.get("start"), where)
-                self.b.song = replace(
-                    self.b.song,
-                    markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))),
-                )
+                self.b.marker(loc.get("name") or "", self.seconds(loc.get("start"), where))
                 self.r.carry("markers")
             elif "IsRangeMarker" in flags:
-                t = self.seconds(loc.get("start"), where)
-                self.b.song = replace(
-                    self.b.song,
-                    markers=(*self.b.song.markers, Marker(loc.get("name") or "", self.b.frames(t))),
-                )
+                self.b.marker(loc.get("name") or "", self.seconds(loc.get("start"), where))
                 self.r.lose(
                     f"end of range {loc.get('name')!r}", where, "read as a marker at its start"
                 )
-        self.b.song = replace(
-            self.b.song, markers=tuple(sorted(self.b.song.markers, key=lambda m: m.frame))
-        )
 
     def playlists(self) -> dict[str, etree._Element]:
         out: dict[str, etree._Element] = {}
@@ -370,13 +357,7 @@ class _Reader:
                 names[i] = self.b.track(rname, TrackKind.MIDI if midi else TrackKind.AUDIO)
                 kinds[i] = "track"
             else:
-                taken = {t.name for t in self.b.song.tracks} | {x.name for x in self.b.song.buses}
-                unique, k = rname, 1
-                while unique in taken or unique == MASTER:
-                    k += 1
-                    unique = f"{rname} {k}"
-                self.b.song = ed.add_bus(self.b.song, Bus(name=unique))
-                names[i], kinds[i] = unique, "bus"
+                names[i], kinds[i] = self.b.bus(rname), "bus"
                 self.r.carry("buses")
         by_route = {self.route_name(r): names[i] for i, r in enumerate(routes) if i in names}
         for i, route in enumerate(routes):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from producer.interchange.session import (
     find_media,
     url_to_path,
 )
-from producer.model import Album, Clip, FadeShape, Marker, Song
+from producer.model import Album, Clip, FadeShape, Song
 
 _WHY = {
     "clip_gain": "{fmt} (through OpenTimelineIO) carries no clip gain",
@@ -316,16 +315,7 @@ class _Reader:
 
     def markers(self, item: Any, offset: float) -> None:
         for m in item.markers:
-            t = offset + self.seconds(m.marked_range.start_time)
-            self.b.song = replace(
-                self.b.song,
-                markers=tuple(
-                    sorted(
-                        (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))),
-                        key=lambda x: x.frame,
-                    )
-                ),
-            )
+            self.b.marker(m.name or "marker", offset + self.seconds(m.marked_range.start_time))
             self.r.carry("markers")
 
     def stack(
@@ -459,15 +449,7 @@ class _Reader:
         for m in clip.markers:
             t = offset + self.seconds(m.marked_range.start_time)
             if t >= 0:
-                self.b.song = replace(
-                    self.b.song,
-                    markers=tuple(
-                        sorted(
-                            (*self.b.song.markers, Marker(m.name or "marker", self.b.frames(t))),
-                            key=lambda x: x.frame,
-                        )
-                    ),
-                )
+                self.b.marker(m.name or "marker", t)
                 self.r.carry("markers")
 
     def media(self, ref: Any, clip: Any, where: str) -> tuple[str, Any]:

@@ -23,11 +23,13 @@ from producer import audio
 from producer.errors import FormatError, UserError
 from producer.interchange.report import LossReport
 from producer.model import (
+    MASTER,
     Bus,
     Clip,
     Fade,
     FadeShape,
     Lane,
+    Marker,
     MediaRef,
     MidiClip,
     Song,
@@ -146,18 +148,36 @@ class Builder:
         self.media[key] = mf
         return mf
 
-    def track(self, name: str, kind: TrackKind = TrackKind.AUDIO) -> str:
-        """Add a track (a unique name derived from ``name``); returns its name."""
-        base = name.strip() or "Track"
+    def unique_name(self, base: str) -> str:
+        """``base``, else ``base 2``, ``base 3``...: a name no track or bus has (nor the
+        master's): sessions may give two strips one name, a producer song may not."""
         taken = {t.name for t in self.song.tracks} | {b.name for b in self.song.buses}
         unique, n = base, 1
-        while unique in taken or unique == "master":
+        while unique in taken or unique == MASTER:
             n += 1
             unique = f"{base} {n}"
+        return unique
+
+    def track(self, name: str, kind: TrackKind = TrackKind.AUDIO) -> str:
+        """Add a track (a unique name derived from ``name``); returns its name."""
+        unique = self.unique_name(name.strip() or "Track")
         lane = Lane(id=ed.new_id(ed.all_lane_ids(self.song), "take"), name="import")
         track = Track(name=unique, kind=kind, lanes=(lane,), active=lane.id)
         self.song = ed.add_track(self.song, track)
         return unique
+
+    def bus(self, name: str) -> str:
+        """Add a bus (a unique name derived from ``name``); returns its name."""
+        unique = self.unique_name(name)
+        self.song = ed.add_bus(self.song, Bus(name=unique))
+        return unique
+
+    def marker(self, name: str, seconds: float) -> None:
+        """Add a marker at ``seconds``, keeping the song's markers in time order (one at the
+        time of another goes after it)."""
+        marker = Marker(name, self.frames(seconds))
+        markers = sorted((*self.song.markers, marker), key=lambda m: m.frame)
+        self.song = replace(self.song, markers=tuple(markers))
 
     def clip(
         self,

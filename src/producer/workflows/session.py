@@ -17,12 +17,14 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from producer.errors import FormatError, ValidationError
 from producer.interchange import (
     NAMES,
     ImportedSession,
     LossReport,
+    MediaLookup,
     bwf,
     export_format,
     export_song,
@@ -35,6 +37,11 @@ from producer.model import MediaRef, Song, TrackKind
 from producer.model import edit as ed
 from producer.storage import Project
 from producer.workflows.outputs import check_output
+from producer.workflows.progress import frames as progress_frames
+from producer.workflows.progress import report as progress_report
+
+if TYPE_CHECKING:
+    from producer.engine import Progress
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,9 @@ class ImportResult:
     """Names of the audio files the session names that were not found."""
 
 
-def _media_lookup(project: Project):  # type: ignore[no-untyped-def]
+def _media_lookup(project: Project) -> MediaLookup:
+    """Where a clip's audio is in the project (None: offline or missing)."""
+
     def find(ref: MediaRef) -> Path | None:
         if ref.offline:
             return None
@@ -65,10 +74,13 @@ def _media_lookup(project: Project):  # type: ignore[no-untyped-def]
 
 
 def export_session(
-    root: Path, slug: str, out: Path, fmt: str | None = None, progress: object = None
+    root: Path, slug: str, out: Path, fmt: str | None = None, progress: Progress | None = None
 ) -> ExportResult:
     """Write song ``slug`` to ``out`` as ``fmt`` (from the extension when None; a folder or a
-    name without extension means stems)."""
+    name without extension means stems).
+
+    Rendering stems reports its progress through ``producer.workflows.progress`` (or to the
+    engine callback ``progress(frames_done, frames_expected)`` when one is given)."""
     project = Project.open(root)
     song = project.song(slug)
     check_output(out, project.root)  # never over the project's own files
@@ -82,7 +94,9 @@ def export_session(
     return ExportResult(kind, out, report, (out,))
 
 
-def _export_stems(project: Project, song: Song, out: Path, progress: object) -> ExportResult:
+def _export_stems(
+    project: Project, song: Song, out: Path, progress: Progress | None
+) -> ExportResult:
     from producer.workflows.mix import render
 
     report = LossReport(NAMES["stems"], "export")
@@ -122,7 +136,7 @@ def _export_stems(project: Project, song: Song, out: Path, progress: object) -> 
             start_s=0.0,
             end_s=end / rate,
             tail_s=0.0,
-            progress=progress,  # type: ignore[arg-type]
+            progress=progress or progress_frames(f"rendering the stems of {song.slug}"),
         )
         sources = [(tmpdir / "mix.wav", "Mix")]
         names = [t.name for t in song.tracks] + [f"bus {b.name}" for b in song.buses]
@@ -155,6 +169,7 @@ def import_session(
     project = Project.open(root)
     kind = import_format(file, fmt)
     rate = project.album.sample_rate
+    progress_report(f"reading {file.name}")
     with tempfile.TemporaryDirectory(prefix="producer-session-") as tmp:
         session = read_session(file, kind, title or file.stem, rate, Path(tmp), media_dirs)
         name = _title(session, title, file)
@@ -200,9 +215,10 @@ def _bring_media(
     Returns the song and, per absent media key, how many clips name it.
     """
     refs: dict[str, MediaRef] = {}
-    for key, mf in session.media.items():
-        if mf.path is not None:
-            refs[key] = project.import_media(mf.path)
+    found = [(key, mf.path) for key, mf in session.media.items() if mf.path is not None]
+    for i, (key, path) in enumerate(found):
+        progress_report(f"copying {path.name} into media/", i, len(found))
+        refs[key] = project.import_media(path)
     need: dict[str, int] = {}
     counts: dict[str, int] = {}
     for t in song.tracks:

@@ -34,6 +34,7 @@ from producer.errors import RenderError
 from producer.workflows.batch import journal as journal_mod
 from producer.workflows.batch.engines import Engine
 from producer.workflows.batch.tasks import TASKS, Task, version
+from producer.workflows.progress import report as progress_report
 
 DEFAULT_RETRIES = 2
 
@@ -109,6 +110,49 @@ OnEvent = Callable[[Event], None]
 
 def _quiet(event: Event) -> None:
     return None
+
+
+class _Counts:
+    """The run's progress, said through ``producer.workflows.progress`` (the shell shows it or
+    not): the tasks run of those to run, and how many inputs are done, failed and skipped."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.ran = 0
+        self.statuses = {"done": 0, "failed": 0, "skipped": 0}
+        self.started = time.perf_counter()
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "start":
+            self.total, self.started = event.total, time.perf_counter()
+        elif event.kind == "finished" and event.outcome is not None:
+            status = event.outcome.status
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            # Skipped inputs (and inputs unusable from the start) are not part of the work
+            # the progress measures: only the tasks that run move it.
+            self.ran += 1 if event.outcome.attempts > 0 else 0
+        else:
+            return
+        minutes = (time.perf_counter() - self.started) / 60.0
+        rate = f" · {self.ran / minutes:.1f}/min" if self.ran and minutes > 0 else ""
+        n = self.statuses
+        progress_report(
+            f"{self.ran}/{self.total} run · done {n['done']} · failed {n['failed']} · "
+            f"skipped {n['skipped']}{rate}",
+            self.ran,
+            self.total,
+        )
+
+
+def _reported(on_event: OnEvent) -> OnEvent:
+    """``on_event``, the run's progress also reported (:class:`_Counts`)."""
+    counts = _Counts()
+
+    def both(event: Event) -> None:
+        counts(event)
+        on_event(event)
+
+    return both
 
 
 # ---------------------------------------------------------------- skipping what is done
@@ -340,6 +384,7 @@ def run_tasks(
     journals list as done.
     """
     started = time.perf_counter()
+    on_event = _reported(on_event)
     unusable = unusable or {}
     journals: dict[str, journal_mod.Journal] = {}
     run = Run(engine, journals, retries, on_event)

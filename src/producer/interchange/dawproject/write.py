@@ -1,4 +1,4 @@
-"""DAWproject (Bitwig, Studio One, Cubase, ...): the song out as a ``.dawproject`` ZIP.
+"""DAWproject out: the song as a ``.dawproject`` ZIP (Bitwig, Studio One, Cubase, ...).
 
 A ``.dawproject`` is a ZIP of ``project.xml`` and ``metadata.xml`` (schemas ``Project.xsd`` and
 ``MetaData.xsd`` of bitwig/dawproject 1.0, which our tests validate against with lxml) and the
@@ -14,10 +14,10 @@ audio. What we write, and why so:
 * **Buses** are tracks whose channel has role ``effect`` (fed by sends) or ``submix`` (tracks
   output to it, through ``destination``); the master is the channel with role ``master``.
 * **Effects.** DAWproject's four standard devices hold our EQs and dynamics with their
-  parameters (``DEVICES``); one-band kinds (``highpass``, ``peak``...) are an Equalizer of one
+  parameters (``mapping.DEVICES``); one-band kinds (``highpass``, ``peak``...) are an Equalizer of one
   band. Other kinds are written as a disabled placeholder ``BuiltinDevice`` named after the
   kind, without parameters, and reported lost.
-* **Not in DAWproject 1.0** (reported by ``carry.reduce`` through ``CARRIES``): clip gain (an
+* **Not in DAWproject 1.0** (reported by ``carry.reduce`` through ``mapping.CARRIES``): clip gain (an
   optional ``Clip/Gain`` is only proposed, bitwig/dawproject PR #105), fade shapes (fades are
   lengths), polarity, section ranges (markers are points: a section is written as a marker at
   its start), the song's key, ISRC, a compressor's knee, sidechains, a limiter's true-peak mode.
@@ -26,14 +26,14 @@ audio. What we write, and why so:
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
 
 from producer.fileio import atomic_output
-from producer.interchange.carry import Carries, playing_clips
+from producer.interchange.carry import playing_clips
 from producer.interchange.curves import db_lane_to_gains, to_gain
+from producer.interchange.dawproject.mapping import DEVICES, EQ_TYPES, ONE_BAND
 from producer.interchange.session import MediaLookup
 from producer.model import (
     MASTER,
@@ -41,7 +41,6 @@ from producer.model import (
     AutomationLane,
     Bus,
     EffectSlot,
-    FadeShape,
     Interpolation,
     MediaRef,
     Song,
@@ -50,119 +49,6 @@ from producer.model import (
 )
 
 APPLICATION = ("producer", "0.1.0")
-
-
-@dataclass(frozen=True)
-class DeviceParam:
-    """One of our parameters as a DAWproject device element (``Threshold``...)."""
-
-    ours: str
-    element: str
-    unit: str
-    scale: float = 1.0
-    """DAWproject value = ours × scale (ms → seconds: 0.001; a gate's range: −1)."""
-
-
-DEVICES: dict[str, tuple[str, tuple[DeviceParam, ...]]] = {
-    "compressor": (
-        "Compressor",
-        (
-            DeviceParam("attack_ms", "Attack", "seconds", 0.001),
-            DeviceParam("makeup_db", "OutputGain", "decibel"),
-            DeviceParam("ratio", "Ratio", "linear"),
-            DeviceParam("release_ms", "Release", "seconds", 0.001),
-            DeviceParam("threshold_db", "Threshold", "decibel"),
-        ),
-    ),
-    "gate": (
-        "NoiseGate",
-        (
-            DeviceParam("attack_ms", "Attack", "seconds", 0.001),
-            DeviceParam("range_db", "Range", "decibel", -1.0),
-            DeviceParam("ratio", "Ratio", "linear"),
-            DeviceParam("release_ms", "Release", "seconds", 0.001),
-            DeviceParam("threshold_db", "Threshold", "decibel"),
-        ),
-    ),
-    "limiter": (
-        "Limiter",
-        (
-            # A look-ahead limiter's attack is its look-ahead (unverified against other DAWs).
-            DeviceParam("lookahead_ms", "Attack", "seconds", 0.001),
-            DeviceParam("release_ms", "Release", "seconds", 0.001),
-            DeviceParam("ceiling_db", "Threshold", "decibel"),
-        ),
-    ),
-}
-"""Our dynamics kinds → (DAWproject element, parameters in the schema's element order)."""
-
-EQ_TYPES = {
-    "lowshelf": "lowShelf",
-    "highshelf": "highShelf",
-    "peak": "bell",
-    "highpass": "highPass",
-    "lowpass": "lowPass",
-}
-"""Our EQ band types → DAWproject ``eqBandType`` (``off`` is a disabled band)."""
-
-ONE_BAND = frozenset(EQ_TYPES)
-"""Kinds that are one EQ band: written as an Equalizer with that one band."""
-
-DROPPED_PARAMS = {"compressor": ("knee_db",), "limiter": ("true_peak",)}
-
-
-def insert_rule(slot: EffectSlot) -> tuple[EffectSlot, list[tuple[str, str]]]:
-    """How DAWproject holds one of our inserts (``carry.InsertRule``)."""
-    losses: list[tuple[str, str]] = []
-    if slot.kind == "eq" or slot.kind in ONE_BAND or slot.kind in DEVICES:
-        params = dict(slot.params)
-        for name in DROPPED_PARAMS.get(slot.kind, ()):
-            value = params.pop(name, None)
-            if value not in (None, 0, 0.0, False):
-                element = DEVICES[slot.kind][0]
-                losses.append((f"{name} = {value}", f"DAWproject's {element} has no {name}"))
-        if slot.sidechain:
-            losses.append(
-                (f"sidechain from {slot.sidechain}", "DAWproject devices have no sidechain input")
-            )
-        return replace(slot, params=params, sidechain=""), losses
-    return replace(slot, params={}, bypass=True, sidechain=""), [
-        (
-            "",
-            f"DAWproject has no standard {slot.kind} device: written as a disabled placeholder "
-            "without its parameters",
-        )
-    ]
-
-
-CARRIES = Carries(
-    name="DAWproject",
-    fades=True,
-    track_gain=True,
-    track_pan=True,
-    mute=True,
-    solo=True,
-    buses=True,
-    sends=True,
-    pre_fader_sends=True,
-    master=True,
-    automation=frozenset({"gain_db", "pan", "mute", "sends", "fx"}),
-    step_automation=True,
-    markers=True,
-    sections_as_markers=True,
-    tempo=True,
-    tempo_changes=True,
-    time_signature=True,
-    midi=True,
-    metadata=frozenset({"title", "songwriter"}),
-    inserts=insert_rule,
-    why={
-        "clip_gain": "DAWproject 1.0 has no clip gain (bitwig/dawproject PR #105 proposes one)",
-        "sections": "DAWproject markers are points: written as a marker at the section's start",
-        "instrument": "DAWproject names no General MIDI program (read back as the GM piano)",
-        "polarity": "DAWproject channels have no polarity switch",
-    },
-)
 
 
 def _num(x: float) -> str:
@@ -570,7 +456,4 @@ def write(song: Song, album: Album, out: Path, media: MediaLookup) -> None:
             z.write(path, name, compress_type=zipfile.ZIP_STORED)
 
 
-FADE_SHAPE_ON_IMPORT = FadeShape.LINEAR
-"""DAWproject fades have no shape: read as linear (``CARRIES.default_fade_shape``)."""
-
-__all__ = ["CARRIES", "DEVICES", "EQ_TYPES", "MediaLookup", "insert_rule", "metadata_xml", "write"]
+__all__ = ["metadata_xml", "write"]
