@@ -65,7 +65,10 @@ class _LazyBar:
                 self.bar.start()
                 self.task = self.bar.add_task(stage, total=total, label=self.label)
             assert self.task is not None
+            new_stage = self.bar.tasks[0].description != stage
             self.bar.update(self.task, description=stage, completed=done, total=total)
+            if new_stage:  # every stage is drawn, even one shorter than the refresh period
+                self.bar.refresh()
 
     def stop(self) -> None:
         with self.lock:

@@ -34,6 +34,7 @@ from producer.workflows.office.bookings import (
     schedule_export,
 )
 from producer.workflows.office.budget import (
+    EXAMPLE_SCALE_CARD,
     budget_approve,
     budget_line,
     budget_report,
@@ -57,6 +58,7 @@ from producer.workflows.office.splits import split_accept, split_set, split_show
 from producer.workflows.office.takes import TakeCredit, credit_lane, take_credit, take_credit_set
 
 __all__ = [
+    "EXAMPLE_SCALE_CARD",
     "Booked",
     "CreditsResult",
     "PersonFields",
