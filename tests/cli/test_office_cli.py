@@ -590,6 +590,8 @@ def test_credits_follow_a_recorded_take_through_the_comp_to_the_mix(
     assert "splits not accepted" not in " ".join(
         json.loads(ok(office, "status", "--json"))["songs"][0]["blocks"]
     )
+    ok(office, "master", "first-song", "--profile", "streaming")  # a single: masters/*/singles/
+    assert json.loads(ok(office, "status", "--json"))["songs"][0]["stage"] == "delivered"
     ok(office, "split", "set", "first-song", "--writer", "Ben Okafor:50", "--writer", "Jane Doe:50")
     assert json.loads(ok(office, "split", "show", "first-song", "--json"))["acceptances"] == []
     page = ok(office, "split", "show", "first-song", "--html")

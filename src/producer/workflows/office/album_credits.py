@@ -30,7 +30,12 @@ def song_facts(project: Project) -> dict[str, cr.SongFacts]:
         masters = []
         masters_dir = root / "masters"
         if masters_dir.is_dir():
-            for report in sorted(masters_dir.glob("*/*.report.json")):
+            # album masters sit in masters/<profile>/, a single song's in masters/<profile>/singles/
+            reports = [
+                *masters_dir.glob("*/*.report.json"),
+                *masters_dir.glob("*/singles/*.report.json"),
+            ]
+            for report in sorted(reports):
                 if not name.match(report.name):
                     continue
                 try:
@@ -39,7 +44,10 @@ def song_facts(project: Project) -> dict[str, cr.SongFacts]:
                     continue  # a damaged report says nothing either way
                 if isinstance(data, dict):
                     masters.append(
-                        (str(data.get("profile", report.parent.name)), bool(data.get("passed")))
+                        (
+                            str(data.get("profile", report.relative_to(masters_dir).parts[0])),
+                            bool(data.get("passed")),
+                        )
                     )
         out[s.slug] = cr.SongFacts(mixed, tuple(masters))
     return out
