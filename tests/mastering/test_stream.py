@@ -6,6 +6,7 @@ limiter model (pedalboard's limiter rendered), and the worker thread's errors.""
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pedalboard
@@ -124,3 +125,28 @@ def test_errors_on_the_worker_thread_reach_the_caller() -> None:
         if i == 3:
             break
     assert math.isfinite(float(i))
+
+
+@pytest.mark.parametrize("budget", ["1", "2"])
+def test_the_pipeline_keeps_to_the_cpu_budget(budget: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A batch worker beside others sets PRODUCER_THREADS=1: no thread of the chain's own then.
+    monkeypatch.setenv("PRODUCER_THREADS", budget)
+    ran_on = []
+
+    def produce():  # type: ignore[no-untyped-def]
+        for _ in range(3):
+            ran_on.append(threading.current_thread())
+            yield np.zeros((1, 4), dtype=np.float32)
+
+    assert len(list(chain._ahead(produce()))) == 3
+    here = threading.current_thread()
+    assert all((t is here) == (budget == "1") for t in ran_on)
+    read_on = []
+
+    def blocks():  # type: ignore[no-untyped-def]
+        for _ in range(3):
+            read_on.append(threading.current_thread())
+            yield np.zeros((1, 4), dtype=np.float32)
+
+    assert len(list(loudness._prefetched(blocks()))) == 3
+    assert all((t is here) == (budget == "1") for t in read_on)

@@ -671,8 +671,11 @@ def _prefetched(blocks: Iterator[audio_io.Audio]) -> Iterator[audio_io.Audio]:
     """Read the next block on a thread while the current one is measured.
 
     libsndfile decodes without the GIL (cffi releases it), so decoding overlaps the meter's
-    own threads instead of adding to the wall time.
+    own threads instead of adding to the wall time. With a budget of one CPU it reads in turn.
     """
+    if cpus.available() < 2:
+        yield from blocks
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meter-read") as reader:
         pending = reader.submit(next, blocks, None)
         while True:

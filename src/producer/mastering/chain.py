@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pedalboard
 
+from producer import cpus
 from producer.analysis import loudness
 from producer.audio import Audio, as_audio
 from producer.dsp import dither
@@ -433,8 +434,13 @@ def _measured(source: Source, meter: loudness.Meter, rate: int) -> Any:
 def _ahead(produce: Iterator[Audio]) -> Iterator[Audio]:
     """Yield what ``produce`` yields, computed up to two items ahead on a worker thread.
 
-    An exception on the worker is raised here; stopping early stops the worker.
+    An exception on the worker is raised here; stopping early stops the worker. With a budget
+    of one CPU (a batch worker beside others: ``PRODUCER_THREADS=1``) it runs in the caller's
+    thread, so ``workers × threads`` stays within the cores.
     """
+    if cpus.available() < 2:
+        yield from produce
+        return
     handoff: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
     done = object()
