@@ -379,3 +379,46 @@ def test_approval_names_the_render_and_assigns_an_isrc_once(env: Env) -> None:
     out = env.client.post(f"/api/versions/{v2.id}/approve", headers=env.auth("artist")).json()
     assert out["approved"] and out["isrc"] == "GBXYZ2600001"
     assert Project.open(env.root).song(SONG).isrc == "GBXYZ2600001"
+
+
+def test_the_comments_list_the_database_builds_is_views_comment_of_each(env: Env) -> None:
+    # The list route sends the database's own JSON (SQLite's JSON1, PostgreSQL's json_agg);
+    # every other route returns views.comment. Both must say the same, field by field.
+    from producer.web import views
+
+    v1 = env.publish()
+    h = env.auth("artist")
+    posted = []
+    for start, end, body in [
+        (0.0, None, "at the start"),
+        (12.3456789, 14.0004, 'a range with "quotes", é, <b>tags</b> and a\nnew line'),
+        (16.25, None, "résumé \\ backslash \u00a0 and an emoji 🎛"),
+    ]:
+        r = env.client.post(
+            f"/api/versions/{v1}/comments",
+            json={"start_s": start, "body": body, **({"end_s": end} if end else {})},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        posted.append(r.json())
+    reply = env.client.post(
+        f"/api/versions/{v1}/comments",
+        json={"start_s": 0.0, "body": "a reply", "parent_id": posted[0]["id"]},
+        headers=env.auth("engineer"),
+    )
+    assert reply.status_code == 201
+    r = env.client.patch(
+        f"/api/comments/{posted[2]['id']}", json={"resolved": True}, headers=env.auth("producer")
+    )
+    assert r.status_code == 200
+    v2 = env.publish()  # the open threads come along, with their origin
+    for vid in (v1, v2):
+        listed = env.client.get(f"/api/versions/{vid}/comments", headers=h)
+        assert listed.status_code == 200
+        assert listed.headers["content-type"] == "application/json"
+        want = [views.comment(c) for c in env.studio.store.comments(vid)]
+        assert listed.json() == want
+    assert (
+        listed.json()[0]["origin"] is not None
+        and posted[0] in env.client.get(f"/api/versions/{v1}/comments", headers=h).json()
+    )

@@ -6,6 +6,7 @@ Times are ISO 8601 UTC strings; loudness in LUFS, peaks in dBTP, durations in se
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from producer.model.studio import Comment, Principal, Upload, User, Version, rights
@@ -15,7 +16,9 @@ from producer.workflows.studio.review import BoardRow
 def iso(t: float | None) -> str | None:
     if t is None:
         return None
-    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # whole seconds, cut (not rounded) as the database's own text of the comments list is
+    whole = math.floor(t)
+    return dt.datetime.fromtimestamp(whole, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def version(v: Version) -> dict[str, Any]:

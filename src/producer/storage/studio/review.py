@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Numeric, Text, case, cast, func, literal, null, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from producer.errors import NotFoundError, UserError
@@ -221,6 +223,68 @@ class ReviewStore(TransactionalStore):
         with self.engine.connect() as conn:
             rows = conn.execute(q.order_by(CommentRow.id)).all()
         return [as_comment(r) for r in rows]  # type: ignore[arg-type]
+
+    def comments_json(self, version_id: int) -> str:
+        """The comments of a version as the API lists them (``web.views.comment`` of each, in
+        id order), built by the database as one JSON text.
+
+        Why not in Python: with a thousand comments, making records and encoding them held
+        the GIL for ~25 ms per call, and every other request of the server waited behind it
+        (p95 190 ms in the bench's load test). The database builds it without the GIL. A
+        test holds this text equal to ``views.comment`` on SQLite and PostgreSQL.
+        """
+        c = CommentRow.__table__.c
+        postgres = self.engine.dialect.name == "postgresql"
+        if postgres:
+            obj, agg = func.json_build_object, func.json_agg
+
+            def when(t: Any) -> Any:
+                stamp = func.to_timestamp(func.floor(t)).op("AT TIME ZONE")(literal("UTC"))
+                return func.to_char(stamp, literal('YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+
+            def rounded(x: Any) -> Any:
+                return func.round(cast(x, Numeric), 3)
+
+            resolved: Any = c.resolved
+        else:  # SQLite's JSON1, built in since 3.38
+            obj, agg = func.json_object, func.json_group_array
+
+            def when(t: Any) -> Any:
+                return func.strftime("%Y-%m-%dT%H:%M:%SZ", cast(t, Integer), "unixepoch")
+
+            def rounded(x: Any) -> Any:
+                return func.round(x, 3)
+
+            # booleans are integers in SQLite: json('true') keeps the JSON type
+            resolved = func.json(case((c.resolved, "true"), else_="false"))
+        origin = case(
+            (c.origin_comment_id.is_(None), null()),
+            else_=obj(
+                "comment_id",
+                c.origin_comment_id,
+                "version_id",
+                func.coalesce(c.origin_version_id, 0),
+                "version_number",
+                func.coalesce(c.origin_version_number, 0),
+            ),
+        )
+        one = obj(
+            "id", c.id, "version_id", c.version_id, "parent_id", c.parent_id,
+            "start_s", rounded(c.start_s), "end_s", rounded(c.end_s), "body", c.body,
+            "author", c.author, "author_name", c.author_name, "author_role", c.author_role,
+            "created_at", when(c.created_at), "resolved", resolved,
+            "resolved_by", func.nullif(c.resolved_by, ""), "resolved_at", when(c.resolved_at),
+            "origin", origin,
+        )  # fmt: skip
+        where = c.version_id == version_id
+        if postgres:
+            q = select(cast(agg(aggregate_order_by(one, c.id)), Text)).where(where)
+        else:  # in the subquery's id order (SQLite before 3.44 has no ORDER BY in aggregates)
+            rows = select(one.label("j")).where(where).order_by(c.id).subquery()
+            q = select(agg(func.json(rows.c.j)))
+        with self.engine.connect() as conn:
+            text = conn.execute(q).scalar()
+        return text or "[]"
 
     def comment(self, comment_id: int) -> Comment:
         with self._read() as s:

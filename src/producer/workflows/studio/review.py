@@ -142,6 +142,12 @@ def comments(studio: Studio, principal: Principal | None, version_id: int) -> li
     return studio.store.comments(version_id)
 
 
+def comments_json(studio: Studio, principal: Principal | None, version_id: int) -> str:
+    """:func:`comments` as the API's JSON text, built by the database (see the store)."""
+    _key(studio, principal, version_id, "listen")
+    return studio.store.comments_json(version_id)
+
+
 def add_comment(
     studio: Studio,
     principal: Principal | None,
@@ -379,6 +385,7 @@ __all__ = [
     "audio_path",
     "board",
     "comments",
+    "comments_json",
     "peaks",
     "peaks_json",
     "publish",
