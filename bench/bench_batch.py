@@ -150,7 +150,11 @@ class _Cluster:
         log = open(folder / "dask.log", "wb")  # noqa: SIM115 - closed in stop()
         self.log = log
         dask = str(BIN / "dask")
-        common = {"cwd": folder, "stdout": log, "stderr": subprocess.STDOUT}
+        # As the README starts workers: without Dask's sampling profiler, which walks every
+        # thread's stack each 10 ms and cost ~25 % more CPU per mastering task (measured:
+        # Dask/local 1.30x with it, 1.04x without).
+        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+        common = {"cwd": folder, "stdout": log, "stderr": subprocess.STDOUT, "env": env}
         self.procs = [
             subprocess.Popen(
                 [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
