@@ -15,6 +15,7 @@ ROUTES = [
     ("GET", f"/api/songs/{SONG}/versions"),
     ("GET", "/api/versions/1/audio"),
     ("GET", "/api/versions/1/peaks"),
+    ("GET", "/api/versions/1/analysis"),
     ("GET", "/api/versions/1/comments"),
     ("POST", "/api/versions/1/comments"),
     ("PATCH", "/api/comments/1"),
@@ -422,3 +423,30 @@ def test_the_comments_list_the_database_builds_is_views_comment_of_each(env: Env
         listed.json()[0]["origin"] is not None
         and posted[0] in env.client.get(f"/api/versions/{v1}/comments", headers=h).json()
     )
+
+
+def test_a_version_has_its_analysis(env: Env) -> None:
+    # The extra ear on the version's render: JSON for scripts, the report page for people,
+    # kept by render id; the same rights as listening.
+    vid = env.publish()
+    r = env.client.get(f"/api/versions/{vid}/analysis", headers=env.auth("artist"))
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert {"mix", "findings"} <= set(data) and data["mix"]["integrated_lufs"] < 0
+    render_id = env.client.get(f"/api/versions/{vid}", headers=env.auth("artist")).json()[
+        "render_id"
+    ]
+    kept = env.root / ".producer" / "cache" / "analysis"
+    assert sorted(p.name for p in kept.iterdir()) == [f"{render_id}.html", f"{render_id}.json"]
+    page = env.client.get(f"/versions/{vid}/analysis", headers=env.auth("guest"))
+    assert (
+        page.status_code == 200
+        and "<table" in page.text
+        and "text/html" in page.headers["content-type"]
+    )
+    assert f"Extra ear: First Light (render {render_id[:12]})" in page.text
+    assert (
+        env.client.get("/api/versions/999/analysis", headers=env.auth("artist")).status_code == 404
+    )
+    away = env.client.get(f"/versions/{vid}/analysis", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"].startswith("/login")

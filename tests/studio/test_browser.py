@@ -206,6 +206,14 @@ def test_review_scenario_in_chromium(studio_server: Server, browser: object) -> 
     page.evaluate("window.studioPlayer.media.A.currentTime = 12")
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "studio-player.png"), full_page=True)
+    # The version's page links its analysis (the extra ear), made on the first visit.
+    link = page.get_attribute("#figures a.analysis", "href")
+    assert link == f"/versions/{v2}/analysis"
+    report = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()  # type: ignore[attr-defined]
+    log_in(report, base, "ada@example.com", link)
+    report.wait_for_selector("table", timeout=60000)
+    assert "Nothing to report." in report.content() or "warning(s)" in report.content()
+    report.screenshot(path=str(ARTIFACTS / "studio-analysis.png"), full_page=True)
     prod = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()  # type: ignore[attr-defined]
     log_in(prod, base, "ben@example.com", "/")
     prod.wait_for_selector(".song-card")

@@ -127,6 +127,13 @@ def version_peaks(version_id: int, who: Who, request: Request) -> Response:
     return _json_text(review.peaks(studio_of(request), who.principal, version_id))
 
 
+@router.get("/versions/{version_id}/analysis")
+def version_analysis(version_id: int, who: Who, request: Request) -> Response:
+    # The extra ear's findings and metrics (the JSON of `producer analyze --json`).
+    _, data = review.analysis(studio_of(request), who.principal, version_id)
+    return Response(data.read_text(encoding="utf-8"), media_type="application/json")
+
+
 @router.get("/versions/{version_id}/comments", response_model=None)
 def comments(version_id: int, who: Who, request: Request) -> Response:
     # The database's JSON text as it is: the list can be long (see the store's comments_json).

@@ -186,4 +186,17 @@ def player(slug: str, request: Request) -> Response:
     )
 
 
+@router.get("/versions/{version_id}/analysis", response_class=HTMLResponse, response_model=None)
+def analysis(version_id: int, request: Request) -> Response:
+    """The extra ear's report of a version (its JSON twin: /api/versions/{id}/analysis)."""
+    who = caller(request)
+    if who.principal is None:
+        return _login_redirect(request)
+    try:
+        page, _ = review.analysis(studio_of(request), who.principal, version_id)
+    except ProducerError as exc:
+        return error_page(request, exc)
+    return HTMLResponse(page.read_text(encoding="utf-8"))
+
+
 __all__ = ["error_page", "message_page", "router"]

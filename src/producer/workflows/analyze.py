@@ -261,15 +261,20 @@ def analyze_version(
     vocal: str | None = None,
     profile: str = "streaming",
     tempo_key: bool = True,
+    title: str | None = None,
 ) -> ear.Analysis:
     """Analyse one rendered version (a mix file and, if kept, its stem files) and write its
-    JSON and HTML report: what a review page links as the version's analysis."""
+    JSON and HTML report: what a review page links as the version's analysis. ``title``
+    heads the report (default: the file's name)."""
     stem_paths = dict(stems or {})
     lead = pick_vocal(list(stem_paths), vocal)
     rest = [n for n in stem_paths if n != lead] if lead else []
     heard = ear.listen_files(mix, stem_paths, rest=rest)
     context = ear.Context(
-        vocal=lead, delivery=_delivery(profile), services=_services(), title=mix.name
+        vocal=lead,
+        delivery=_delivery(profile),
+        services=_services(),
+        title=title or mix.name,
     )
     analysis = ear.analyse(heard, context, tempo_key=tempo_key)
     if json_out is not None:

@@ -283,6 +283,9 @@ function renderFigures() {
   fig('True peak', `${v.true_peak_dbtp.toFixed(1)} dBTP`)
   fig('Length', clock(v.duration_s, false))
   fig('Render id', v.render_id.slice(0, 12), 'rid')
+  // The extra ear's report of this render (made on the first visit, then kept)
+  $('figures').append(el('a', { class: 'fig analysis', href: `/versions/${v.id}/analysis`, target: '_blank', rel: 'noopener' },
+    el('b', {}, 'Analysis'), el('span', {}, 'what the ear hears')))
 }
 
 function renderApproval() {

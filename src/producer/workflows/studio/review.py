@@ -134,6 +134,27 @@ def peaks(studio: Studio, principal: Principal | None, version_id: int) -> str:
     return studio.store.version_peaks(version_id)
 
 
+def analysis(studio: Studio, principal: Principal | None, version_id: int) -> tuple[Path, Path]:
+    """(HTML, JSON) of the extra ear's analysis of a version's render (``producer analyze`` on
+    the file, against the streaming profile). Made on first request and kept by render id in
+    ``.producer/cache/analysis/``: a render never changes, so neither does its analysis."""
+    song, _, render_id, _ = _key(studio, principal, version_id, "listen")
+    from producer.workflows import analyze, mix
+
+    folder = studio.root / ANALYSIS_DIR
+    html, data = folder / f"{render_id}.html", folder / f"{render_id}.json"
+    if not (html.is_file() and data.is_file()):
+        folder.mkdir(parents=True, exist_ok=True)
+        render = mix.cached_render_path(studio.root, render_id)
+        title = f"{studio.project().song(song).title} (render {render_id[:12]})"
+        analyze.analyze_version(render, json_out=data, html_out=html, title=title)
+    return html, data
+
+
+#: Where the analyses of versions are kept (a cache: analysing the render again makes them).
+ANALYSIS_DIR = ".producer/cache/analysis"
+
+
 # ---------------------------------------------------------------- comments
 
 
@@ -376,11 +397,13 @@ def uploads(studio: Studio, principal: Principal | None, slug: str) -> list[Uplo
 
 
 __all__ = [
+    "ANALYSIS_DIR",
     "ApprovalResult",
     "BoardRow",
     "NotFoundError",
     "activity",
     "add_comment",
+    "analysis",
     "approve",
     "audio_path",
     "board",
