@@ -18,7 +18,8 @@ shared, loaded machine the scaling can still be estimated: with the same CPU wor
 two workers, the 2-worker wall time cannot beat CPU/2.
 
 Scale with environment variables: ``BENCH_BATCH_INPUTS`` (24), ``BENCH_BATCH_MINUTES`` (3),
-``BENCH_BATCH_METER_FILES`` (1000); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
+``BENCH_BATCH_METER_FILES`` (1000), ``BENCH_BATCH_ROUNDS`` (2: the configurations in ABBA
+order, each figure the mean of its rounds); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
 check the bench itself.
 """
 
@@ -132,6 +133,16 @@ def _run(args: list[str], cwd: Path, extra_cpu: Any = None) -> dict[str, Any]:
     return {"wall": wall, "cpu": cpu, "json": data}
 
 
+def _mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Wall and CPU averaged over the rounds of one configuration; the JSON of the last."""
+    n = len(runs)
+    return {
+        "wall": sum(r["wall"] for r in runs) / n,
+        "cpu": sum(r["cpu"] for r in runs) / n,
+        "json": runs[-1]["json"],
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -233,21 +244,35 @@ def _scaling(tmp: Path, count: int, minutes: float) -> None:
     _make_inputs(inputs, count, minutes * 60.0)
     print(f"-- master: {count} inputs of {minutes:g} min to streaming ({_load()})")
     master = ["batch", "master", str(inputs), "--profile", "streaming"]
-    runs: dict[str, dict[str, Any]] = {}
-    for name, extra in (
-        ("local, 1 worker × 1", ["--workers", "1", "--threads", "1"]),
-        ("local, 1 worker (×2)", ["--workers", "1"]),
-        ("local, 2 workers × 1", ["--workers", "2"]),
-    ):
-        runs[name] = _run([*master, "-o", str(tmp / f"out{len(runs)}"), *extra], tmp)
-        print(_line(name, runs[name]))
-    cluster = _Cluster(tmp)
-    try:
-        out = str(tmp / "out-dask")
-        dask = _run([*master, "-o", out, "--scheduler", cluster.address], tmp, cluster.cpu)
-    finally:
-        cluster.stop()
-    print(_line("Dask, 2 workers × 1", dask))
+    configs = {
+        "local, 1 worker × 1": ["--workers", "1", "--threads", "1"],
+        "local, 1 worker (×2)": ["--workers", "1"],
+        "local, 2 workers × 1": ["--workers", "2"],
+        "Dask, 2 workers × 1": [],
+    }
+    # The machine's speed drifts over minutes (a shared host): the configurations run in
+    # rounds, each round in the reverse order of the last (ABBA), and each figure is the
+    # mean of its rounds, so that a linear drift cancels out of the ratios.
+    rounds = max(1, int(os.environ.get("BENCH_BATCH_ROUNDS", "2")))
+    seen: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
+    order = list(configs)
+    for r in range(rounds):
+        for name in order if r % 2 == 0 else order[::-1]:
+            out = str(tmp / f"out-{len(seen[name])}-{order.index(name)}")
+            if configs[name]:
+                seen[name].append(_run([*master, "-o", out, *configs[name]], tmp))
+                continue
+            cluster = _Cluster(tmp)
+            try:
+                seen[name].append(
+                    _run([*master, "-o", out, "--scheduler", cluster.address], tmp, cluster.cpu)
+                )
+            finally:
+                cluster.stop()
+    runs = {name: _mean(rs) for name, rs in seen.items()}
+    for name, run in runs.items():
+        print(_line(name, run))
+    dask = runs.pop("Dask, 2 workers × 1")
     one, default, two = runs.values()
     print(
         f"1 -> 2 workers (1 thread each): {one['wall'] / two['wall']:.2f}x wall (goal >= 1.8x); "
