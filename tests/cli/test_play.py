@@ -209,7 +209,10 @@ def _producer(root: Path, *args: str) -> subprocess.Popen[str]:
 def _null_db(got: F, ref: F) -> tuple[float, int]:
     """Residual of ``got`` against ``ref`` after the best alignment (dB re ``ref``), and lag."""
     corr = signal.correlate(got[0], ref[0], mode="valid", method="fft")
-    lag = int(np.argmax(np.abs(corr)))
+    # The positive peak: on periodic material (a bass line) the copy shifted by half a period
+    # correlates about as strongly with the opposite sign, and |corr| picked it now and then
+    # (a null of +5.9 dB: the output against its own inverse).
+    lag = int(np.argmax(corr))
     seg = got[:, lag : lag + ref.shape[1]]
     err = np.sqrt(np.mean((seg - ref) ** 2))
     return float(20 * np.log10(max(err, 1e-12) / np.sqrt(np.mean(ref**2)))), lag
@@ -223,15 +226,20 @@ def _played(
     why = ""
     for _ in range(attempts):
         with _Monitor(sd) as mon:
-            time.sleep(0.3)
-            quiet = not mon.blocks or float(np.max(np.abs(np.concatenate(mon.blocks)))) == 0.0
+            # Recording must be under way before play starts: with a "high" latency the first
+            # block can come after 0.3 s, and a take that missed the first notes was compared.
+            ready = time.monotonic() + 5.0
+            while not mon.blocks and time.monotonic() < ready:
+                time.sleep(0.02)
+            time.sleep(0.2)
+            quiet = bool(mon.blocks) and float(np.max(np.abs(np.concatenate(mon.blocks)))) == 0.0
             proc = _producer(root, "play", *args, "--json")
             out, err = proc.communicate(timeout=120)
             time.sleep(0.3)
         assert proc.returncode == 0, err
         report = json.loads(out)
         if not quiet:
-            why = "another client was playing into the sound server"
+            why = "another client was playing into the sound server (or the monitor was mute)"
         elif report["dropouts"] or mon.overflows:
             why = f"dropouts (play {report['dropouts']}, recording {mon.overflows}): load too high"
         else:
