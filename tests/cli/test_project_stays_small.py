@@ -276,3 +276,26 @@ def test_a_saved_recording_is_not_kept_three_times(
     run("-C", str(root), "mix", "s")
     data, _ = sf.read(root / "mixes" / "s.wav")
     assert np.abs(data).max() > 0.01  # the take plays from media/
+
+
+def test_gc_removes_the_analyses_of_renders_that_are_gone(tmp_path: Path) -> None:
+    """The review studio keeps each version's analysis by render id: while the render is
+    there it stays, once the render file is gone its analysis is a leftover."""
+    root = tmp_path / "p"
+    run("new", str(root), "--title", "A", "--artist", "B")
+    analyses = root / ".producer" / "cache" / "analysis"
+    analyses.mkdir(parents=True)
+    kept, gone = "a" * 64, "b" * 64
+    (root / "renders").mkdir()
+    (root / "renders" / f"{kept}.wav").write_bytes(b"RIFF")
+    for rid in (kept, gone):
+        for ext in ("html", "json"):
+            (analyses / f"{rid}.{ext}").write_text("{}")
+    _, out, _ = run("-C", str(root), "gc", "--dry-run", "--json")
+    listed = {x["path"]: x["kind"] for x in json.loads(out)["would_remove"]}
+    assert listed == {
+        f".producer/cache/analysis/{gone}.html": "analysis",
+        f".producer/cache/analysis/{gone}.json": "analysis",
+    }
+    run("-C", str(root), "gc")
+    assert sorted(p.name for p in analyses.iterdir()) == [f"{kept}.html", f"{kept}.json"]

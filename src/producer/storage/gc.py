@@ -50,7 +50,8 @@ class Leftover:
     path: str
     bytes: int
     kind: str
-    """"media", "rendered part", "partial file" or "pin file"."""
+    """"media", "rendered part", "partial file", "pin file", or a kind the caller adds
+    ("recording", "analysis")."""
     why: str
 
 

@@ -35,6 +35,9 @@ Analysis = ear.Analysis
 SERVICES = {"spotify": True, "apple": False, "youtube": False, "amazon": False, "deezer": False}
 AUDIO_SUFFIXES = {".wav", ".flac", ".aif", ".aiff", ".ogg", ".w64", ".rf64", ".caf", ".mp3"}
 VOCAL_NAME = re.compile(r"vocal|vox", re.IGNORECASE)
+#: Where the review studio keeps the analyses of versions, ``<render_id>.html|json``: a cache
+#: (analysing the render again makes them); `producer gc` removes those whose render is gone.
+ANALYSIS_DIR = ".producer/cache/analysis"
 
 
 def _services() -> tuple[ear.StreamingService, ...]:
@@ -285,6 +288,7 @@ def analyze_version(
 
 
 __all__ = [
+    "ANALYSIS_DIR",
     "Analysis",
     "analyze",
     "analyze_version",

@@ -39,10 +39,21 @@ def gc(
 
 
 def _captures(root: Path) -> list[tuple[Path, str, str]]:
+    """Leftovers of formats storage does not read: recordings whose takes are saved, and
+    the studio's analyses of renders that are gone."""
+    from producer.workflows.analyze import ANALYSIS_DIR
     from producer.workflows.tracking import saved_captures
 
     why = "a recording whose takes are saved in media/"
-    return [(folder, "recording", why) for folder in saved_captures(root)]
+    found = [(folder, "recording", why) for folder in saved_captures(root)]
+    analyses = root / ANALYSIS_DIR
+    if analyses.is_dir():
+        found += [
+            (p, "analysis", f"the analysis of render {p.stem[:12]}, whose file is gone")
+            for p in sorted(analyses.iterdir())
+            if p.is_file() and not (root / "renders" / f"{p.stem}.wav").is_file()
+        ]
+    return found
 
 
 def leftovers(root: Path) -> Survey:

@@ -141,7 +141,7 @@ def analysis(studio: Studio, principal: Principal | None, version_id: int) -> tu
     song, _, render_id, _ = _key(studio, principal, version_id, "listen")
     from producer.workflows import analyze, mix
 
-    folder = studio.root / ANALYSIS_DIR
+    folder = studio.root / analyze.ANALYSIS_DIR
     html, data = folder / f"{render_id}.html", folder / f"{render_id}.json"
     if not (html.is_file() and data.is_file()):
         folder.mkdir(parents=True, exist_ok=True)
@@ -149,10 +149,6 @@ def analysis(studio: Studio, principal: Principal | None, version_id: int) -> tu
         title = f"{studio.project().song(song).title} (render {render_id[:12]})"
         analyze.analyze_version(render, json_out=data, html_out=html, title=title)
     return html, data
-
-
-#: Where the analyses of versions are kept (a cache: analysing the render again makes them).
-ANALYSIS_DIR = ".producer/cache/analysis"
 
 
 # ---------------------------------------------------------------- comments
@@ -397,7 +393,6 @@ def uploads(studio: Studio, principal: Principal | None, slug: str) -> list[Uplo
 
 
 __all__ = [
-    "ANALYSIS_DIR",
     "ApprovalResult",
     "BoardRow",
     "NotFoundError",
