@@ -162,8 +162,8 @@ class _Cluster:
         self.log = log
         dask = str(BIN / "dask")
         # As the README starts workers: without Dask's sampling profiler, which walks every
-        # thread's stack each 10 ms and cost ~25 % more CPU per mastering task (measured:
-        # Dask/local 1.30x with it, 1.04x without).
+        # thread's stack each 10 ms. (Its cost was not isolated: the 1.2-1.3x once seen
+        # against the local pool was the host's drift, gone with the ABBA rounds.)
         env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
         common = {"cwd": folder, "stdout": log, "stderr": subprocess.STDOUT, "env": env}
         self.procs = [
