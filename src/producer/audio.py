@@ -154,9 +154,11 @@ def read(
     return audio, int(rate)
 
 
-def _pcm24_data(path: Path, channels: int, frames: int) -> int | None:
+def pcm24_data_offset(path: Path, channels: int, frames: int) -> int | None:
     """Byte offset of the samples of a plain RIFF/WAVE file of 24-bit integer PCM, or None
-    (any other layout, or one that disagrees with libsndfile's ``channels`` and ``frames``)."""
+    (any other layout, or one that disagrees with libsndfile's ``channels`` and ``frames``).
+    Only the chunk layout is read; the streaming reader and the engine's media decode the
+    samples from there with numpy."""
     with open(path, "rb") as f:
         head = f.read(12)
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
@@ -216,7 +218,7 @@ def blocks(
     if frames < 0:
         frames = max(0, meta.frames - start)
     if meta.subtype == "PCM_24" and meta.format == "WAV":
-        offset = _pcm24_data(p, meta.channels, meta.frames)
+        offset = pcm24_data_offset(p, meta.channels, meta.frames)
         if offset is not None:  # integer PCM: always finite
             yield from _pcm24_blocks(p, offset, meta.channels, block_frames, start, frames)
             return
@@ -269,6 +271,7 @@ __all__ = [
     "as_audio",
     "blocks",
     "info",
+    "pcm24_data_offset",
     "read",
     "speaker_positions",
     "write",

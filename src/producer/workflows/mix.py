@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +24,7 @@ import numpy.typing as npt
 import soundfile as sf
 
 from producer import __version__, cpus
-from producer.audio import Audio
+from producer.audio import Audio, pcm24_data_offset
 from producer.dsp import catalog
 from producer.engine import (
     BIT_DEPTHS,
@@ -67,37 +66,6 @@ from producer.workflows.progress import frames as progress_frames
 
 #: Scale of a left-justified 24-bit sample held in an int32: exactly 2^−31.
 _INT32_SCALE = 1.0 / 2147483648.0
-
-
-def _wav24_data(path: Path, channels: int, frames: int) -> int | None:
-    """Byte offset of the samples of a plain RIFF/WAVE file of 24-bit integer PCM, or None.
-
-    Only the chunk layout is read here (RIFF, ``fmt `` with PCM or extensible PCM, ``data``);
-    the file must agree with what libsndfile reported (``channels``, ``frames``).
-    """
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return None
-        pcm24 = False
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                return None
-            cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-            if cid == b"fmt ":
-                body = f.read(size + (size & 1))
-                if len(body) < 16:
-                    return None
-                tag, chans, _, _, align, bits = struct.unpack("<HHIIHH", body[:16])
-                if tag == 0xFFFE and len(body) >= 26:  # extensible: the sub-format's tag
-                    tag = int.from_bytes(body[24:26], "little")
-                pcm24 = tag == 1 and bits == 24 and chans == channels and align == 3 * chans
-            elif cid == b"data":
-                offset = f.tell()
-                return offset if pcm24 and size // (3 * channels) == frames else None
-            else:
-                f.seek(size + (size & 1), os.SEEK_CUR)
 
 
 @dataclass
@@ -143,7 +111,7 @@ class ProjectMedia:
                     and f.subtype == "PCM_24"
                     and sys.byteorder == "little"
                 ):
-                    wav24 = _wav24_data(p, f.channels, f.frames)
+                    wav24 = pcm24_data_offset(p, f.channels, f.frames)
                 entry = _Media(f, threading.Lock(), f.subtype in ("FLOAT", "DOUBLE"), wav24)
                 if wav24 is not None:
                     entry.fd = os.open(p, os.O_RDONLY)
