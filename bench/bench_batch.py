@@ -115,10 +115,25 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _machine() -> tuple[float, float]:
+    """Seconds of the whole machine so far (Linux ``/proc/stat``, all CPUs): busy (user,
+    nice, system, irq, softirq) and stolen (time the hypervisor gave our vCPUs to another
+    guest: on a shared host, the reason a 2-worker run can be slower than the code is)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0, 0.0
+    ticks = [int(f) for f in fields] + [0] * 8
+    hz = float(os.sysconf("SC_CLK_TCK"))
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return busy / hz, ticks[7] / hz
+
+
 def _run(args: list[str], cwd: Path, extra_cpu: Any = None) -> dict[str, Any]:
     """Run ``producer ...`` and time it whole: wall, CPU of the process tree, its JSON."""
     cpu0 = _children_cpu()
     extra0 = extra_cpu() if extra_cpu else 0.0
+    busy0, steal0 = _machine()
     t0 = time.perf_counter()
     p = subprocess.run(
         [PRODUCER, *args, "--json"], cwd=cwd, capture_output=True, text=True, check=False
@@ -127,10 +142,17 @@ def _run(args: list[str], cwd: Path, extra_cpu: Any = None) -> dict[str, Any]:
     if extra_cpu is None:
         _reap()  # the fork server and its workers (never while a Dask cluster runs)
     cpu = _children_cpu() - cpu0 + ((extra_cpu() - extra0) if extra_cpu else 0.0)
+    busy1, steal1 = _machine()
     if p.returncode not in (0, 1):
         raise RuntimeError(f"producer {' '.join(args)} exited {p.returncode}: {p.stderr}")
     data = json.loads(p.stdout)
-    return {"wall": wall, "cpu": cpu, "json": data}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "json": data,
+        "busy": busy1 - busy0,
+        "steal": steal1 - steal0,
+    }
 
 
 def _mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,6 +161,8 @@ def _mean(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "wall": sum(r["wall"] for r in runs) / n,
         "cpu": sum(r["cpu"] for r in runs) / n,
+        "busy": sum(r["busy"] for r in runs) / n,
+        "steal": sum(r["steal"] for r in runs) / n,
         "json": runs[-1]["json"],
     }
 
@@ -230,7 +254,8 @@ def _line(name: str, r: dict[str, Any]) -> str:
     return (
         f"{name:<22} wall {r['wall']:8.1f} s  CPU {r['cpu']:8.1f} s  "
         f"done {t['done']:>4} failed {t['failed']:>3}  task wall {wall_task:6.2f} s "
-        f"CPU {cpu_task:6.2f} s  worker peak RSS {rss:6.0f} MB"
+        f"CPU {cpu_task:6.2f} s  worker peak RSS {rss:6.0f} MB  machine busy "
+        f"{r['busy']:6.1f} s, stolen {r['steal']:5.1f} s"
     )
 
 
@@ -269,6 +294,11 @@ def _scaling(tmp: Path, count: int, minutes: float) -> None:
                 )
             finally:
                 cluster.stop()
+    one_runs, two_runs = seen["local, 1 worker × 1"], seen["local, 2 workers × 1"]
+    per_round = ", ".join(
+        f"{a['wall'] / b['wall']:.2f}x" for a, b in zip(one_runs, two_runs, strict=True)
+    )
+    print(f"1 -> 2 workers per round: {per_round}")
     runs = {name: _mean(rs) for name, rs in seen.items()}
     for name, run in runs.items():
         print(_line(name, run))
