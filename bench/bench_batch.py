@@ -18,8 +18,8 @@ shared, loaded machine the scaling can still be estimated: with the same CPU wor
 two workers, the 2-worker wall time cannot beat CPU/2.
 
 Scale with environment variables: ``BENCH_BATCH_INPUTS`` (24), ``BENCH_BATCH_MINUTES`` (3),
-``BENCH_BATCH_METER_FILES`` (1000), ``BENCH_BATCH_ROUNDS`` (2: the configurations in ABBA
-order, each figure the mean of its rounds); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
+``BENCH_BATCH_METER_FILES`` (1000), ``BENCH_BATCH_ROUNDS`` (3: the configurations of the goals
+in ABA order, each figure the mean of its rounds); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
 check the bench itself.
 """
 
@@ -275,14 +275,16 @@ def _scaling(tmp: Path, count: int, minutes: float) -> None:
         "local, 2 workers × 1": ["--workers", "2"],
         "Dask, 2 workers × 1": [],
     }
-    # The machine's speed drifts over minutes (a shared host): the configurations run in
-    # rounds, each round in the reverse order of the last (ABBA), and each figure is the
-    # mean of its rounds, so that a linear drift cancels out of the ratios.
-    rounds = max(1, int(os.environ.get("BENCH_BATCH_ROUNDS", "2")))
+    # The machine's speed drifts over minutes (a shared host): the configurations of the
+    # goals run in rounds, each round in the reverse order of the last (ABBA...), and each
+    # figure is the mean of its rounds, so that a linear drift cancels out of the ratios.
+    # The 1-worker-of-2-threads run, a figure for users and no goal's, runs in the first.
+    rounds = max(1, int(os.environ.get("BENCH_BATCH_ROUNDS", "3")))
     seen: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
     order = list(configs)
+    goals = [name for name in order if name != "local, 1 worker (×2)"]
     for r in range(rounds):
-        for name in order if r % 2 == 0 else order[::-1]:
+        for name in order if r == 0 else goals if r % 2 == 0 else goals[::-1]:
             out = str(tmp / f"out-{len(seen[name])}-{order.index(name)}")
             if configs[name]:
                 seen[name].append(_run([*master, "-o", out, *configs[name]], tmp))
