@@ -11,7 +11,7 @@ def test_all_names_exist() -> None:
         assert hasattr(mastering, name), name
     public = {n for n in vars(mastering) if not n.startswith("_")}
     modules = {
-        "album", "chain", "cue", "export", "gainmodel", "guard", "profiles", "report",
-        "report_plots", "stream", "verdict",
+        "album", "chain", "cue", "eq", "export", "gainmodel", "guard", "profiles", "report",
+        "report_plots", "result", "settings", "stream", "verdict",
     }  # fmt: skip
     assert public - modules - {"annotations"} == set(mastering.__all__)

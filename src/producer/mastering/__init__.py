@@ -1,8 +1,9 @@
 """producer.mastering: a mix in, deliverables out, each verified against a delivery profile.
 
 ``profiles`` (data in profiles.json), ``chain`` (EQ, glue compressor, true-peak limiter, gain
-solved to the target after SRC and dither, streamed block by block) with ``gainmodel`` (the
-limiter model the gain is solved on), ``guard`` (the exact true-peak guard after the limiter)
+solved to the target after SRC and dither, streamed block by block) with ``settings`` (how to
+master), ``result`` (what it delivers), ``eq`` (the corrective EQ and reference matching),
+``gainmodel`` (the limiter model the gain is solved on), ``guard`` (the exact true-peak guard after the limiter)
 and ``stream`` (sources, sample stores, streaming spectra and FIR), ``album`` (album normalisation, CD image), ``cue``
 (CUE reader/writer, Red Book, ISRC/UPC checks), ``export`` (WAV/BWF, FLAC, MP3, OGG, tags),
 ``verdict`` (requirement rows, checked on the written file, and the verdict they give),

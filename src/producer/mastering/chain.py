@@ -26,6 +26,9 @@ Order of work (each step's reason in its comment):
 Memory is bounded: blocks of 65536 frames, the stores on disk, about 12 bytes per
 millisecond for the model, the meters' 10 ms series. A 60-minute 96 kHz programme masters
 in a few hundred MB (bench/bench_master.py).
+
+The settings, the result and the EQ curves live in ``settings``, ``result`` and ``eq`` (their
+public names are re-exported here).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,14 +51,24 @@ from producer.dsp import dither
 from producer.dsp.resample import StreamResampler, resample
 from producer.errors import UserError
 from producer.mastering import gainmodel
+from producer.mastering.eq import (
+    _eq_board,
+    apply_fir_eq,
+    reference_fir,
+    reference_match_curve,
+    reference_match_curve_of,
+)
 from producer.mastering.guard import TruePeakGuard
 from producer.mastering.profiles import DeliveryProfile
+from producer.mastering.result import MasterResult
+from producer.mastering.settings import DEFAULT_SETTINGS, ChainSettings, CompressorSettings, EqBand
 from producer.mastering.stream import (
     BLOCK,
     ArraySource,
     Rebuffer,
     SampleStore,
     Source,
+    Spectrum,
     StreamFir,
     Welch,
     long_term_spectrum_db,
@@ -75,215 +88,7 @@ GUARD_MARGIN_DB = 0.02
 GR_BLOCK_S = 0.05
 #: Events of the delivered master's meter: true peaks within this of the ceiling (dB).
 NEAR_CEILING_DB = 1.0
-
-Spectrum = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class EqBand:
-    """One corrective EQ band: ``kind`` is "low_shelf", "high_shelf" or "peak"."""
-
-    kind: str
-    frequency_hz: float
-    gain_db: float
-    q: float = 0.707
-
-
-@dataclass(frozen=True)
-class CompressorSettings:
-    """A gentle glue compressor (pedalboard ``Compressor``)."""
-
-    threshold_db: float = -18.0
-    ratio: float = 1.5
-    attack_ms: float = 30.0
-    release_ms: float = 200.0
-
-
-@dataclass(frozen=True)
-class ChainSettings:
-    """How to master: EQ, glue compression, limiter, limiting budget, dither options."""
-
-    eq: tuple[EqBand, ...] = ()
-    tilt_db: float = 0.0
-    """Spectral tilt: +x dB lifts the highs by x/2 dB and cuts the lows by x/2 around 1 kHz."""
-    compressor: CompressorSettings | None = None
-    max_limiting_db: float = 15.0
-    """Largest limiter gain reduction accepted to reach the target (the limiting budget)."""
-    auto_compress: bool = True
-    """When the limiter alone cannot reach the target within the budget, add glue compression."""
-    limiter_release_ms: float = 100.0
-    limiter_lookahead_ms: float = 5.0
-    noise_shaping: bool = False
-    seed: int = 0
-    """Seed of the TPDF dither: the same input gives the same file."""
-    reference_max_eq_db: float = 6.0
-    """Largest boost/cut of the reference-matching EQ."""
-
-
-@dataclass(frozen=True)
-class MasterResult:
-    """A mastered signal and the figures measured on it (at the delivery rate and depth).
-
-    ``samples`` holds the delivered samples (float32, on the PCM grid for 16/24-bit profiles,
-    ready to be written without further rounding), in memory or in a temporary file;
-    ``audio`` reads them all into one (channels, frames) array.
-    """
-
-    samples: SampleStore = field(repr=False)
-    sample_rate: int
-    bit_depth: str
-    target_lufs: float
-    ceiling_dbtp: float
-    integrated_lufs: float
-    true_peak_dbtp: float
-    """Exact true peak of the delivered samples (:mod:`producer.analysis.truepeak`), the
-    figure ``producer meter`` gives for the delivered file."""
-    loudness_range_lu: float
-    input_integrated_lufs: float
-    input_loudness_range_lu: float
-    gain_db: float
-    limiter_ceiling_db: float
-    max_gain_reduction_db: float
-    iterations: int
-    """Renders of the whole chain (the gain itself is solved on the limiter model)."""
-    gain_reduction_db: npt.NDArray[np.float64] = field(repr=False)
-    """Limiter gain reduction per 50 ms block (positive dB)."""
-    problems: tuple[str, ...] = ()
-    tolerance_lu: float = 0.1
-    report: loudness.LoudnessReport | None = field(default=None, repr=False)
-    """Our meter's full report of the delivered samples (series for plots; events are the
-    true peaks within ``NEAR_CEILING_DB`` of the ceiling)."""
-    input_report: loudness.LoudnessReport | None = field(default=None, repr=False)
-    spectrum_before: Spectrum | None = field(default=None, repr=False)
-    """Long-term spectrum of the prepared mix (after SRC, EQ, compression), for plots."""
-    spectrum_after: Spectrum | None = field(default=None, repr=False)
-    """Long-term spectrum of the master."""
-    block_peaks_db: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0), repr=False)
-    """Sample peak of the master per 50 ms block (dBFS), for plots."""
-    guard_dips: int = 0
-    """Peaks the true-peak guard lowered after the limiter."""
-    guard_max_dip_db: float = 0.0
-    glue_ratio: float | None = None
-    """Ratio of the glue compressor the ladder added to reach the target (None: not needed)."""
-
-    @property
-    def audio(self) -> Audio:
-        """Every delivered sample as one float32 array (channels, frames)."""
-        return self.samples.read()
-
-    @property
-    def channels(self) -> int:
-        return self.samples.channels
-
-    @property
-    def frames(self) -> int:
-        return self.samples.frames
-
-    @property
-    def loudness_error_lu(self) -> float:
-        return self.integrated_lufs - self.target_lufs
-
-    @property
-    def passed(self) -> bool:
-        return not self.problems
-
-
-DEFAULT_SETTINGS = ChainSettings()
-
-
-def _eq_board(settings: ChainSettings) -> list[pedalboard.Plugin]:
-    plugins: list[pedalboard.Plugin] = []
-    if settings.tilt_db:
-        half = settings.tilt_db / 2.0
-        plugins.append(pedalboard.LowShelfFilter(cutoff_frequency_hz=1000.0, gain_db=-half))
-        plugins.append(pedalboard.HighShelfFilter(cutoff_frequency_hz=1000.0, gain_db=half))
-    for band in settings.eq:
-        if band.kind == "low_shelf":
-            plugins.append(
-                pedalboard.LowShelfFilter(
-                    cutoff_frequency_hz=band.frequency_hz, gain_db=band.gain_db, q=band.q
-                )
-            )
-        elif band.kind == "high_shelf":
-            plugins.append(
-                pedalboard.HighShelfFilter(
-                    cutoff_frequency_hz=band.frequency_hz, gain_db=band.gain_db, q=band.q
-                )
-            )
-        elif band.kind == "peak":
-            plugins.append(
-                pedalboard.PeakFilter(
-                    cutoff_frequency_hz=band.frequency_hz, gain_db=band.gain_db, q=band.q
-                )
-            )
-        else:
-            raise UserError(f"EQ band kind {band.kind!r} unknown (low_shelf, high_shelf, peak)")
-    if settings.compressor is not None:
-        c = settings.compressor
-        plugins.append(
-            pedalboard.Compressor(
-                threshold_db=c.threshold_db,
-                ratio=c.ratio,
-                attack_ms=c.attack_ms,
-                release_ms=c.release_ms,
-            )
-        )
-    return plugins
-
-
-def _smooth_octave_fraction(
-    f: npt.NDArray[np.float64], level_db: npt.NDArray[np.float64], fraction: float = 3.0
-) -> npt.NDArray[np.float64]:
-    """Average ``level_db`` over a 1/``fraction``-octave window around each frequency."""
-    out = np.empty_like(level_db)
-    half = 2.0 ** (1.0 / (2.0 * fraction))
-    for i, fc in enumerate(f):
-        if fc <= 0:
-            out[i] = level_db[i]
-            continue
-        sel = (f >= fc / half) & (f <= fc * half)
-        out[i] = float(np.mean(level_db[sel]))
-    return out
-
-
-def reference_match_curve(
-    audio: Audio, reference: Audio, sample_rate: int, max_eq_db: float = 6.0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(frequencies_hz, gain_db): the smoothed EQ that moves ``audio``'s balance to ``reference``.
-
-    Both arrays are (channels, frames) at ``sample_rate``. The difference of the long-term
-    spectra is smoothed over 1/3 octave, its level-weighted mean over 100 Hz–10 kHz removed
-    (loudness is matched separately, in LUFS), held flat outside 30 Hz–16 kHz and clipped to
-    ±``max_eq_db`` so that a reference cannot ask for an extreme curve.
-    """
-    return reference_match_curve_of(
-        long_term_spectrum_db(audio, sample_rate), reference, sample_rate, max_eq_db
-    )
-
-
-def reference_fir(
-    frequencies_hz: npt.NDArray[np.float64], gain_db: npt.NDArray[np.float64], sample_rate: int
-) -> npt.NDArray[np.float64]:
-    """The linear-phase FIR (scipy ``firwin2``, 4097 taps) with the given magnitude curve."""
-    import scipy.signal  # only reference matching needs it (0.5 s to import)
-
-    nyq = sample_rate / 2.0
-    freq = np.clip(frequencies_hz / nyq, 0.0, 1.0)
-    freq[0], freq[-1] = 0.0, 1.0
-    return np.asarray(scipy.signal.firwin2(4097, freq, 10.0 ** (gain_db / 20.0)))
-
-
-def apply_fir_eq(
-    audio: Audio,
-    sample_rate: int,
-    frequencies_hz: npt.NDArray[np.float64],
-    gain_db: npt.NDArray[np.float64],
-) -> Audio:
-    """Apply :func:`reference_fir` to ``audio`` [shape=(channels, frames)], delay removed."""
-    a = as_audio(audio)
-    fir = StreamFir(reference_fir(frequencies_hz, gain_db, sample_rate), a.shape[0])
-    return np.concatenate([fir.process(a), fir.flush()], axis=1)[:, : a.shape[1]]
 
 
 class _BlockPeaks:
@@ -470,24 +275,6 @@ def _ahead(produce: Iterator[Audio]) -> Iterator[Audio]:
     finally:
         stop.set()
         worker.join()
-
-
-def reference_match_curve_of(
-    spectrum: Spectrum, reference: Audio, sample_rate: int, max_eq_db: float = 6.0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """:func:`reference_match_curve` from the input's measured long-term spectrum."""
-    f, a_db = spectrum
-    fr, r_db = long_term_spectrum_db(reference, sample_rate)
-    if len(r_db) != len(a_db):  # programmes of different lengths: the input's frequency grid
-        r_db = np.interp(f, fr, r_db)
-    diff = _smooth_octave_fraction(f, r_db - a_db)
-    band = (f >= 100.0) & (f <= 10000.0)
-    diff = diff - float(np.mean(diff[band]))
-    lo, hi = 30.0, min(16000.0, 0.45 * sample_rate)
-    inside = (f >= lo) & (f <= hi)
-    diff[f < lo] = diff[inside][0]
-    diff[f > hi] = diff[inside][-1]
-    return f, np.clip(diff, -max_eq_db, max_eq_db)
 
 
 def _glued(

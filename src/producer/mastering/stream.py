@@ -29,6 +29,9 @@ from producer.audio import Audio, as_audio
 BLOCK = 65536
 #: Stores up to this many samples (all channels) stay in memory; longer ones go to a file.
 IN_MEMORY_SAMPLES = 2 * 1024 * 1024
+#: A long-term spectrum: (frequencies_hz, level_db), as ``Welch`` and ``long_term_spectrum_db``
+#: give it.
+Spectrum = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
 class Source:
@@ -293,6 +296,7 @@ __all__ = [
     "Rebuffer",
     "SampleStore",
     "Source",
+    "Spectrum",
     "StreamFir",
     "Welch",
     "long_term_spectrum_db",

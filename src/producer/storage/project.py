@@ -19,305 +19,59 @@ validation or media problems are listed (``problems``), not raised, so that `sho
 `history` and edits of other songs work. A broken office document (unreadable, or breaking a
 rule) does not block the songs either: ``project.office`` raises its problem, and
 ``Project.check`` lists it.
+
+The pieces: ``documents`` (where each document lives, its text form), ``project_load``
+(reading and validating the documents, the way back for a damaged one), ``transaction``
+(the pending changes of one step); ``Project`` here ties them to the lock and the history.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any
 
 from producer.errors import FormatError, LockedError, NotFoundError, UserError, ValidationError
-from producer.fileio import stale_partial
-from producer.model import (
-    Album,
-    MediaRef,
-    Office,
-    Person,
-    Roster,
-    Song,
-    validate_album,
-    validate_office,
-    validate_song,
-)
+from producer.model import Album, MediaRef, Office, Song, validate_album, validate_office
 from producer.model.office import OFFICE_DOCUMENTS
 from producer.storage import gc, migrations, pins
-from producer.storage.codec import from_dict, to_dict
-from producer.storage.files import (
-    atomic_copy,
-    atomic_write_text,
-    dumps,
-    loads,
-    read_text,
+from producer.storage.documents import (
+    ALBUM_FILE,
+    META_DIR,
+    OFFICE_DIR,
+    SONGS_DIR,
+    _decode_album,
+    decode,
+    encode,
+    office_file,
+    song_file,
 )
+from producer.storage.files import atomic_copy, atomic_write_text, dumps, loads, read_text
 from producer.storage.history import Change, History, HistoryEntry, Step
 from producer.storage.lock import WriteLock
-from producer.storage.media import HashCache, import_file, media_problems
-from producer.storage.parts import PARTS_DIR
+from producer.storage.media import HashCache, import_file
+from producer.storage.project_load import (
+    _all_problems,
+    _damaged_error,
+    _good_version,
+    _load,
+    _load_office,
+    _media_problems,
+    _office_error,
+    _song_problems,
+    _State,
+    _sweep_temp_files,
+    media_paths,
+    offline_media,
+)
+from producer.storage.transaction import Transaction
 
-ALBUM_FILE = "album.json"
-SONGS_DIR = "songs"
-OFFICE_DIR = "office"
-META_DIR = ".producer"
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _READ_ATTEMPTS = 20
 SNAPSHOT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-T = TypeVar("T")
-
-
-def song_file(slug: str) -> str:
-    """Relative path of a song's document."""
-    return f"{SONGS_DIR}/{slug}.json"
-
-
-def office_file(doc: str) -> str:
-    """Relative path of an office document (``people`` → ``office/people.json``)."""
-    return f"{OFFICE_DIR}/{doc}.json"
-
-
-_OFFICE_TYPES: dict[str, type] = get_type_hints(Office)
-
-
-def encode(obj: object) -> str:
-    """The document text of an album, song or office document: format_version first, then
-    every field."""
-    return dumps({"format_version": migrations.FORMAT_VERSION, **to_dict(obj)})
-
-
-def decode(cls: type[T], kind: str, text: str, name: str) -> tuple[T, int]:
-    """Parse document text of file ``name``; returns the object and the version it was in."""
-    data = loads(text, name)
-    version = migrations.document_version(data, name)
-    body = migrations.upgrade(kind, data, name)
-    try:
-        return from_dict(cls, body), version
-    except FormatError as exc:
-        raise FormatError(f"{name}: {exc.message}") from None
-
-
-@dataclass
-class _State:
-    album: Album
-    songs: dict[str, Song]
-    office: Office = field(default_factory=Office)
-    office_problems: list[str] = field(default_factory=list)
-    """Why the office cannot be used (unreadable or invalid documents); empty when sound."""
-    broken: dict[str, str] = field(default_factory=dict)
-    """Document path → why it cannot be read (the FormatError); such a file is left as it is,
-    and the other documents stay usable."""
-    problems: list[str] = field(default_factory=list)
-    """Every validation and media problem of the album and songs found when loading."""
-
-
-def _office_error(problems: list[str]) -> ValidationError:
-    return ValidationError(problems[0], problems)
-
-
-def _load_office(
-    text_of: Any, backup: Any, moved_people: list[dict[str, Any]] | None
-) -> tuple[Office, list[str]]:
-    """The office documents (a missing one is empty), and every problem found in them."""
-    docs: dict[str, Any] = {}
-    problems: list[str] = []
-    for doc in OFFICE_DOCUMENTS:
-        rel = office_file(doc)
-        text = text_of(rel)
-        if text is None:
-            if doc == "people" and moved_people:
-                # Format 1 kept the people in album.json: they are the roster until it is saved.
-                try:
-                    people = tuple(
-                        from_dict(Person, p, f"{ALBUM_FILE}: people[{i}]")
-                        for i, p in enumerate(moved_people)
-                    )
-                except FormatError as exc:
-                    problems.append(exc.message)
-                else:
-                    docs[doc] = Roster(people)
-            continue
-        value: object
-        try:
-            value, version = decode(_OFFICE_TYPES[doc], "office", text, rel)
-        except FormatError as exc:
-            problems.append(exc.message)
-            continue
-        backup(rel, version)
-        docs[doc] = value
-    office = Office(**docs)
-    if not problems:
-        problems = validate_office(office)
-    return office, problems
-
-
-def _song_problems(song: Song, name: str, slug: str, album: Album) -> list[str]:
-    problems = [f"{name}: {p}" for p in validate_song(song)]
-    if song.slug != slug:
-        problems.append(f"{name}: slug: {song.slug!r} differs from the file name {slug!r}")
-    if song.sample_rate != album.sample_rate and song.sample_rate > 0 < album.sample_rate:
-        problems.append(
-            f"{name}: sample_rate: {song.sample_rate} differs from the album's {album.sample_rate}"
-        )
-    return problems
-
-
-def media_paths(songs: Iterable[Song]) -> set[str]:
-    """Paths of every file the clips of ``songs`` refer to (media and rendered parts)."""
-    return {c.media.path for s in songs for t in s.tracks for lane in t.lanes for c in lane.clips}
-
-
-def _media_problems(root: Path, song: Song, name: str, cache: HashCache) -> list[str]:
-    problems: list[str] = []
-    seen: set[str] = set()
-    for t in song.tracks:
-        for lane in t.lanes:
-            for c in lane.clips:
-                if c.media.path in seen:
-                    continue
-                seen.add(c.media.path)
-                problems += media_problems(
-                    root, c.media, cache, f"{name}: tracks[{t.name}].clips[{c.id}]"
-                )
-    return problems
-
-
-def offline_media(song: Song, name: str) -> list[str]:
-    """One line per clip whose media is offline (imported from another DAW's session without
-    its audio): listed by `validate`, never blocking the project from opening."""
-    return [
-        f"{name}: tracks[{t.name}].clips[{c.id}].media: offline — {c.media.source_name!r} was "
-        "not found when the session was imported; the clip plays silence"
-        for t in song.tracks
-        for lane in t.lanes
-        for c in lane.clips
-        if c.media.offline
-    ]
-
-
-def _load(root: Path, backup: bool, pending: dict[str, str | None] | None = None) -> _State:
-    """Read every document: unreadable ones in ``broken``, validation problems in ``problems``.
-
-    One broken document does not take the project down: the others load, and the state says
-    which cannot be read and why. ``pending`` holds the documents of a write in progress (the
-    journal of another process): they are read from there, so a reader sees the step whole,
-    never half applied.
-    """
-    pending = pending or {}
-
-    def text_of(rel: str) -> str | None:
-        if rel in pending:
-            return pending[rel]
-        path = root / rel
-        return read_text(path, rel) if path.is_file() else None
-
-    album_text = text_of(ALBUM_FILE)
-    if album_text is None:
-        raise NotFoundError(
-            f"{root}: not a producer project (no {ALBUM_FILE}); create one with `producer new`"
-        )
-    try:
-        album, version, moved_people = _decode_album(album_text, ALBUM_FILE)
-    except FormatError as exc:
-        return _State(
-            Album(title="", artist=""), {}, broken={ALBUM_FILE: exc.message}, problems=[exc.message]
-        )
-
-    def backup_older(rel: str, version: int) -> None:
-        if backup and version < migrations.FORMAT_VERSION and rel not in pending:
-            _backup(root, rel, version)
-
-    backup_older(ALBUM_FILE, version)
-    problems = [f"{ALBUM_FILE}: {p}" for p in validate_album(album)]
-    songs: dict[str, Song] = {}
-    broken: dict[str, str] = {}
-    cache = HashCache(root)
-    for slug in album.songs:
-        name = song_file(slug)
-        if not SLUG_RE.fullmatch(slug):
-            problems.append(f"{ALBUM_FILE}: songs: {slug!r} is not a slug (a-z, 0-9, hyphens)")
-            continue
-        try:
-            text = text_of(name)
-            if text is None:
-                problems.append(f"{ALBUM_FILE}: songs: {slug!r} has no document {name}")
-                continue
-            song, version = decode(Song, "song", text, name)
-        except FormatError as exc:
-            broken[name] = exc.message
-            problems.append(exc.message)
-            continue
-        if backup and version < migrations.FORMAT_VERSION and name not in pending:
-            _backup(root, name, version)
-        songs[slug] = song
-        problems += _song_problems(song, name, slug, album)
-        problems += _media_problems(root, song, name, cache)
-    songs_dir = root / SONGS_DIR
-    files = (
-        {f"{SONGS_DIR}/{p.name}" for p in songs_dir.glob("*.json")} if songs_dir.is_dir() else set()
-    )
-    files |= {
-        rel for rel, text in pending.items() if text is not None and rel.startswith(f"{SONGS_DIR}/")
-    }
-    files -= {rel for rel, text in pending.items() if text is None}
-    for rel in sorted(files):
-        if Path(rel).stem not in album.songs:
-            problems.append(f"{rel}: not listed in {ALBUM_FILE} songs")
-    cache.save()
-    office, office_problems = _load_office(text_of, backup_older, moved_people)
-    return _State(album, songs, office, office_problems, broken, problems)
-
-
-def _decode_album(text: str, name: str) -> tuple[Album, int, list[dict[str, Any]] | None]:
-    """The album, its format version, and the people a format upgrade moved out of it."""
-    data = loads(text, name)
-    version = migrations.document_version(data, name)
-    body = migrations.upgrade("album", data, name)
-    moved = migrations.take_moved_people(body)
-    try:
-        return from_dict(Album, body), version, moved
-    except FormatError as exc:
-        raise FormatError(f"{name}: {exc.message}") from None
-
-
-def _backup(root: Path, rel: str, version: int) -> None:
-    """Keep the file as it was before its first upgrade (Ardour's ``.bak`` habit)."""
-    dst = root / META_DIR / "backups" / f"format-{version}" / rel
-    if not dst.exists():
-        atomic_copy(root / rel, dst)
-
-
-def _sweep_temp_files(root: Path) -> None:
-    """Delete half-written temporary files (``.<name>.<pid>.partial``) that a killed writer left
-    in the folders producer writes to (documents, media, the parts cache, mixes, masters).
-
-    Called under the write lock, and only for pids that are gone, so no live write loses its
-    file. They never hold committed data: a save only counts once renamed into place.
-    `producer gc` looks in every folder of the project.
-    """
-    folders = [
-        root,
-        root / SONGS_DIR,
-        root / OFFICE_DIR,
-        root / "media",
-        root / META_DIR,
-        root / META_DIR / "history",
-        root / META_DIR / "history" / "steps",
-        root / PARTS_DIR,
-    ]
-    for outputs in ("mixes", "renders", "masters"):
-        base = root / outputs
-        if base.is_dir():
-            folders += [base, *(p for p in base.rglob("*") if p.is_dir())]
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for p in folder.iterdir():
-            if stale_partial(p):
-                p.unlink(missing_ok=True)
 
 
 def _raise_problems(root: Path, problems: list[str]) -> None:
@@ -336,122 +90,6 @@ class Restored:
     label: str
     kept: str | None
     """Where the damaged file was kept (relative to the project), None when it was absent."""
-
-
-def _good_version(history: History, rel: str) -> tuple[Step, str] | None:
-    """The step that last wrote document ``rel`` and its text, when that text reads."""
-    found = history.last_version(rel)
-    if found is None:
-        return None
-    step, text = found
-    if text is None:
-        return None
-    try:
-        if rel == ALBUM_FILE:
-            _decode_album(text, rel)
-        else:
-            decode(Song, "song", text, rel)
-    except FormatError:
-        return None  # the history's own text does not read either
-    return step, text
-
-
-def _damaged_error(state: _State, rel: str, history: History) -> FormatError:
-    """The error of reading damaged document ``rel``, with the way back when there is one."""
-    if migrations.NEWER in state.broken[rel]:  # written by a newer producer: not damage
-        return FormatError(state.broken[rel])
-    found = _good_version(history, rel)
-    if found is not None:
-        hint = f"`producer undo` brings back its last good version (step {found[0].number})"
-    else:
-        hint = "the history holds no earlier version: fix the file by hand"
-    return FormatError(f"{state.broken[rel]} ({hint})")
-
-
-def _with_hints(state: _State, history: History) -> list[str]:
-    """The state's problems, a damaged document's with the way back (``_damaged_error``)."""
-    return [
-        _damaged_error(state, p.split(":", 1)[0], history).message
-        if p.split(":", 1)[0] in state.broken
-        else p
-        for p in state.problems
-    ]
-
-
-class Transaction:
-    """The pending changes of one ``with project.transaction(label)`` block.
-
-    Reads (``album``, ``song``, ``songs``) see the pending changes; nothing reaches the disk
-    until the block ends without an exception, then all of it as one undo step.
-    """
-
-    def __init__(self, state: _State, history: History) -> None:
-        self.album = state.album
-        self._songs = dict(state.songs)
-        self._office = state.office
-        self._office_problems = list(state.office_problems)
-        self._base = state
-        self._history = history
-
-    def song(self, slug: str) -> Song:
-        rel = song_file(slug)
-        if slug not in self._songs and rel in self._base.broken and slug in self.album.songs:
-            raise _damaged_error(self._base, rel, self._history)
-        if slug not in self._songs:
-            known = ", ".join(self.album.songs) or "none"
-            raise NotFoundError(f"no song {slug!r} (songs: {known})")
-        return self._songs[slug]
-
-    def songs(self) -> list[Song]:
-        return [self._songs[s] for s in self.album.songs if s in self._songs]
-
-    def put_song(self, song: Song) -> None:
-        """Add or replace a song (a new slug is appended to the album's song order)."""
-        if not SLUG_RE.fullmatch(song.slug):
-            raise ValidationError(f"slug: {song.slug!r} is not a slug (a-z, 0-9, hyphens)")
-        self._songs[song.slug] = song
-        if song.slug not in self.album.songs:
-            self.album = replace(self.album, songs=(*self.album.songs, song.slug))
-
-    def remove_song(self, slug: str) -> None:
-        if song_file(slug) not in self._base.broken:  # a damaged document may be removed
-            self.song(slug)
-        self._songs.pop(slug, None)
-        self.album = replace(self.album, songs=tuple(s for s in self.album.songs if s != slug))
-
-    def put_album(self, album: Album) -> None:
-        self.album = album
-
-    @property
-    def office(self) -> Office:
-        """The office as this transaction changed it (ValidationError if it is broken)."""
-        if self._office_problems:
-            raise _office_error(self._office_problems)
-        return self._office
-
-    def put_office(self, office: Office) -> None:
-        """Replace the office documents (validated when the transaction commits)."""
-        self._office = office
-        self._office_problems = []
-
-    def state(self) -> _State:
-        return _State(
-            self.album,
-            dict(self._songs),
-            self._office,
-            self._office_problems,
-            dict(self._base.broken),
-            list(self._base.problems),
-        )
-
-
-def _all_problems(state: _State, history: History) -> list[str]:
-    """What `validate` lists from the documents: albums and songs (damaged ones with the way
-    back), the office, offline media."""
-    offline = [
-        line for slug, song in state.songs.items() for line in offline_media(song, song_file(slug))
-    ]
-    return _with_hints(state, history) + state.office_problems + offline
 
 
 class Project:
