@@ -1,7 +1,7 @@
 """CLI commands: ``producer batch master | mix | meter`` (thin: parse, call, show, exit code).
 
 Progress is the CLI's one progress line on a terminal (``producer.cli.progress``: the driver
-reports the tasks run, the inputs done, failed and skipped, inputs per minute) and nothing
+reports the tasks run, the inputs done, failed and skipped, tasks per minute and the time left) and nothing
 otherwise; a task run again is said above it. The summary table (or ``--json``) goes to stdout.
 Exit 0 when every input succeeded (and every master passed its profile), 1 otherwise.
 """

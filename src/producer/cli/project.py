@@ -211,6 +211,8 @@ def _report_leftovers(root: Path, found: cleanup_wf.Survey) -> None:
     files the check itself already removed."""
     from producer.cli.cleanup import MB, leftover_lines
 
+    for note in found.notes:
+        click.echo(f"note: {note}")
     if not found.leftovers:
         return
     gone = [x for x in found.leftovers if not (root / x.path).exists()]

@@ -64,6 +64,9 @@ class Survey:
     kept_media: int
     kept_parts: int
     kept_bytes: int
+    kept_renders: int = 0
+    notes: tuple[str, ...] = ()
+    """What gc could not decide, said to the user (what it kept because of it)."""
 
     @property
     def bytes(self) -> int:
@@ -87,6 +90,16 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
+
+
+def json_texts(root: Path) -> Iterator[tuple[str, str]]:
+    """(path relative to ``root``, text) of every JSON file of the project that can refer to
+    something: documents, snapshots, backups, history steps, reports, sidecars; not those of
+    media/ and the caches (their own indexes, media hashes, refer to files but need none)."""
+    for path in _walk(root):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix == ".json" and not rel.startswith((MEDIA_DIR + "/", _CACHES + "/")):
+            yield rel, _read(path)
 
 
 def _step_time(text: str) -> float | None:
@@ -121,13 +134,9 @@ def survey(
     history_recent: set[str] = set()
     partials: list[Path] = []
     for path in _walk(root):
-        rel = path.relative_to(root).as_posix()
         if stale_partial(path):
             partials.append(path)
-            continue
-        if path.suffix != ".json" or rel.startswith((MEDIA_DIR + "/", _CACHES + "/")):
-            continue  # the caches' own indexes (media hashes) refer to files, they need none
-        text = _read(path)
+    for rel, text in json_texts(root):
         if rel.startswith(_STEPS + "/"):
             when = _step_time(text)
             recent = when is None or now - when <= keep_days * 86400.0
@@ -198,4 +207,4 @@ def collect(root: Path, found: Survey) -> int:
     return freed
 
 
-__all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "collect", "survey"]
+__all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "collect", "json_texts", "survey"]

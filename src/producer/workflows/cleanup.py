@@ -1,19 +1,143 @@
 """Use cases of keeping a project small: `producer gc`, and the leftovers `validate` reports.
 
 See ``producer.storage.gc`` for what counts as a leftover (unreferenced media, rendered parts
-no recent state uses, partial files of killed writers) and what is never removed.
+no recent state uses, partial files of killed writers) and what is never removed. This module
+adds what storage cannot judge alone:
+
+* **mix renders** (``renders/<render id>.wav``, the cache of whole-song mixes that
+  ``producer master`` and the review studio play) that no song's current mix, no studio
+  version or approval, and no project file names, and that are older than ``--keep-days``.
+  They render again from the state they were made of. When the studio's database cannot be
+  read, every render is kept and gc says why: a version's audio is never guessed away.
+* recordings whose takes are saved, and the studio's analyses of renders that are gone (or
+  removed in the same run).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+import re
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from producer.errors import ValidationError
+from producer.errors import ProducerError, ValidationError
 from producer.storage import Project
-from producer.storage.gc import DEFAULT_KEEP_DAYS, Leftover, Survey, survey
+from producer.storage.gc import DEFAULT_KEEP_DAYS, Leftover, Survey, json_texts, survey
 from producer.storage.project import ALBUM_FILE
+
+RENDERS_DIR = "renders"
+_RENDER_ID = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class _Renders:
+    """The verdict on ``renders/``: leftovers (as gc's extras), what is kept, and a note."""
+
+    leftovers: list[tuple[Path, str, str]] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)  # ids whose file is missing or removed now
+    kept: int = 0
+    kept_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _studio_render_ids(root: Path) -> set[str]:
+    """Render ids the studio's database names (empty when the project has no studio yet);
+    ProducerError when a database is configured but cannot be read."""
+    from producer.storage.studio import studio_db_url
+    from producer.storage.studio.db import display_url
+
+    url = studio_db_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return set()  # no studio was ever opened here: nothing to ask (and nothing created)
+    from producer.storage.studio import StudioStore
+
+    try:
+        store = StudioStore.open(url)
+    except ProducerError as exc:
+        raise ProducerError(f"the studio's database {display_url(url)}: {exc.message}") from None
+    try:
+        return store.render_ids()
+    except Exception as exc:  # a server that went away mid-query: keep everything
+        raise ProducerError(f"the studio's database {display_url(url)}: {exc}") from None
+    finally:
+        store.close()
+
+
+def _named_render_ids(root: Path) -> set[str]:
+    """Render ids something needs: each song's current mix, the studio's versions and
+    approvals, and any id written in a project file (an approval in a document or a history
+    step, a master's report)."""
+    from producer.workflows.mix import render_id
+
+    project = Project.open(root)
+    named = {render_id(project, song) for song in project.songs()}
+    named |= _studio_render_ids(root)
+    for _rel, text in json_texts(root):
+        named.update(_RENDER_ID.findall(text))
+    return named
+
+
+def _renders(root: Path, keep_days: float, now: float) -> _Renders:
+    folder = root / RENDERS_DIR
+    found = _Renders()
+    files = sorted(folder.glob("*.wav")) if folder.is_dir() else []
+    files = [p for p in files if _RENDER_ID.fullmatch(p.stem) and p.is_file()]
+    if not files:
+        return found
+    try:
+        named = _named_render_ids(root)
+    except ProducerError as exc:
+        found.kept = len(files)
+        found.kept_bytes = sum(p.stat().st_size for p in files)
+        found.notes.append(f"kept every mix render in {RENDERS_DIR}/: {exc.message}")
+        return found
+    for p in files:
+        st = p.stat()
+        if p.stem in named or now - st.st_mtime <= keep_days * 86400.0:
+            found.kept += 1
+            found.kept_bytes += st.st_size
+            continue
+        why = (
+            f"an earlier mix, older than {keep_days:g} days, that no song, studio version, "
+            "approval or report names (renders again from its state)"
+        )
+        found.leftovers.append((p, "mix render", why))
+        found.gone.add(p.stem)
+    return found
+
+
+def _extras(root: Path, renders: _Renders) -> list[tuple[Path, str, str]]:
+    """Leftovers of formats storage does not read: mix renders (``renders``, judged before),
+    recordings whose takes are saved, and the studio's analyses of renders that are gone."""
+    from producer.workflows.analyze import ANALYSIS_DIR
+    from producer.workflows.tracking import saved_captures
+
+    why = "a recording whose takes are saved in media/"
+    found = [(folder, "recording", why) for folder in saved_captures(root)]
+    found += renders.leftovers
+    analyses = root / ANALYSIS_DIR
+    if analyses.is_dir():
+        for p in sorted(analyses.iterdir()):
+            if not p.is_file():
+                continue
+            if p.stem in renders.gone:
+                reason = f"the analysis of render {p.stem[:12]}, removed with it"
+            elif not (root / RENDERS_DIR / f"{p.stem}.wav").is_file():
+                reason = f"the analysis of render {p.stem[:12]}, whose file is gone"
+            else:
+                continue
+            found.append((p, "analysis", reason))
+    return found
+
+
+def _with_renders(found: Survey, renders: _Renders) -> Survey:
+    return replace(
+        found,
+        kept_renders=renders.kept,
+        kept_bytes=found.kept_bytes + renders.kept_bytes,
+        notes=(*found.notes, *renders.notes),
+    )
 
 
 def gc(
@@ -22,46 +146,44 @@ def gc(
     """Remove the project's leftovers (none with ``dry_run``); returns (survey, bytes freed)."""
     if not math.isfinite(keep_days) or keep_days < 0:
         raise ValidationError(f"--keep-days: {keep_days} is not a number of days of 0 or more")
+    root = Path(root)
     # Opening a project sweeps the partial files of dead writers in the folders it writes to:
     # list them first, so that what gc removed is all said.
-    if (Path(root) / ALBUM_FILE).is_file():
-        before = [x for x in survey(Path(root), keep_days).leftovers if x.kind == "partial file"]
+    if (root / ALBUM_FILE).is_file():
+        before = [x for x in survey(root, keep_days).leftovers if x.kind == "partial file"]
     else:
         before = []
-    found, freed = Project.open(root).garbage(
-        keep_days, remove=not dry_run, extra=lambda: _captures(Path(root))
-    )
-    swept = [x for x in before if not (Path(root) / x.path).exists()]
+    renders = _Renders()
+
+    def extras() -> list[tuple[Path, str, str]]:
+        # Judged under the project's write lock (Project.garbage), so no document changes
+        # between the verdict and the removal.
+        nonlocal renders
+        renders = _renders(root, keep_days, time.time())
+        return _extras(root, renders)
+
+    found, freed = Project.open(root).garbage(keep_days, remove=not dry_run, extra=extras)
+    found = _with_renders(found, renders)
+    swept = [x for x in before if not (root / x.path).exists()]
     if swept:
         found = replace(found, leftovers=(*swept, *found.leftovers))
         freed += sum(x.bytes for x in swept) if not dry_run else 0
     return found, freed
 
 
-def _captures(root: Path) -> list[tuple[Path, str, str]]:
-    """Leftovers of formats storage does not read: recordings whose takes are saved, and
-    the studio's analyses of renders that are gone."""
-    from producer.workflows.analyze import ANALYSIS_DIR
-    from producer.workflows.tracking import saved_captures
-
-    why = "a recording whose takes are saved in media/"
-    found = [(folder, "recording", why) for folder in saved_captures(root)]
-    analyses = root / ANALYSIS_DIR
-    if analyses.is_dir():
-        found += [
-            (p, "analysis", f"the analysis of render {p.stem[:12]}, whose file is gone")
-            for p in sorted(analyses.iterdir())
-            if p.is_file() and not (root / "renders" / f"{p.stem}.wav").is_file()
-        ]
-    return found
-
-
 def leftovers(root: Path) -> Survey:
     """What `producer gc` would remove with its default retention (nothing is changed); nothing
     for a folder that is not a project (its problem is reported by `validate` itself)."""
-    if not (Path(root) / ALBUM_FILE).is_file():
+    root = Path(root)
+    if not (root / ALBUM_FILE).is_file():
         return Survey((), DEFAULT_KEEP_DAYS, 0, 0, 0)
-    return survey(Path(root), extra=_captures(Path(root)))
+    # Judging the renders opens the project, which sweeps dead writers' partial files: list
+    # them first (the caller says which are gone already).
+    before = [x for x in survey(root).leftovers if x.kind == "partial file"]
+    renders = _renders(root, DEFAULT_KEEP_DAYS, time.time())
+    found = _with_renders(survey(root, extra=_extras(root, renders)), renders)
+    swept = [x for x in before if not (root / x.path).exists()]
+    return replace(found, leftovers=(*swept, *found.leftovers)) if swept else found
 
 
-__all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "gc", "leftovers"]
+__all__ = ["DEFAULT_KEEP_DAYS", "RENDERS_DIR", "Leftover", "Survey", "gc", "leftovers"]

@@ -162,6 +162,14 @@ class ReviewStore(TransactionalStore):
             approvals = self._approvals_of(s, [r.id for r in rows])
             return {r.song: as_version(r, approvals[r.id]) for r in rows}
 
+    def render_ids(self) -> set[str]:
+        """Every render id a version or an approval names: the mixes the studio plays or
+        approved (``producer gc`` keeps their files)."""
+        with self.engine.connect() as conn:
+            ids = set(conn.scalars(select(VersionRow.render_id).distinct()))
+            ids.update(conn.scalars(select(ApprovalRow.render_id).distinct()))
+        return ids
+
     def open_comment_counts(self) -> dict[int, int]:
         """Unresolved top-level comments per version id."""
         with self._read() as s:

@@ -114,17 +114,19 @@ def _quiet(event: Event) -> None:
 
 class _Counts:
     """The run's progress, said through ``producer.workflows.progress`` (the shell shows it or
-    not): the tasks run of those to run, and how many inputs are done, failed and skipped."""
+    not): the tasks run of those to run; how many inputs are done, failed and skipped; the
+    throughput (tasks per minute) and the time left at that pace (ETA, once a task has run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
         self.total = 0
         self.ran = 0
         self.statuses = {"done": 0, "failed": 0, "skipped": 0}
-        self.started = time.perf_counter()
+        self.started = clock()
 
     def __call__(self, event: Event) -> None:
         if event.kind == "start":
-            self.total, self.started = event.total, time.perf_counter()
+            self.total, self.started = event.total, self.clock()
         elif event.kind == "finished" and event.outcome is not None:
             status = event.outcome.status
             self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -133,15 +135,29 @@ class _Counts:
             self.ran += 1 if event.outcome.attempts > 0 else 0
         else:
             return
-        minutes = (time.perf_counter() - self.started) / 60.0
-        rate = f" · {self.ran / minutes:.1f}/min" if self.ran and minutes > 0 else ""
         n = self.statuses
         progress_report(
             f"{self.ran}/{self.total} run · done {n['done']} · failed {n['failed']} · "
-            f"skipped {n['skipped']}{rate}",
+            f"skipped {n['skipped']}{self.pace()}",
             self.ran,
             self.total,
         )
+
+    def pace(self) -> str:
+        """The pace, as " · 4.2/min · ETA 3:10", once a task has run (none is known before)."""
+        elapsed = self.clock() - self.started
+        if not self.ran or elapsed <= 0:
+            return ""
+        left = max(self.total - self.ran, 0) * elapsed / self.ran
+        return f" · {self.ran / (elapsed / 60.0):.1f}/min · ETA {_clock_time(left)}"
+
+
+def _clock_time(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour."""
+    s = round(seconds)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _reported(on_event: OnEvent) -> OnEvent:
