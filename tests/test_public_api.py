@@ -28,6 +28,8 @@ PACKAGES = [
     "producer.office",
     "producer.cpus",
     "producer.workflows.batch",
+    "producer.workflows.mix",
+    "producer.workflows.tracking",
 ]
 
 
