@@ -241,6 +241,29 @@ def blocks(
         raise _open_error(p, exc) from None
 
 
+#: Extensions of the formats libsndfile (soundfile) reads: how a folder walk (batch, analyze)
+#: tells audio from cover art and session files without opening each file.
+AUDIO_EXTENSIONS = frozenset(
+    {
+        ".wav",
+        ".wave",
+        ".bwf",
+        ".rf64",
+        ".w64",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".caf",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".au",
+        ".snd",
+    }
+)
+
 #: soundfile subtypes by the bit depths producer writes.
 SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32": "PCM_32", "32f": "FLOAT", "64f": "DOUBLE"}
 
@@ -265,6 +288,7 @@ def write(
 
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
     "SUBTYPES",
     "Audio",
     "AudioInfo",

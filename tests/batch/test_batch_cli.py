@@ -149,3 +149,25 @@ def test_batch_mix_renders_what_producer_mix_renders(testdata: Path, tmp_path: P
     _ok(projects[0], "track", "set", "two", "drums", "--gain-db", "-3")
     again = parse(run("batch", "mix", "first", "second", "--json", cwd=tmp_path))
     assert [i["status"] for i in again["inputs"]] == ["skipped", "done", "skipped"]
+
+
+def test_an_output_folder_with_a_dot_in_its_name_is_a_folder(tmp_path: Path) -> None:
+    """`-o deliveries.v2` is the folder the batch delivers into, not one file that every
+    input would be written to (a name with an extension is a file only in a manifest)."""
+    t = np.arange(2 * RATE) / RATE
+    for n, freq in enumerate((220.0, 330.0)):
+        wave = 0.2 * np.sin(2 * np.pi * freq * t)
+        sf.write(tmp_path / f"song{n}.wav", np.stack([wave, wave], axis=1), RATE)
+    args = ("batch", "master", "song0.wav", "song1.wav", "--profile", "spotify")
+    r = run(*args, "-o", "deliveries.v2", "--workers", "1", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "deliveries.v2"
+    assert out.is_dir() and (out / "batch.jsonl").is_file()
+    for n in range(2):
+        assert (out / f"song{n}-spotify.wav").is_file()
+    # The one-file command agrees: an existing folder is a folder, whatever its name.
+    single = CliRunner().invoke(
+        cli, ["master", str(tmp_path / "song0.wav"), "--profile", "youtube", "-o", str(out)]
+    )
+    assert single.exit_code == 0, single.output
+    assert (out / "song0-youtube.wav").is_file()

@@ -185,3 +185,15 @@ def test_meter_keys_ignore_where_nothing_is_written(tmp_path: Path) -> None:
     one = plan_meter(expand([a]).items, tmp_path / "j1", threads=1).tasks[0].key
     two = plan_meter(expand([a]).items, tmp_path / "j2", threads=1).tasks[0].key
     assert one == two
+
+
+def test_the_output_folders_a_batch_builds_are_folders_whatever_their_names(
+    tmp_path: Path,
+) -> None:
+    tone(tmp_path / "in" / "x.wav")
+    tone(tmp_path / "in" / "y.wav")
+    tone(tmp_path / "in" / "take.2" / "x.wav")
+    out = tmp_path / "masters v1.2"
+    plan = plan_master(expand([tmp_path / "in"]).items, ["streaming"], out, threads=1)
+    assert [t.out for t in plan.tasks] == [str(out / "take.2"), str(out), str(out)]
+    assert all(Path(t.out).is_dir() for t in plan.tasks)  # made before the workers start

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from producer.analysis import ear
+from producer.audio import AUDIO_EXTENSIONS
 from producer.errors import NotFoundError, UserError
 from producer.fileio import atomic_output
 from producer.mastering.profiles import get_profile, load_profiles
@@ -33,7 +34,6 @@ Analysis = ear.Analysis
 #: Services whose normalisation level is a delivery profile of the same name, and whether
 #: they raise quiet tracks (only Spotify documents that it does, up to -1 dBTP: STANDARDS §3.3).
 SERVICES = {"spotify": True, "apple": False, "youtube": False, "amazon": False, "deezer": False}
-AUDIO_SUFFIXES = {".wav", ".flac", ".aif", ".aiff", ".ogg", ".w64", ".rf64", ".caf", ".mp3"}
 VOCAL_NAME = re.compile(r"vocal|vox", re.IGNORECASE)
 #: Where the review studio keeps the analyses of versions, ``<render_id>.html|json``: a cache
 #: (analysing the render again makes them); `producer gc` removes those whose render is gone.
@@ -109,7 +109,7 @@ def _expand_stems(
         p = _resolve(root, s)
         if p.is_dir():
             files += sorted(
-                f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()
+                f for f in p.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS and f.is_file()
             )
         else:
             files.append(p)
@@ -157,7 +157,7 @@ def analyze(
         return ear.analyse(heard, context, refs, other, tempo_key=tempo_key)
     if stems:
         raise UserError("--stems is for a mix file: a song's stems are its tracks")
-    if path.suffix.lower() in AUDIO_SUFFIXES or os.sep in target:
+    if path.suffix.lower() in AUDIO_EXTENSIONS or os.sep in target:
         raise NotFoundError(f"{target}: no such file")
     project = Project.open(root)
     song = project.song(target)

@@ -247,10 +247,16 @@ def _variant(opts: MasterOptions) -> str:
     return out
 
 
+def names_file(out: Path) -> bool:
+    """Whether ``-o out`` names a file: it has an extension and is not an existing folder
+    (a folder called "Masters v1.2" holds masters; "master.wav" is one)."""
+    return bool(out.suffix) and not out.is_dir()
+
+
 def _outputs(
     default_dir: Path, stem: str, profile: DeliveryProfile, out: Path | None
 ) -> list[Path]:
-    if out is not None and out.suffix:
+    if out is not None and names_file(out):
         paths = [out]
     else:
         folder = out if out is not None else default_dir
@@ -456,7 +462,7 @@ def master_project_album(
     anything is rendered."""
     if opts.reference is not None:
         raise UserError("--reference matches one file or song; an album run does not take it")
-    if out is not None and out.suffix:
+    if out is not None and names_file(out):
         raise UserError(f"-o {out}: an album run writes a folder of masters; name a folder")
     profile = _profile(profile_name, opts)
     project = _open(root)

@@ -29,29 +29,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from producer.audio import AUDIO_EXTENSIONS
 from producer.errors import FormatError, ProducerError
 
-#: Extensions of the formats libsndfile (soundfile) reads, chosen for folder walks.
-AUDIO_EXTENSIONS = frozenset(
-    {
-        ".wav",
-        ".wave",
-        ".bwf",
-        ".rf64",
-        ".w64",
-        ".aif",
-        ".aiff",
-        ".aifc",
-        ".caf",
-        ".flac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".mp3",
-        ".au",
-        ".snd",
-    }
-)
 MANIFEST_COLUMNS = ("input", "profile", "output")
 PROJECT_MARKER = "album.json"
 

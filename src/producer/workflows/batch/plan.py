@@ -162,15 +162,21 @@ def _finish(drafts: list[tuple[Task, str]], items: Sequence[Item], extra: dict[s
     return Plan(tasks, unusable)
 
 
-def _check_collisions(tasks: Sequence[tuple[Task, str]], what: str) -> None:
-    """Refuse two inputs that would write the same output (one line naming both)."""
+def _check_collisions(
+    tasks: Sequence[tuple[Task, str]], what: str, folders: frozenset[str] = frozenset()
+) -> None:
+    """Refuse two inputs that would write the same output (one line naming both).
+
+    ``folders``: the task outputs that are folders whatever their names look like (the
+    ``-o`` folder "deliveries.v2" is a folder); other outputs with an extension are files."""
     seen: dict[tuple[str, ...], str] = {}
     for task, error in tasks:
         if error or not task.out:
             continue
         out = Path(task.out).resolve()
         name = task.song or Path(task.path).stem
-        ident = (str(out), name, task.profile) if not out.suffix else (str(out),)
+        is_file = bool(out.suffix) and task.out not in folders
+        ident = (str(out),) if is_file else (str(out), name, task.profile)
         if ident in seen and seen[ident] != task.label:
             raise UserError(
                 f"{seen[ident]} and {task.label} would both be written to {out} "
@@ -189,6 +195,7 @@ def plan_master(
     options = dataclasses.asdict(master_wf.MasterOptions())
     extra: dict[str, Any] = {}
     drafts: list[tuple[Task, str]] = []
+    folders: set[str] = set()  # outputs that are folders by construction, not by their name
     for item in items:
         if not item.profile and not profiles:
             raise UserError(
@@ -204,15 +211,17 @@ def plan_master(
                 extra[name] = {"profile": dataclasses.asdict(profile), "options": options}
             if item.output:
                 out = _inside_out(out_dir, item.output, item.label)
-                if item.song and out.suffix:
+                if item.song and master_wf.names_file(out):
                     raise UserError(
                         f"{item.label}: a project's songs are mastered into a folder; "
                         f"output {item.output!r} names a file"
                     )
             elif item.song:
                 out = out_dir / (item.base or _project_name(item.path)) / name
+                folders.add(_abs(out))
             else:
                 out = out_dir / item.base
+                folders.add(_abs(out))
             task = Task(
                 "master",
                 item.label,
@@ -224,7 +233,12 @@ def plan_master(
                 threads=threads,
             )
             drafts.append((task, item.error))
-    _check_collisions(drafts, "the same master")
+    _check_collisions(drafts, "the same master", frozenset(folders))
+    # Made now, so that the master use case (and a worker on another machine) sees a folder
+    # even where the name has a dot in it: there, a name with an extension is a file.
+    for task, error in drafts:
+        if not error and task.out in folders:
+            Path(task.out).mkdir(parents=True, exist_ok=True)
     return _finish(drafts, items, extra)
 
 
