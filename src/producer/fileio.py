@@ -83,9 +83,16 @@ def atomic_output(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         fsync_dir(final.parent)
 
 
+def names_file(out: Path) -> bool:
+    """Whether an output path (``-o``) names a file: it has an extension and is not an
+    existing folder (a folder called "Masters v1.2" holds outputs; "master.wav" is one)."""
+    return bool(out.suffix) and not out.is_dir()
+
+
 __all__ = [
     "atomic_output",
     "fsync_dir",
+    "names_file",
     "remove_stale_partials",
     "stale_partial",
     "temporary_name",

@@ -102,6 +102,21 @@ def json_texts(root: Path) -> Iterator[tuple[str, str]]:
             yield rel, _read(path)
 
 
+def partial_leftovers(root: Path) -> list[Leftover]:
+    """The partial files of dead writers anywhere in the project (a walk, no file read)."""
+    root = Path(root)
+    return [
+        Leftover(
+            path.relative_to(root).as_posix(),
+            path.stat().st_size,
+            "partial file",
+            "its writer was stopped",
+        )
+        for path in _walk(root)
+        if stale_partial(path)
+    ]
+
+
 def _step_time(text: str) -> float | None:
     try:
         value = json.loads(text).get("time")
@@ -132,10 +147,6 @@ def survey(
     always: set[str] = set()  # named by documents, snapshots, backups...: kept, whatever it is
     history_old: set[str] = set()  # named only by history steps older than keep_days
     history_recent: set[str] = set()
-    partials: list[Path] = []
-    for path in _walk(root):
-        if stale_partial(path):
-            partials.append(path)
     for rel, text in json_texts(root):
         if rel.startswith(_STEPS + "/"):
             when = _step_time(text)
@@ -173,11 +184,7 @@ def survey(
             else:
                 why = "no document, snapshot or recent history step uses it (renders again)"
             leftovers.append(Leftover(rel, size, kind, why))
-    for path in partials:
-        rel = path.relative_to(root).as_posix()
-        leftovers.append(
-            Leftover(rel, path.stat().st_size, "partial file", "its writer was stopped")
-        )
+    leftovers += partial_leftovers(root)
     for path in dead_pin_files:
         rel = path.relative_to(root).as_posix()
         leftovers.append(Leftover(rel, path.stat().st_size, "pin file", "its process is gone"))
@@ -207,4 +214,12 @@ def collect(root: Path, found: Survey) -> int:
     return freed
 
 
-__all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "collect", "json_texts", "survey"]
+__all__ = [
+    "DEFAULT_KEEP_DAYS",
+    "Leftover",
+    "Survey",
+    "collect",
+    "json_texts",
+    "partial_leftovers",
+    "survey",
+]

@@ -16,18 +16,22 @@ adds what storage cannot judge alone:
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from producer.errors import ProducerError, ValidationError
 from producer.storage import Project
-from producer.storage.gc import DEFAULT_KEEP_DAYS, Leftover, Survey, json_texts, survey
+from producer.storage.gc import (
+    DEFAULT_KEEP_DAYS,
+    Leftover,
+    Survey,
+    json_texts,
+    partial_leftovers,
+    survey,
+)
 from producer.storage.project import ALBUM_FILE
-
-RENDERS_DIR = "renders"
-_RENDER_ID = re.compile(r"[0-9a-f]{64}")
+from producer.workflows.mix import RENDER_ID, RENDERS_DIR, render_id
 
 
 @dataclass
@@ -68,13 +72,11 @@ def _named_render_ids(root: Path) -> set[str]:
     """Render ids something needs: each song's current mix, the studio's versions and
     approvals, and any id written in a project file (an approval in a document or a history
     step, a master's report)."""
-    from producer.workflows.mix import render_id
-
     project = Project.open(root)
     named = {render_id(project, song) for song in project.songs()}
     named |= _studio_render_ids(root)
     for _rel, text in json_texts(root):
-        named.update(_RENDER_ID.findall(text))
+        named.update(RENDER_ID.findall(text))
     return named
 
 
@@ -82,7 +84,7 @@ def _renders(root: Path, keep_days: float, now: float) -> _Renders:
     folder = root / RENDERS_DIR
     found = _Renders()
     files = sorted(folder.glob("*.wav")) if folder.is_dir() else []
-    files = [p for p in files if _RENDER_ID.fullmatch(p.stem) and p.is_file()]
+    files = [p for p in files if RENDER_ID.fullmatch(p.stem) and p.is_file()]
     if not files:
         return found
     try:
@@ -149,10 +151,7 @@ def gc(
     root = Path(root)
     # Opening a project sweeps the partial files of dead writers in the folders it writes to:
     # list them first, so that what gc removed is all said.
-    if (root / ALBUM_FILE).is_file():
-        before = [x for x in survey(root, keep_days).leftovers if x.kind == "partial file"]
-    else:
-        before = []
+    before = partial_leftovers(root) if (root / ALBUM_FILE).is_file() else []
     renders = _Renders()
 
     def extras() -> list[tuple[Path, str, str]]:
@@ -179,11 +178,11 @@ def leftovers(root: Path) -> Survey:
         return Survey((), DEFAULT_KEEP_DAYS, 0, 0, 0)
     # Judging the renders opens the project, which sweeps dead writers' partial files: list
     # them first (the caller says which are gone already).
-    before = [x for x in survey(root).leftovers if x.kind == "partial file"]
+    before = partial_leftovers(root)
     renders = _renders(root, DEFAULT_KEEP_DAYS, time.time())
     found = _with_renders(survey(root, extra=_extras(root, renders)), renders)
     swept = [x for x in before if not (root / x.path).exists()]
     return replace(found, leftovers=(*swept, *found.leftovers)) if swept else found
 
 
-__all__ = ["DEFAULT_KEEP_DAYS", "RENDERS_DIR", "Leftover", "Survey", "gc", "leftovers"]
+__all__ = ["DEFAULT_KEEP_DAYS", "Leftover", "Survey", "gc", "leftovers"]

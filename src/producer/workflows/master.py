@@ -36,7 +36,7 @@ from producer import audio as audio_io
 from producer.analysis import loudness
 from producer.audio import Audio
 from producer.errors import NotFoundError, UserError, ValidationError
-from producer.fileio import atomic_output
+from producer.fileio import atomic_output, names_file
 from producer.mastering import album as album_mod
 from producer.mastering import report as report_mod
 from producer.mastering import verdict as verdict_mod
@@ -245,12 +245,6 @@ def _variant(opts: MasterOptions) -> str:
     if opts.ceiling_dbtp is not None:
         out += f"-{abs(opts.ceiling_dbtp):g}dbtp"
     return out
-
-
-def names_file(out: Path) -> bool:
-    """Whether ``-o out`` names a file: it has an extension and is not an existing folder
-    (a folder called "Masters v1.2" holds masters; "master.wav" is one)."""
-    return bool(out.suffix) and not out.is_dir()
 
 
 def _outputs(

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from producer.errors import ProducerError, UserError
+from producer.fileio import names_file
 from producer.workflows.batch.inputs import Item
 from producer.workflows.batch.tasks import Task, file_sha256, version
 
@@ -175,7 +176,7 @@ def _check_collisions(
             continue
         out = Path(task.out).resolve()
         name = task.song or Path(task.path).stem
-        is_file = bool(out.suffix) and task.out not in folders
+        is_file = task.out not in folders and names_file(out)
         ident = (str(out),) if is_file else (str(out), name, task.profile)
         if ident in seen and seen[ident] != task.label:
             raise UserError(
@@ -211,7 +212,7 @@ def plan_master(
                 extra[name] = {"profile": dataclasses.asdict(profile), "options": options}
             if item.output:
                 out = _inside_out(out_dir, item.output, item.label)
-                if item.song and master_wf.names_file(out):
+                if item.song and names_file(out):
                     raise UserError(
                         f"{item.label}: a project's songs are mastered into a folder; "
                         f"output {item.output!r} names a file"
@@ -264,7 +265,7 @@ def plan_mix(
             journal = folder
         if item.output and out_dir is not None:
             out = _inside_out(out_dir, item.output, item.label)
-            folder = out if not out.suffix else out.parent
+            folder = out.parent if names_file(out) else out
         task = Task(
             "mix",
             item.label,

@@ -24,7 +24,9 @@ from producer.workflows.mix.edit import (
 from producer.workflows.mix.media import ProjectMedia
 from producer.workflows.mix.rendering import (
     MIXES_DIR,
+    RENDER_ID,
     RENDER_ID_IGNORES,
+    RENDERS_DIR,
     CachedRender,
     Clipping,
     RenderSummary,
@@ -39,6 +41,8 @@ from producer.workflows.mix.rendering import (
 
 __all__ = [
     "MIXES_DIR",
+    "RENDERS_DIR",
+    "RENDER_ID",
     "RENDER_ID_IGNORES",
     "Automated",
     "CachedRender",

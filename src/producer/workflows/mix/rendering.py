@@ -36,6 +36,11 @@ from producer.workflows.progress import frames as progress_frames
 MIXES_DIR = "mixes"
 """Where `producer mix` writes a song's mix by default (``mixes/<slug>.<format>``), as the
 demo does."""
+RENDERS_DIR = "renders"
+"""The cache of whole-song mixes by render id (``renders/<render id>.wav``): what the review
+studio plays and `producer master` masters."""
+RENDER_ID = re.compile(r"[0-9a-f]{64}")
+"""A render id: 64 hex digits (a sha256), so no id names a path outside ``renders/``."""
 
 
 def _check_media(project: Project, song: Song) -> Song:
@@ -286,7 +291,7 @@ def render_by_id(root: Path, slug: str, progress: Progress | None = None) -> Cac
     project = Project.open(root)
     song = project.song(slug)
     rid = render_id(project, song)
-    path = project.root / "renders" / f"{rid}.wav"
+    path = project.root / RENDERS_DIR / f"{rid}.wav"
     if path.is_file():
         return CachedRender(rid, path, True)
     render(root, slug, output=path, file_format="wav", bit_depth="32f", progress=progress)
@@ -296,9 +301,9 @@ def render_by_id(root: Path, slug: str, progress: Progress | None = None) -> Cac
 def cached_render_path(root: Path, rid: str) -> Path:
     """``renders/<rid>.wav`` of a render id (NotFoundError when it is not a render id or the
     file is gone; a render id is 64 hex digits, so no id reaches outside ``renders/``)."""
-    if not re.fullmatch(r"[0-9a-f]{64}", rid):
+    if not RENDER_ID.fullmatch(rid):
         raise NotFoundError(f"{rid!r} is not a render id")
-    path = Path(root) / "renders" / f"{rid}.wav"
+    path = Path(root) / RENDERS_DIR / f"{rid}.wav"
     if not path.is_file():
         raise NotFoundError(f"render {rid[:12]}: its file renders/{rid}.wav is gone")
     return path
