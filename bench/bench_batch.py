@@ -6,7 +6,8 @@ output folder (nothing skipped):
 * 24 inputs of 3 minutes (real music: the MUSDB18 sample stems, cut and tiled at varied
   gains) mastered to ``streaming`` with 1 worker of 1 thread (the scaling baseline), 1 worker
   with the default thread budget (both cores: what ``--workers 1`` gives a user), 2 workers,
-  and on a Dask cluster of two single-thread workers started here on 127.0.0.1. Goals:
+  and on a Dask cluster of two single-thread workers started here on 127.0.0.1 as the README
+  starts them (``dask worker --nworkers 2``: each under a nanny). Goals:
   ≥ 1.8× from 1 to 2 workers on 2 cores; Dask within 10 % of the local pool.
 * 1,000 short files (1 s) through ``batch meter``: the per-task overhead (driver, pool, pickling,
   hashing, journal) is the wall time per file minus the task's own time, and a rerun, where
@@ -18,9 +19,9 @@ shared, loaded machine the scaling can still be estimated: with the same CPU wor
 two workers, the 2-worker wall time cannot beat CPU/2.
 
 Scale with environment variables: ``BENCH_BATCH_INPUTS`` (24), ``BENCH_BATCH_MINUTES`` (3),
-``BENCH_BATCH_METER_FILES`` (1000), ``BENCH_BATCH_ROUNDS`` (3: the configurations of the goals
-in ABA order, each figure the mean of its rounds); ``BENCH_BATCH_SMALL=1`` runs 4 × 20 s and 60 files, to
-check the bench itself.
+``BENCH_BATCH_METER_FILES`` (1000), ``BENCH_BATCH_ROUNDS`` (5: the configurations of the goals
+in ABA order, each goal's figure the median of its per-round ratios); ``BENCH_BATCH_SMALL=1``
+runs 4 × 20 s and 60 files, to check the bench itself.
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ def _free_port() -> int:
 
 
 class _Cluster:
-    """``dask scheduler`` + two ``dask worker --nthreads 1`` on 127.0.0.1 (stopped on exit)."""
+    """``dask scheduler`` and ``dask worker --nthreads 1 --nworkers 2`` on 127.0.0.1, started
+    as the README starts them (each worker under its nanny, with the environment the nanny
+    gives it); stopped on exit."""
 
     def __init__(self, folder: Path) -> None:
         import psutil
@@ -186,8 +189,7 @@ class _Cluster:
         self.log = log
         dask = str(BIN / "dask")
         # As the README starts workers: without Dask's sampling profiler, which walks every
-        # thread's stack each 10 ms. (Its cost was not isolated: the 1.2-1.3x once seen
-        # against the local pool was the host's drift, gone with the ABBA rounds.)
+        # thread's stack each 10 ms (not needed for batch work).
         env = {
             **os.environ,
             "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
@@ -200,23 +202,16 @@ class _Cluster:
             subprocess.Popen(
                 [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
                 **common,  # type: ignore[arg-type]
-            )
+            ),
+            subprocess.Popen(
+                [
+                    *(dask, "worker", self.address, "--host", "127.0.0.1"),
+                    *("--nthreads", "1", "--nworkers", "2", "--no-dashboard"),
+                    *("--local-directory", str(folder / "workers")),
+                ],
+                **common,  # type: ignore[arg-type]
+            ),
         ]
-        for n in range(2):
-            self.procs.append(
-                subprocess.Popen(
-                    [
-                        *(dask, "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1"),
-                        *(
-                            "--no-nanny",
-                            "--no-dashboard",
-                            "--local-directory",
-                            str(folder / f"w{n}"),
-                        ),
-                    ],
-                    **common,  # type: ignore[arg-type]
-                )
-            )
         from distributed import Client
 
         with Client(self.address, timeout=120) as client:
@@ -224,7 +219,9 @@ class _Cluster:
         # A user's cluster is up before a batch, not starting beside it: let the workers'
         # start-up settle before the clock runs.
         time.sleep(2.0)
-        self.workers = [psutil.Process(p.pid) for p in self.procs[1:]]
+        # The nannies' process and the two worker processes under it.
+        top = psutil.Process(self.procs[1].pid)
+        self.workers = [top, *top.children(recursive=True)]
 
     def cpu(self) -> float:
         total = 0.0
@@ -285,10 +282,10 @@ def _scaling(tmp: Path, count: int, minutes: float) -> None:
         "Dask, 2 workers × 1": [],
     }
     # The machine's speed drifts over minutes (a shared host): the configurations of the
-    # goals run in rounds, each round in the reverse order of the last (ABBA...), and each
-    # figure is the mean of its rounds, so that a linear drift cancels out of the ratios.
-    # The 1-worker-of-2-threads run, a figure for users and no goal's, runs in the first.
-    rounds = max(1, int(os.environ.get("BENCH_BATCH_ROUNDS", "3")))
+    # goals run in rounds, each round in the reverse order of the last (ABBA...), so that a
+    # linear drift cancels out of the ratios of neighbouring runs. The 1-worker-of-2-threads
+    # run, a figure for users and no goal's, runs in the first.
+    rounds = max(1, int(os.environ.get("BENCH_BATCH_ROUNDS", "5")))
     seen: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
     order = list(configs)
     goals = [name for name in order if name != "local, 1 worker (×2)"]

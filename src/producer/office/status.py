@@ -45,11 +45,14 @@ class Board:
     songs: tuple[SongStatus, ...]
     budget: BudgetReport
     next_booking: Booking | None
+    notes: tuple[str, ...] = ()
+    """What the board could not read (the studio's database), so its stages rest on less."""
 
     def to_json(self) -> dict[str, object]:
         c = self.budget.currency
         return {
             "songs": [s.to_json() for s in self.songs],
+            "notes": list(self.notes),
             "budget": {
                 "currency": c,
                 "estimate": text(self.budget.total("estimate"), c),

@@ -48,24 +48,9 @@ class _Renders:
 def _studio_render_ids(root: Path) -> set[str]:
     """Render ids the studio's database names (empty when the project has no studio yet);
     ProducerError when a database is configured but cannot be read."""
-    from producer.storage.studio import studio_db_url
-    from producer.storage.studio.db import display_url
+    from producer.storage.studio import StudioStore, read_studio
 
-    url = studio_db_url(root)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        return set()  # no studio was ever opened here: nothing to ask (and nothing created)
-    from producer.storage.studio import StudioStore
-
-    try:
-        store = StudioStore.open(url)
-    except ProducerError as exc:
-        raise ProducerError(f"the studio's database {display_url(url)}: {exc.message}") from None
-    try:
-        return store.render_ids()
-    except Exception as exc:  # a server that went away mid-query: keep everything
-        raise ProducerError(f"the studio's database {display_url(url)}: {exc}") from None
-    finally:
-        store.close()
+    return read_studio(root, StudioStore.render_ids) or set()
 
 
 def _named_render_ids(root: Path) -> set[str]:

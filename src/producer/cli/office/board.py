@@ -28,6 +28,8 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{s.title} ({s.slug}): {s.stage}")
         for block in s.blocks:
             click.echo(f"  - {block}")
+    for n in b.notes:
+        click.echo(f"note: {n}")
     c = b.budget.currency
     click.echo(
         f"budget: estimate {c} {money(b.budget.total('estimate'), c)}, committed "

@@ -32,6 +32,8 @@ def credits_cmd(
     if as_json and as_html:
         raise click.UsageError("give --json or --html, not both")
     r = wf.credits(project_dir(ctx), song)
+    for n in r.notes:  # stderr: stdout may be the RIN JSON or the page
+        click.echo(f"producer: warning: {n}", err=True)
     if as_json:
         write_or_echo(json_text(r.rin) + "\n", out)
     elif as_html:

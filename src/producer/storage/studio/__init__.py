@@ -8,7 +8,7 @@ records of ``producer.model.studio``. The only SQL of producer lives in this pac
 
 from producer.storage.studio.db import default_url, display_url, head_revision
 from producer.storage.studio.settings import load_secret, studio_db_url
-from producer.storage.studio.store import StudioStore
+from producer.storage.studio.store import StudioStore, read_studio
 
 __all__ = [
     "StudioStore",
@@ -16,5 +16,6 @@ __all__ = [
     "display_url",
     "head_revision",
     "load_secret",
+    "read_studio",
     "studio_db_url",
 ]

@@ -170,6 +170,11 @@ class ReviewStore(TransactionalStore):
             ids.update(conn.scalars(select(ApprovalRow.render_id).distinct()))
         return ids
 
+    def published_songs(self) -> set[str]:
+        """The songs with at least one version: mixes the studio has played to someone."""
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(VersionRow.song).distinct()))
+
     def open_comment_counts(self) -> dict[int, int]:
         """Unresolved top-level comments per version id."""
         with self._read() as s:

@@ -10,10 +10,18 @@ are single methods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from producer.errors import ProducerError
 from producer.storage.studio.accounts import AccountStore
 from producer.storage.studio.db import connect, display_url
 from producer.storage.studio.review import ReviewStore
+from producer.storage.studio.settings import studio_db_url
 from producer.storage.studio.uploads import UploadStore
+
+T = TypeVar("T")
 
 
 class StudioStore(AccountStore, ReviewStore, UploadStore):
@@ -31,4 +39,23 @@ class StudioStore(AccountStore, ReviewStore, UploadStore):
         self.engine.dispose()
 
 
-__all__ = ["StudioStore"]
+def read_studio(root: Path, read: Callable[[StudioStore], T]) -> T | None:
+    """``read(store)`` on the project's studio database, for commands beside the studio
+    (``gc``, the album board, credits): None when no studio was ever opened here (nothing is
+    created); ProducerError naming the database when it is configured but cannot be read."""
+    url = studio_db_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    try:
+        store = StudioStore.open(url)
+    except ProducerError as exc:
+        raise ProducerError(f"the studio's database {display_url(url)}: {exc.message}") from None
+    try:
+        return read(store)
+    except Exception as exc:  # a server that went away mid-query
+        raise ProducerError(f"the studio's database {display_url(url)}: {exc}") from None
+    finally:
+        store.close()
+
+
+__all__ = ["StudioStore", "read_studio"]

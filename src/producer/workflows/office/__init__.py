@@ -22,7 +22,12 @@ module               use cases
 ===================  ========================================================================
 """
 
-from producer.workflows.office.album_credits import CreditsResult, credits, song_facts
+from producer.workflows.office.album_credits import (
+    CreditsResult,
+    WorkFacts,
+    credits,
+    song_facts,
+)
 from producer.workflows.office.board import status
 from producer.workflows.office.bookings import (
     Booked,
@@ -63,6 +68,7 @@ __all__ = [
     "CreditsResult",
     "PersonFields",
     "TakeCredit",
+    "WorkFacts",
     "book",
     "book_cancel",
     "budget_approve",

@@ -9,24 +9,60 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from producer.errors import ProducerError
+from producer.model import Song
 from producer.office import credits as cr
 from producer.storage import Project
+from producer.workflows.mix import RENDERS_DIR, render_id
 from producer.workflows.office.conventions import song_slug
 
 
-def song_facts(project: Project) -> dict[str, cr.SongFacts]:
-    """Mixes and masters of each song, from the files in renders/, mixes/ and masters/."""
+@dataclass(frozen=True)
+class WorkFacts:
+    """What the project says about each song beyond its document, and what could not be read
+    (said, never guessed: a song the studio could not be asked about shows its file facts)."""
+
+    songs: dict[str, cr.SongFacts]
+    notes: tuple[str, ...] = ()
+
+
+def _published_songs(root: Path) -> tuple[set[str], tuple[str, ...]]:
+    from producer.storage.studio import StudioStore, read_studio
+
+    try:
+        return read_studio(root, StudioStore.published_songs) or set(), ()
+    except ProducerError as exc:
+        return set(), (f"stages and credits from the project's files only: {exc.message}",)
+
+
+def _mixed(project: Project, song: Song, named: re.Pattern[str], published: set[str]) -> bool:
+    """A mix of the song exists: a version in the studio, its current or approved mix in
+    renders/ (by render id, as ``master`` and the studio render it), or a file named after
+    it in mixes/ (``producer mix``) or renders/."""
+    if song.slug in published:
+        return True
+    renders = project.root / RENDERS_DIR
+    ids = {render_id(project, song), song.approved_render_id} - {""}
+    if any((renders / f"{rid}.wav").is_file() for rid in ids):
+        return True
+    return any(
+        named.match(p.name)
+        for folder in (renders, project.root / "mixes")
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.is_file()
+    )
+
+
+def song_facts(project: Project) -> WorkFacts:
+    """Mixes and masters of each song: the studio's versions, the files in renders/, mixes/
+    and masters/."""
     root = project.root
+    published, notes = _published_songs(root)
     out = {}
     for s in project.songs():
         name = re.compile(rf"(\d+-)?{re.escape(s.slug)}\.")
-        mixed = any(
-            name.match(p.name)
-            for folder in (root / "renders", root / "mixes")
-            if folder.is_dir()
-            for p in folder.iterdir()
-            if p.is_file()
-        )
+        mixed = _mixed(project, s, name, published)
         masters = []
         masters_dir = root / "masters"
         if masters_dir.is_dir():
@@ -50,7 +86,7 @@ def song_facts(project: Project) -> dict[str, cr.SongFacts]:
                         )
                     )
         out[s.slug] = cr.SongFacts(mixed, tuple(masters))
-    return out
+    return WorkFacts(out, notes)
 
 
 @dataclass(frozen=True)
@@ -61,19 +97,22 @@ class CreditsResult:
     text: str
     html: str
     rin: dict[str, object]
+    notes: tuple[str, ...] = ()
 
 
 def credits(root: Path, song: str | None = None) -> CreditsResult:
     project = Project.open(root)
     office = project.office
     songs = project.songs() if song is None else [project.song(song_slug(project, song))]
-    result = cr.album_credits(songs, office, song_facts(project))
+    facts = song_facts(project)
+    result = cr.album_credits(songs, office, facts.songs)
     return CreditsResult(
         result,
         cr.liner_notes(project.album, result),
         cr.credits_html(project.album, result),
         cr.rin_json(project.album, result, office),
+        facts.notes,
     )
 
 
-__all__ = ["CreditsResult", "credits", "song_facts"]
+__all__ = ["CreditsResult", "WorkFacts", "credits", "song_facts"]

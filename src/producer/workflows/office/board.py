@@ -4,6 +4,7 @@ the next booking.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from producer.workflows.office.conventions import now_in
 def status(root: Path, now: datetime | None = None) -> st.Board:
     project = Project.open(root)
     when = now or now_in(project.album.timezone)
-    return st.board(
-        project.songs(), project.office, song_facts(project), when, project.album.currency
-    )
+    facts = song_facts(project)
+    board = st.board(project.songs(), project.office, facts.songs, when, project.album.currency)
+    return replace(board, notes=facts.notes)
 
 
 __all__ = ["status"]
