@@ -118,3 +118,16 @@ def test_a_mix_with_the_usual_strip_renders_without_them(tmp_path: Path) -> None
     )
     assert _heavy_after(code) == []
     assert sf.info(str(out)).frames > 24000  # rendered, with the reverb's tail
+
+
+def test_a_workflow_the_cli_defers_is_imported_once() -> None:
+    """The CLI registers every workflow for later; importing one of a workflow's submodules
+    first (as a test or a worker does) still gives one module, the one the workflow uses."""
+    code = (
+        "import producer.cli.app  # every command registered, its workflow deferred\n"
+        "from producer.workflows.batch.tasks import Task, meter_task\n"
+        "from producer.workflows.batch import runner\n"
+        "print(runner.TASKS['meter'] is meter_task, runner.Task is Task)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"], out.stdout

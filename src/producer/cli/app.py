@@ -6,7 +6,7 @@ function; errors raised as ``ProducerError`` become one line on stderr and their
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -102,6 +102,19 @@ def project_dir(ctx: click.Context) -> Path:
     return obj if isinstance(obj, Path) else Path(".")
 
 
+class _DeferredWorkflow(ModuleType):
+    """Stands for a workflow module until first used, then hands every attribute over to it.
+
+    The real module is imported the ordinary way on first use and is never replaced in
+    ``sys.modules``. (importlib's LazyLoader put a not-yet-run package there: importing one of
+    its submodules directly then ran the package's ``__init__`` in the middle of that import,
+    which imported the submodule a second time — two ``batch.tasks`` modules, one of them
+    ``runner``'s.)"""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
 def lazy_workflow(name: str) -> ModuleType:
     """``producer.workflows.<name>``, loaded on first use rather than at start-up.
 
@@ -109,16 +122,7 @@ def lazy_workflow(name: str) -> ModuleType:
     ``producer --help`` or ``producer undo`` should not wait for them.
     """
     full = f"producer.workflows.{name}"
-    if full in sys.modules:
-        return sys.modules[full]
-    spec = importlib.util.find_spec(full)
-    assert spec is not None and spec.loader is not None, full
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[full] = module
-    loader.exec_module(module)
-    return module
+    return sys.modules.get(full) or _DeferredWorkflow(full)
 
 
 def _register_all() -> None:
