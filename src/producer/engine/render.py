@@ -26,10 +26,7 @@ Two ways to drive it:
 from __future__ import annotations
 
 import collections
-import ctypes
-import functools
 import heapq
-import sys
 import threading
 from collections.abc import Callable, Collection, Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from producer import allocator
 from producer.audio import Audio
 from producer.engine.plan import MASTER_ID, Plan
 from producer.engine.sinks import Sink
@@ -253,26 +251,6 @@ def _present(x: Audio | None) -> Audio:
     return x
 
 
-@functools.cache
-def _keep_freed_memory() -> None:
-    """Have glibc's malloc keep freed blocks for reuse (once per process; Linux only).
-
-    Every block allocates and frees arrays of a few hundred kB per strip. By default glibc
-    hands such memory back to the system (large chunks are unmapped, the top of a heap is
-    trimmed) and the next block faults every page in again: 75 000 page faults and 5% of the
-    CPU of a 16-track minute. With these thresholds the blocks stay in the heap, a few blocks
-    per strip, as the render holds anyway.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        return
-    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: arrays up to 32 MB come from the heap
-    mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: keep up to 256 MB of free heap
-
-
 def _check_stems(plan: Plan, stems: Collection[str]) -> None:
     unknown = [k for k in stems if k not in plan.strips or k == MASTER_ID]
     if unknown:
@@ -300,7 +278,7 @@ def render_blocks(
     and its threads.
     """
     _check_stems(plan, stems)
-    _keep_freed_memory()
+    allocator.keep_freed_blocks()  # blocks of a few hundred kB per strip, freed every block
     end = plan.end_frame if end_frame is None else end_frame
     body = max(0, end - start_frame)
     skip = plan.latency_frames

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import producer
-from producer import cpus
+from producer import allocator, cpus
 from producer.errors import NotFoundError, ProducerError, UserError
 
 HASH_BLOCK = 1 << 20
@@ -153,48 +153,6 @@ def _limit_threads(n: int) -> dict[str, int]:
     return dict(_threads_seen)
 
 
-# glibc's mallopt parameters (malloc.h) and the ceiling of its dynamic mmap threshold on
-# 64-bit machines (DEFAULT_MMAP_THRESHOLD_MAX).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
-_libc: Any = None
-
-
-def _tune_malloc() -> None:
-    """glibc's allocator as a long-lived worker wants it, whatever the worker was started with.
-
-    Dask's nanny starts every worker with ``MALLOC_TRIM_THRESHOLD_=65536`` (its
-    ``pre-spawn-environ``, to hand freed memory back to the system). Setting any threshold
-    turns glibc's *dynamic* mmap threshold off, so each buffer over 128 KiB — every block of
-    the mastering chain — is mapped and unmapped again: 1.5 million page faults and 2 s more
-    system time for a 3-minute master, 6.3 s a task instead of 4.2 s (measured here). Fixed
-    thresholds at the dynamic ones' ceiling keep the buffers in the heap as in a default
-    process; :func:`_release_memory` after each task still gives back what the task freed.
-    Set once per process; a no-op where the C library is not glibc."""
-    global _libc
-    if _libc is not None:
-        return
-    import ctypes
-    import platform
-
-    _libc = False
-    if platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD_MAX)
-    except (OSError, AttributeError):
-        return
-    _libc = libc
-
-
-def _release_memory() -> None:
-    """Return the heap a finished task freed to the system (what Dask's setting is for)."""
-    if _libc:
-        _libc.malloc_trim(0)
-
-
 def _where() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -236,7 +194,9 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
     ``version`` (the worker's producer: the key holds the driver's).
     """
     threads = _limit_threads(task.threads)
-    _tune_malloc()
+    # Dask's nanny starts workers with a malloc setting that makes a master task ~1.5x slower
+    # (page faults on every block): set producer's thresholds whatever the worker came with.
+    allocator.keep_freed_blocks()
     t0, c0 = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {"status": "done", "error": None, "retryable": False}
     try:
@@ -264,7 +224,7 @@ def _run(task: Task, work: Callable[[Task], dict[str, Any]]) -> dict[str, Any]:
         threads=threads,
         version=version(),
     )
-    _release_memory()
+    allocator.release()  # what the task freed goes back to the system between tasks
     return result
 
 

@@ -13,7 +13,6 @@ from producer.errors import ProducerError
 from producer.model import Song
 from producer.office import credits as cr
 from producer.storage import Project
-from producer.workflows.mix import RENDERS_DIR, render_id
 from producer.workflows.office.conventions import song_slug
 
 
@@ -39,6 +38,8 @@ def _mixed(project: Project, song: Song, named: re.Pattern[str], published: set[
     """A mix of the song exists: a version in the studio, its current or approved mix in
     renders/ (by render id, as ``master`` and the studio render it), or a file named after
     it in mixes/ (``producer mix``) or renders/."""
+    from producer.workflows.mix import RENDERS_DIR, render_id  # the engine: not for every command
+
     if song.slug in published:
         return True
     renders = project.root / RENDERS_DIR
