@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -270,6 +271,16 @@ def _load() -> str:
     return f"load average {one:.1f} / {five:.1f} on {os.cpu_count()} CPUs"
 
 
+def _complete(run: dict[str, Any], name: str) -> dict[str, Any]:
+    """The run, if every task of it was done: a failed task is no measurement."""
+    failed = [i for i in run["json"]["inputs"] if i.get("status") != "done"]
+    if failed:
+        raise RuntimeError(
+            f"{name}: {len(failed)} task(s) failed, the first: {failed[0].get('error')}"
+        )
+    return run
+
+
 def _scaling(tmp: Path, count: int, minutes: float) -> None:
     inputs = tmp / "masters-in"
     _make_inputs(inputs, count, minutes * 60.0)
@@ -291,17 +302,21 @@ def _scaling(tmp: Path, count: int, minutes: float) -> None:
     goals = [name for name in order if name != "local, 1 worker (×2)"]
     for r in range(rounds):
         for name in order if r == 0 else goals if r % 2 == 0 else goals[::-1]:
-            out = str(tmp / f"out-{len(seen[name])}-{order.index(name)}")
+            out = tmp / f"out-{len(seen[name])}-{order.index(name)}"
             if configs[name]:
-                seen[name].append(_run([*master, "-o", out, *configs[name]], tmp))
-                continue
-            cluster = _Cluster(tmp)
-            try:
-                seen[name].append(
-                    _run([*master, "-o", out, "--scheduler", cluster.address], tmp, cluster.cpu)
-                )
-            finally:
-                cluster.stop()
+                run = _run([*master, "-o", str(out), *configs[name]], tmp)
+            else:
+                cluster = _Cluster(tmp)
+                try:
+                    run = _run(
+                        [*master, "-o", str(out), "--scheduler", cluster.address], tmp, cluster.cpu
+                    )
+                finally:
+                    cluster.stop()
+            seen[name].append(_complete(run, name))
+            # 24 masters are over 1 GB: the 16 runs of 5 rounds would fill a small disk (and a
+            # task that fails for want of space ends early: a faster, false figure).
+            shutil.rmtree(out, ignore_errors=True)
     # Each goal's headline is the median of its per-round ratios (the runs of one round are
     # minutes apart, not tens of minutes): one round that the host slowed (it does, by up to
     # a fifth, for a minute or two) moves a mean of walls but not the median of three ratios.
