@@ -34,58 +34,56 @@ def _published_songs(root: Path) -> tuple[set[str], tuple[str, ...]]:
         return set(), (f"stages and credits from the project's files only: {exc.message}",)
 
 
-def _mixed(project: Project, song: Song, named: re.Pattern[str], published: set[str]) -> bool:
+def _file_names(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+
+
+def _mixed(
+    project: Project, song: Song, named: re.Pattern[str], published: set[str], files: set[str]
+) -> bool:
     """A mix of the song exists: a version in the studio, its current or approved mix in
     renders/ (by render id, as ``master`` and the studio render it), or a file named after
-    it in mixes/ (``producer mix``) or renders/."""
-    from producer.workflows.mix import RENDERS_DIR, render_id  # the engine: not for every command
+    it in mixes/ (``producer mix``) or renders/ (``files``: the names in both)."""
+    from producer.workflows.mix import render_id  # the engine: not for every command
 
     if song.slug in published:
         return True
-    renders = project.root / RENDERS_DIR
     ids = {render_id(project, song), song.approved_render_id} - {""}
-    if any((renders / f"{rid}.wav").is_file() for rid in ids):
-        return True
-    return any(
-        named.match(p.name)
-        for folder in (renders, project.root / "mixes")
-        if folder.is_dir()
-        for p in folder.iterdir()
-        if p.is_file()
-    )
+    return any(f"{rid}.wav" in files for rid in ids) or any(named.match(f) for f in files)
 
 
 def song_facts(project: Project) -> WorkFacts:
     """Mixes and masters of each song: the studio's versions, the files in renders/, mixes/
-    and masters/."""
+    and masters/ (each folder listed once for all the songs)."""
+    from producer.workflows.mix import RENDERS_DIR
+
     root = project.root
     published, notes = _published_songs(root)
+    files = {*_file_names(root / RENDERS_DIR), *_file_names(root / "mixes")}
+    masters_dir = root / "masters"
+    # album masters sit in masters/<profile>/, a single song's in masters/<profile>/singles/
+    reports = sorted(
+        [*masters_dir.glob("*/*.report.json"), *masters_dir.glob("*/singles/*.report.json")]
+    )
     out = {}
     for s in project.songs():
         name = re.compile(rf"(\d+-)?{re.escape(s.slug)}\.")
-        mixed = _mixed(project, s, name, published)
+        mixed = _mixed(project, s, name, published, files)
         masters = []
-        masters_dir = root / "masters"
-        if masters_dir.is_dir():
-            # album masters sit in masters/<profile>/, a single song's in masters/<profile>/singles/
-            reports = [
-                *masters_dir.glob("*/*.report.json"),
-                *masters_dir.glob("*/singles/*.report.json"),
-            ]
-            for report in sorted(reports):
-                if not name.match(report.name):
-                    continue
-                try:
-                    data = json.loads(report.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    continue  # a damaged report says nothing either way
-                if isinstance(data, dict):
-                    masters.append(
-                        (
-                            str(data.get("profile", report.relative_to(masters_dir).parts[0])),
-                            bool(data.get("passed")),
-                        )
+        for report in reports:
+            if not name.match(report.name):
+                continue
+            try:
+                data = json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # a damaged report says nothing either way
+            if isinstance(data, dict):
+                masters.append(
+                    (
+                        str(data.get("profile", report.relative_to(masters_dir).parts[0])),
+                        bool(data.get("passed")),
                     )
+                )
         out[s.slug] = cr.SongFacts(mixed, tuple(masters))
     return WorkFacts(out, notes)
 
